@@ -1,0 +1,637 @@
+"""Frame-exact clips: one video file or one folder of numbered images.
+
+``open_clip(path)`` returns a :class:`Clip` whose ``frame(i)`` is the i-th displayed
+frame. Video files are read with decord, which is exact on clean constant-frame-rate
+files but ignores MP4 edit lists and seeks slowly across long keyframe intervals. So
+:func:`open_clip` first inspects the file with PyAV (demuxing only, no decoding) and,
+when decord would misplace frames or seek slowly, re-encodes it once with
+:func:`normalise` into the cache (never over the user's file):
+
+- an edit list (a trim made with ``ffmpeg -ss ... -c copy`` keeps the pre-roll frames
+  in the file and tells players to skip them; decord shows them),
+- variable frame rate (frame i is not at i / fps),
+- a keyframe interval longer than :data:`MAX_KEYFRAME_GAP` frames.
+
+The normalised file is H.264, constant frame rate, a keyframe every
+:data:`KEYFRAME_INTERVAL` frames, no B-frames and no edit list.
+
+CASME II and SAMM ship clips as folders of JPEGs (``img46.jpg``, ``006_05562.jpg``).
+A folder's images are sorted by their trailing number (natural order) and must be
+numbered without gaps and be all of one size. ``clip.frame_numbers`` keeps the
+dataset's own numbers so importers can map ``img46.jpg`` to its index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import struct
+import tempfile
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+#: Keyframe interval (frames) of normalised files.
+KEYFRAME_INTERVAL = 10
+#: A source whose keyframes lie further apart than this is normalised.
+MAX_KEYFRAME_GAP = 20
+#: Frame rate of image folders without a sidecar or an fps argument (CASME II, SAMM).
+DEFAULT_FOLDER_FPS = 200.0
+#: Sidecar file in an image folder: ``{"fps": 200}``.
+SIDECAR = "clip.json"
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv"}
+
+_NUMBER = re.compile(r"(\d+)(?=\D*$)")
+
+
+def cache_dir() -> Path:
+    """The user's cache: ``$WORKBENCH_CACHE`` or ``~/.cache/workbench``."""
+    env = os.environ.get("WORKBENCH_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "workbench"
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- probing
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What PyAV sees in a video file without decoding it."""
+
+    n_packets: int
+    declared_frames: int
+    fps: float
+    width: int
+    height: int
+    codec: str
+    edit_list: bool
+    variable_rate: bool
+    max_keyframe_gap: int
+
+    def reasons(self) -> list[str]:
+        """Why decord would misplace frames or seek slowly (empty: the file is clean)."""
+        out = []
+        if self.edit_list:
+            out.append("an edit list")
+        if self.variable_rate:
+            out.append("a variable frame rate")
+        if self.max_keyframe_gap > MAX_KEYFRAME_GAP:
+            out.append(f"keyframes up to {self.max_keyframe_gap} frames apart (> {MAX_KEYFRAME_GAP})")
+        if self.declared_frames and self.declared_frames != self.n_packets:
+            out.append(f"a header of {self.declared_frames} frames for {self.n_packets} packets")
+        return out
+
+
+def _mp4_edit_lists(path: Path) -> list[list[tuple[int, int]]]:
+    """(segment_duration, media_time) entries of every ``elst`` box in an MP4/MOV file."""
+    found: list[list[tuple[int, int]]] = []
+    containers = {b"moov", b"trak", b"edts", b"mdia", b"minf", b"stbl"}
+
+    def walk(f, end: int) -> None:
+        while f.tell() + 8 <= end:
+            start = f.tell()
+            head = f.read(8)
+            if len(head) < 8:
+                return
+            size, kind = struct.unpack(">I4s", head)
+            if size == 1:
+                size = struct.unpack(">Q", f.read(8))[0]
+            elif size == 0:
+                size = end - start
+            if size < 8 or start + size > end:
+                return
+            if kind in containers:
+                walk(f, start + size)
+            elif kind == b"elst":
+                version = f.read(1)[0]
+                f.read(3)
+                (count,) = struct.unpack(">I", f.read(4))
+                fmt, width = (">QqHH", 20) if version == 1 else (">IiHH", 12)
+                entries = [struct.unpack(fmt, f.read(width))[:2] for _ in range(min(count, 64))]
+                found.append(entries)
+            f.seek(start + size)
+
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        total = f.tell()
+        f.seek(0)
+        walk(f, total)
+    return found
+
+
+def _has_edit_list(path: Path) -> bool:
+    if path.suffix.lower() not in {".mp4", ".m4v", ".mov"}:
+        return False
+    for entries in _mp4_edit_lists(path):
+        if len(entries) > 1 or any(media_time != 0 for _, media_time in entries):
+            return True
+    return False
+
+
+def probe(path: str | Path) -> Probe:
+    """Inspect a video file by demuxing its packets (fast: nothing is decoded).
+
+    Raises
+    ------
+    ValueError
+        When the file is no video, has no video stream, or is truncated or corrupt.
+    """
+    import av
+
+    path = Path(path)
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as exc:
+        raise ValueError(f"Expected a video file, but {path} could not be opened: {exc}") from exc
+    with container:
+        if not container.streams.video:
+            raise ValueError(f"Expected a video stream, but {path} has none.")
+        stream = container.streams.video[0]
+        if stream.codec_context.width <= 0 or stream.codec_context.height <= 0:
+            raise ValueError(f"Expected a video of known size, but {path} has no valid frame size.")
+        pts, keys = [], []
+        try:
+            for pkt in container.demux(stream):
+                if pkt.size == 0 and pkt.pts is None:
+                    continue
+                pts.append(pkt.pts if pkt.pts is not None else pkt.dts)
+                keys.append(bool(pkt.is_keyframe))
+        except av.error.FFmpegError as exc:
+            raise ValueError(
+                f"Expected a readable video, but {path} is corrupt after packet {len(pts)}: {exc}"
+            ) from exc
+        if not pts:
+            raise ValueError(f"Expected video frames, but {path} holds none (truncated or empty).")
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        fps = float(rate) if rate else 0.0
+        ts = np.sort(np.array([p for p in pts if p is not None], dtype=np.int64))
+        deltas = np.diff(ts)
+        variable = bool(deltas.size and (deltas.max() - deltas.min()) > max(1, 0.02 * np.median(deltas)))
+        key_at = np.flatnonzero(np.array(keys)).tolist() + [len(keys)]
+        gap = max(b - a for a, b in zip([0, *key_at[:-1]], key_at, strict=True)) if key_at else len(keys)
+        return Probe(
+            n_packets=len(pts),
+            declared_frames=int(stream.frames or 0),
+            fps=fps,
+            width=stream.codec_context.width,
+            height=stream.codec_context.height,
+            codec=stream.codec_context.name,
+            edit_list=_has_edit_list(path),
+            variable_rate=variable,
+            max_keyframe_gap=int(gap),
+        )
+
+
+# --------------------------------------------------------------------------- normalising
+
+
+def _decoded_frames(path: Path) -> Iterable[tuple[float, np.ndarray]]:
+    """(presentation time in s, RGB frame) in display order, edit lists honoured (PyAV)."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        i = 0
+        try:
+            for frame in container.decode(stream):
+                t = float(frame.time) if frame.time is not None else float("nan")
+                yield t, frame.to_ndarray(format="rgb24")
+                i += 1
+        except av.error.FFmpegError as exc:
+            raise ValueError(f"Expected a decodable video, but {path} fails at frame {i}: {exc}") from exc
+
+
+def write_video(
+    frames: Iterable[np.ndarray],
+    dst: str | Path,
+    fps: float,
+    crf: int = 16,
+    preset: str = "veryfast",
+) -> Path:
+    """Encode RGB frames to H.264 MP4: constant frame rate, keyframe every 10 frames,
+    no B-frames, no edit list. Written to a temporary file, then renamed (atomic)."""
+    import av
+    from fractions import Fraction
+
+    dst = Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp.mp4")
+    rate = Fraction(fps).limit_denominator(1001)
+    n = 0
+    try:
+        with av.open(str(tmp), "w", format="mp4", options={"use_editlist": "0"}) as out:
+            stream = None
+            for img in frames:
+                img = np.ascontiguousarray(img)
+                if stream is None:
+                    h, w = img.shape[:2]
+                    stream = out.add_stream("libx264", rate=rate)
+                    stream.width, stream.height = w - w % 2, h - h % 2
+                    stream.pix_fmt = "yuv420p"
+                    stream.options = {
+                        "crf": str(crf),
+                        "preset": preset,
+                        "g": str(KEYFRAME_INTERVAL),
+                        "keyint_min": str(KEYFRAME_INTERVAL),
+                        "sc_threshold": "0",
+                        "bf": "0",
+                    }
+                    stream.codec_context.time_base = 1 / rate
+                img = img[: stream.height, : stream.width]
+                frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+                frame.pts = n
+                frame.time_base = stream.codec_context.time_base
+                for pkt in stream.encode(frame):
+                    out.mux(pkt)
+                n += 1
+            if stream is None:
+                raise ValueError(f"Expected at least one frame to write to {dst}, but got none.")
+            for pkt in stream.encode():
+                out.mux(pkt)
+        os.replace(tmp, dst)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return dst
+
+
+def _constant_rate(timed: Iterable[tuple[float, np.ndarray]], fps: float) -> Iterable[np.ndarray]:
+    """Resample (time, frame) pairs to a constant rate: output frame k shows the source
+    frame on screen at k / fps (what a player displays; duplicates or drops as needed)."""
+    it = iter(timed)
+    first = next(it, None)
+    if first is None:
+        return
+    t0, current = first
+    t0 = 0.0 if np.isnan(t0) else t0
+    nxt = next(it, None)
+    k = 0
+    while True:
+        t = t0 + k / fps
+        while nxt is not None and (np.isnan(nxt[0]) or nxt[0] - 1e-6 <= t):
+            current = nxt[1]
+            nxt = next(it, None)
+        yield current
+        k += 1
+        if nxt is None:
+            return
+
+
+def normalise(src: str | Path, dst: str | Path, fps: float | None = None) -> Path:
+    """Re-encode a video to constant frame rate, short keyframe interval, no edit list.
+
+    Parameters
+    ----------
+    src
+        The user's video (never modified).
+    dst
+        Output MP4 path (written atomically).
+    fps
+        Output frame rate; default: the source's average rate.
+    """
+    src = Path(src)
+    info = probe(src)
+    rate = float(fps or info.fps or 30.0)
+    frames = _constant_rate(_decoded_frames(src), rate) if info.variable_rate else (
+        f for _, f in _decoded_frames(src)
+    )
+    return write_video(frames, dst, rate)
+
+
+# --------------------------------------------------------------------------- clips
+
+
+class Clip:
+    """A frame-exact clip. Use :func:`open_clip` to make one.
+
+    Attributes
+    ----------
+    source : Path
+        What the user opened (file or folder).
+    path : Path
+        What is read (the source, or its normalised copy in the cache).
+    n_frames, fps, shape
+        Frame count, frames per second, ``(height, width, 3)``.
+    normalised : bool
+        Whether ``path`` is a normalised copy, and ``normalise_reasons`` why.
+    frame_numbers : numpy.ndarray
+        The dataset's own number of each frame (``img46.jpg`` -> 46); ``arange`` for videos.
+    """
+
+    n_frames: int
+    fps: float
+    shape: tuple[int, int, int]
+
+    def __init__(self, source: Path, path: Path, cache_size: int = 96):
+        self.source = Path(source)
+        self.path = Path(path)
+        self.normalised = False
+        self.normalise_reasons: list[str] = []
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._hash: str | None = None
+
+    def __len__(self) -> int:
+        return self.n_frames
+
+    def __repr__(self) -> str:
+        h, w, _ = self.shape
+        extra = " normalised" if self.normalised else ""
+        return f"<Clip {self.source} {self.n_frames} frames {self.fps:g} fps {w}x{h}{extra}>"
+
+    def _check_index(self, i: int) -> int:
+        if isinstance(i, bool) or not isinstance(i, int | np.integer):
+            raise TypeError(f"Expected an integer frame index, but got {i!r} ({self.source}).")
+        i = int(i)
+        if not 0 <= i < self.n_frames:
+            raise IndexError(
+                f"Expected a frame index in 0..{self.n_frames - 1}, but got {i} ({self.source})."
+            )
+        return i
+
+    def time(self, i: int | np.ndarray) -> float | np.ndarray:
+        """Start time of frame ``i`` in seconds."""
+        return np.asarray(i, dtype=float) / self.fps if np.ndim(i) else float(i) / self.fps
+
+    def frame(self, i: int) -> np.ndarray:
+        """The i-th displayed frame, RGB uint8 ``(height, width, 3)``."""
+        i = self._check_index(i)
+        hit = self._cache.get(i)
+        if hit is not None:
+            self._cache.move_to_end(i)
+            return hit
+        for j, img in self._read(i):
+            self._remember(j, img)
+        return self._cache[i]
+
+    def frames(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Several frames as one array ``(n, height, width, 3)``, in the order asked."""
+        idx = [self._check_index(i) for i in indices]
+        if not idx:
+            return np.empty((0, *self.shape), dtype=np.uint8)
+        return np.stack([self.frame(i) for i in idx])
+
+    def jpeg(self, i: int, quality: int = 85) -> bytes:
+        """Frame ``i`` as JPEG bytes (for the browser)."""
+        import cv2
+
+        ok, buf = cv2.imencode(".jpg", self.frame(i)[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+        if not ok:
+            raise ValueError(f"Could not encode frame {i} of {self.source} as JPEG.")
+        return buf.tobytes()
+
+    def content_hash(self) -> str:
+        """sha256 of the clip's content (the source file, or every image of the folder)."""
+        if self._hash is None:
+            self._hash = self._content_hash()
+        return self._hash
+
+    def _remember(self, i: int, img: np.ndarray) -> None:
+        self._cache[i] = img
+        self._cache.move_to_end(i)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def _read(self, i: int) -> Iterable[tuple[int, np.ndarray]]:
+        raise NotImplementedError
+
+    def _content_hash(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def frame_numbers(self) -> np.ndarray:
+        return np.arange(self.n_frames)
+
+    def index_of_number(self, number: int) -> int:
+        """Index of the frame the dataset numbers ``number`` (``img46.jpg`` -> its position)."""
+        nums = self.frame_numbers
+        pos = int(np.searchsorted(nums, number))
+        if pos >= len(nums) or nums[pos] != number:
+            raise IndexError(
+                f"Expected a frame number in {nums[0]}..{nums[-1]}, but got {number} ({self.source})."
+            )
+        return pos
+
+
+class VideoClip(Clip):
+    """A video file read with decord (after normalisation where needed)."""
+
+    def __init__(self, source: Path, path: Path, fps: float | None = None):
+        super().__init__(source, path)
+        self._reader = None
+        vr = self._vr()
+        self.n_frames = len(vr)
+        self.fps = float(fps) if fps else float(vr.get_avg_fps())
+        h, w = vr[0].shape[:2] if self.n_frames else (0, 0)
+        self.shape = (int(h), int(w), 3)
+        keys = sorted(int(k) for k in vr.get_key_indices())
+        self._keys = np.array(keys or [0], dtype=np.int64)
+        self._last = -2
+
+    def _vr(self):
+        if self._reader is None:
+            import decord
+
+            try:
+                self._reader = decord.VideoReader(str(self.path), ctx=decord.cpu(0), num_threads=1)
+            except Exception as exc:  # decord raises its own DECORDError
+                raise ValueError(f"Expected a readable video, but decord could not open {self.path}: {exc}") from exc
+        return self._reader
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_reader"] = None
+        state["_cache"] = OrderedDict()
+        return state
+
+    def _read(self, i: int) -> Iterable[tuple[int, np.ndarray]]:
+        """Decode frame i. A step forward continues the decoder; anything else decodes the
+        group of pictures from its keyframe up to i and keeps it (so -1 steps are cached)."""
+        vr = self._vr()
+        try:
+            if i == self._last + 1:
+                self._last = i
+                return [(i, vr[i].asnumpy())]
+            key = int(self._keys[np.searchsorted(self._keys, i, side="right") - 1])
+            span = list(range(key, i + 1))
+            batch = vr.get_batch(span).asnumpy()
+            self._last = i
+            return list(zip(span, batch, strict=True))
+        except Exception as exc:
+            raise ValueError(f"Expected a decodable frame, but frame {i} of {self.source} is corrupt: {exc}") from exc
+
+    def _content_hash(self) -> str:
+        return file_sha256(self.source)
+
+
+class FolderClip(Clip):
+    """A folder of numbered images (CASME II, SAMM)."""
+
+    def __init__(self, folder: Path, files: list[Path], numbers: np.ndarray, fps: float, shape):
+        super().__init__(folder, folder)
+        self.files = files
+        self._numbers = numbers
+        self.n_frames = len(files)
+        self.fps = float(fps)
+        self.shape = shape
+
+    @property
+    def frame_numbers(self) -> np.ndarray:
+        return self._numbers
+
+    def _read(self, i: int) -> Iterable[tuple[int, np.ndarray]]:
+        import cv2
+
+        img = cv2.imread(str(self.files[i]), cv2.IMREAD_COLOR)
+        if img is None:
+            raise ValueError(f"Expected a readable image, but frame {i} ({self.files[i]}) is corrupt.")
+        if img.shape != self.shape:
+            raise ValueError(
+                f"Expected every image of {self.source} to be {self.shape[1]}x{self.shape[0]}, "
+                f"but {self.files[i].name} is {img.shape[1]}x{img.shape[0]}."
+            )
+        return [(i, img[:, :, ::-1].copy())]
+
+    def jpeg(self, i: int, quality: int = 85) -> bytes:
+        f = self.files[self._check_index(i)]
+        if f.suffix.lower() in {".jpg", ".jpeg"}:
+            return f.read_bytes()
+        return super().jpeg(i, quality)
+
+    def _content_hash(self) -> str:
+        h = hashlib.sha256()
+        for f in self.files:
+            h.update(f.name.encode())
+            h.update(bytes.fromhex(file_sha256(f)))
+        return h.hexdigest()
+
+
+def _folder_fps(folder: Path, fps: float | None) -> float:
+    if fps:
+        return float(fps)
+    side = folder / SIDECAR
+    if side.exists():
+        try:
+            value = json.loads(side.read_text())["fps"]
+            return float(value)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"Expected {side} to hold {{\"fps\": <number>}}, but reading it failed: {exc}") from exc
+    return DEFAULT_FOLDER_FPS
+
+
+def _open_folder(folder: Path, fps: float | None) -> FolderClip:
+    from PIL import Image
+
+    images = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")]
+    if not images:
+        raise ValueError(f"Expected numbered images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}, but it has none.")
+    numbered = []
+    for p in images:
+        m = _NUMBER.search(p.stem)
+        if not m:
+            raise ValueError(f"Expected every image name in {folder} to end in a number, but got {p.name!r}.")
+        numbered.append((int(m.group(1)), p))
+    numbered.sort(key=lambda t: t[0])
+    numbers = np.array([n for n, _ in numbered], dtype=np.int64)
+    dup = numbers[1:][np.diff(numbers) == 0]
+    if dup.size:
+        names = [p.name for n, p in numbered if n == dup[0]]
+        raise ValueError(f"Expected one image per number in {folder}, but number {dup[0]} has {names}.")
+    gaps = np.flatnonzero(np.diff(numbers) != 1)
+    if gaps.size:
+        a, b = numbers[gaps[0]], numbers[gaps[0] + 1]
+        raise ValueError(
+            f"Expected consecutive image numbers in {folder}, but {numbered[gaps[0]][1].name} (number {a}) "
+            f"is followed by {numbered[gaps[0] + 1][1].name} (number {b}): frames {a + 1}..{b - 1} are missing."
+        )
+    sizes = {}
+    for _, p in numbered:
+        try:
+            with Image.open(p) as im:
+                sizes.setdefault(im.size, p)
+        except OSError as exc:
+            raise ValueError(f"Expected an image, but {p} could not be read: {exc}") from exc
+        if len(sizes) > 1:
+            (s0, p0), (s1, p1) = list(sizes.items())[:2]
+            raise ValueError(
+                f"Expected all images in {folder} to have one size, but {p0.name} is {s0[0]}x{s0[1]} "
+                f"and {p1.name} is {s1[0]}x{s1[1]}."
+            )
+    (w, h) = next(iter(sizes))
+    return FolderClip(folder, [p for _, p in numbered], numbers, _folder_fps(folder, fps), (h, w, 3))
+
+
+def normalised_path(src: Path, fps: float | None, root: Path | None = None) -> Path:
+    """Where the normalised copy of ``src`` lives in the cache (keyed by content)."""
+    digest = file_sha256(src)[:24]
+    tag = f"_{fps:g}fps" if fps else ""
+    return (root or cache_dir()) / "normalised" / f"{digest}{tag}.mp4"
+
+
+def open_clip(path: str | Path, fps: float | None = None, cache: str | Path | None = None) -> Clip:
+    """Open a video file or a folder of numbered images, frame-exact.
+
+    Parameters
+    ----------
+    path
+        A video file, or a folder of images numbered without gaps.
+    fps
+        Frame rate. Folders: this, else ``clip.json`` beside the images, else 200.
+        Videos: the file's own rate unless given (a given rate re-times the frames).
+    cache
+        Where normalised copies go (default :func:`cache_dir`).
+
+    Examples
+    --------
+    >>> clip = open_clip("data/sample/astronaut_1.mp4")  # doctest: +SKIP
+    >>> clip.frame(0).shape  # doctest: +SKIP
+    (512, 512, 3)
+    """
+    src = Path(path)
+    if not src.exists():
+        raise FileNotFoundError(f"Expected a video file or an image folder, but {src} does not exist.")
+    if src.is_dir():
+        return _open_folder(src, fps)
+    info = probe(src)
+    reasons = info.reasons()
+    if not reasons:
+        return VideoClip(src, src, fps)
+    dst = normalised_path(src, None, Path(cache) if cache else None)
+    if not dst.exists():
+        normalise(src, dst)
+    clip = VideoClip(src, dst, fps)
+    clip.normalised = True
+    clip.normalise_reasons = reasons
+    return clip
+
+
+def write_folder(frames: Iterable[np.ndarray], folder: str | Path, pattern: str = "img{:d}.jpg", start: int = 1,
+                 fps: float | None = None, quality: int = 95) -> Path:
+    """Write frames as numbered images (the CASME II layout), with an fps sidecar if given."""
+    import cv2
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, img in enumerate(frames):
+        cv2.imwrite(str(folder / pattern.format(start + k)), np.ascontiguousarray(img[:, :, ::-1]),
+                    [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if fps:
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            json.dump({"fps": fps}, f)
+        os.replace(tmp, folder / SIDECAR)
+    return folder
