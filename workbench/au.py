@@ -1,0 +1,280 @@
+"""Face landmarks and blendshapes to Action Unit (AU) intensity curves.
+
+Each AU curve combines two kinds of evidence, listed in one table, :data:`AU_TABLE`:
+
+* MediaPipe blendshape scores (0 to 1), following the ARKit blendshape definitions;
+* landmark geometry: 3D distances between landmarks, divided by the inter-ocular
+  distance (outer eye corners) of the same frame.
+
+Head pose: distances are measured in 3D (x and z scaled by the image width, y by its
+height), so a rotation of the head leaves them unchanged, and dividing by the
+inter-ocular distance of the same frame removes the distance to the camera. The
+blendshape model works in a pose-normalised face space already.
+
+Baseline: every component has its per-clip median subtracted (a robust baseline that
+holds while expressions cover less than half of the clip), so that a neutral face reads
+near zero; geometric changes are then divided by the change that reads as full
+intensity (``gain``, inter-ocular units). The AU curve is the weighted mean of its
+components. The robust noise level of each curve (1.4826 x median absolute deviation of
+its frame-to-frame differences / sqrt 2) is kept as the ``noise`` coordinate.
+
+Sources for the table
+---------------------
+- Ekman, P., Friesen, W. V. & Hager, J. C. (2002). *Facial Action Coding System:
+  Manual and Investigator's Guide*. Research Nexus. (What each AU moves.)
+- Apple, ARKit ``ARFaceAnchor.BlendShapeLocation`` documentation (the definition of each
+  blendshape that MediaPipe's 52 scores follow).
+- Google, *MediaPipe Face Blendshapes V2 model card* (2022) (the 52 outputs).
+- Ozel, M. (2019). *ARKit to FACS: blendshape cheat sheet* (the correspondence of
+  ARKit blendshapes and AUs used in face animation).
+- Landmark indices: MediaPipe Face Mesh canonical model (``canonical_face_model.obj``,
+  478 points with irises).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+#: Version of the AU mapping; part of the cache key and of the curves' attrs.
+AU_VERSION = "1"
+
+#: Landmarks (subject's own sides; "R" is the image's left in a non-mirrored frame).
+LANDMARKS: dict[str, tuple[int, ...]] = {
+    "eye_outer_R": (33,), "eye_inner_R": (133,), "lid_upper_R": (159,), "lid_lower_R": (145,),
+    "eye_outer_L": (263,), "eye_inner_L": (362,), "lid_upper_L": (386,), "lid_lower_L": (374,),
+    "brow_inner_R": (107, 55), "brow_outer_R": (70, 46),
+    "brow_inner_L": (336, 285), "brow_outer_L": (300, 276),
+    "ala_R": (129,), "ala_L": (358,), "subnasale": (2,),
+    "lip_top": (0,), "lip_upper_inner": (13,), "lip_lower_inner": (14,), "lip_bottom": (17,),
+    "lip_upper_R": (37,), "lip_upper_L": (267,),
+    "mouth_corner_R": (61,), "mouth_corner_L": (291,), "chin": (152,),
+}  # fmt: skip
+
+#: Geometric features: name -> (landmark a, landmark b); "{s}" is replaced by R or L.
+FEATURES: dict[str, tuple[str, str]] = {
+    "brow_inner_height_{s}": ("brow_inner_{s}", "eye_inner_{s}"),
+    "brow_outer_height_{s}": ("brow_outer_{s}", "eye_outer_{s}"),
+    "brow_gap": ("brow_inner_R", "brow_inner_L"),
+    "eye_open_{s}": ("lid_upper_{s}", "lid_lower_{s}"),
+    "lower_lid_{s}": ("lid_lower_{s}", "eye_inner_{s}"),
+    "ala_eye_{s}": ("ala_{s}", "eye_inner_{s}"),
+    "upper_lip_nose_{s}": ("lip_upper_{s}", "ala_{s}"),
+    "corner_eye_{s}": ("mouth_corner_{s}", "eye_outer_{s}"),
+    "mouth_width": ("mouth_corner_R", "mouth_corner_L"),
+    "lip_gap": ("lip_upper_inner", "lip_lower_inner"),
+    "upper_lip_thickness": ("lip_top", "lip_upper_inner"),
+    "lower_lip_thickness": ("lip_lower_inner", "lip_bottom"),
+    "jaw_drop": ("subnasale", "chin"),
+}
+
+
+@dataclass(frozen=True)
+class AUSpec:
+    """How one AU is read from blendshapes and geometry.
+
+    Attributes
+    ----------
+    au
+        The FACS AU number.
+    blendshapes
+        Blendshape names; ``{s}`` becomes ``Left`` / ``Right`` for sided AUs.
+    geometry
+        ``(feature, gain)`` pairs: the change of the feature (inter-ocular units) that
+        reads as intensity 1; a negative gain means the AU shrinks the distance.
+    sided
+        Whether left and right curves are produced (blendshapes separate the sides).
+    weight
+        Weight of the geometry against the blendshapes (0: blendshapes only).
+    source
+        Why: the FACS appearance change and the ARKit blendshape it matches.
+    """
+
+    au: int
+    blendshapes: tuple[str, ...]
+    geometry: tuple[tuple[str, float], ...]
+    sided: bool
+    weight: float
+    source: str
+
+
+#: The mapping, one row per AU (see the module docstring for the sources).
+AU_TABLE: tuple[AUSpec, ...] = (
+    AUSpec(1, ("browInnerUp",), (("brow_inner_height_{s}", 0.05),), False, 0.5,
+           "FACS: inner brow raised; ARKit browInnerUp"),
+    AUSpec(2, ("browOuterUp{s}",), (("brow_outer_height_{s}", 0.05),), True, 0.5,
+           "FACS: outer brow raised; ARKit browOuterUp"),
+    AUSpec(4, ("browDown{s}",), (("brow_inner_height_{s}", -0.04), ("brow_gap", -0.04)), True,
+           0.5, "FACS: brows lowered and drawn together; ARKit browDown"),
+    AUSpec(5, ("eyeWide{s}",), (("eye_open_{s}", 0.03),), True, 0.5,
+           "FACS: upper lid raised, eye widened; ARKit eyeWide"),
+    AUSpec(6, ("cheekSquint{s}",), (("lower_lid_{s}", -0.03),), True, 0.5,
+           "FACS: cheek raised, lower lid pushed up; ARKit cheekSquint"),
+    AUSpec(7, ("eyeSquint{s}",), (("eye_open_{s}", -0.03),), True, 0.5,
+           "FACS: lids tightened, eye narrowed; ARKit eyeSquint"),
+    AUSpec(9, ("noseSneer{s}",), (("ala_eye_{s}", -0.04),), True, 0.5,
+           "FACS: nose wrinkled, alae raised; ARKit noseSneer"),
+    AUSpec(10, ("mouthUpperUp{s}",), (("upper_lip_nose_{s}", -0.04),), True, 0.5,
+           "FACS: upper lip raised towards the nose; ARKit mouthUpperUp"),
+    AUSpec(12, ("mouthSmile{s}",), (("corner_eye_{s}", -0.06),), True, 0.5,
+           "FACS: lip corners pulled up and out; ARKit mouthSmile"),
+    AUSpec(14, ("mouthDimple{s}",), (), True, 0.0,
+           "FACS: lip corners tightened inwards, dimple; ARKit mouthDimple"),
+    AUSpec(15, ("mouthFrown{s}",), (("corner_eye_{s}", 0.04),), True, 0.5,
+           "FACS: lip corners pulled down; ARKit mouthFrown"),
+    AUSpec(17, ("mouthShrugLower",), (), False, 0.0,
+           "FACS: chin boss and lower lip pushed up; ARKit mouthShrugLower"),
+    AUSpec(20, ("mouthStretch{s}",), (("mouth_width", 0.08),), True, 0.3,
+           "FACS: lips stretched sideways; ARKit mouthStretch"),
+    AUSpec(23, ("mouthRollUpper", "mouthRollLower"),
+           (("upper_lip_thickness", -0.03), ("lower_lip_thickness", -0.03)), False, 0.5,
+           "FACS: lips tightened and narrowed (red parts thinner); ARKit mouthRoll"),
+    AUSpec(24, ("mouthPress{s}",), (("upper_lip_thickness", -0.03),), True, 0.3,
+           "FACS: lips pressed together; ARKit mouthPress"),
+    AUSpec(25, ("jawOpen",), (("lip_gap", 0.05),), False, 0.7,
+           "FACS: lips parted; geometry: inner lip gap (ARKit jawOpen as support)"),
+    AUSpec(26, ("jawOpen",), (("jaw_drop", 0.10),), False, 0.5,
+           "FACS: jaw dropped; ARKit jawOpen"),
+    AUSpec(45, ("eyeBlink{s}",), (("eye_open_{s}", -0.08),), True, 0.5,
+           "FACS: blink (lids close and open); ARKit eyeBlink"),
+)  # fmt: skip
+
+_SIDE_WORD = {"L": "Left", "R": "Right"}
+
+
+def _points(xyz: np.ndarray, name: str) -> np.ndarray:
+    """Mean position of the landmarks called ``name``: ``(frame, 3)``."""
+    return xyz[:, list(LANDMARKS[name]), :].mean(axis=1)
+
+
+def landmarks_3d(face: xr.Dataset) -> np.ndarray:
+    """Landmarks in pixels, ``(frame, landmark, 3)``: x and z times width, y times height."""
+    scale = np.array([face.attrs["width"], face.attrs["height"], face.attrs["width"]], float)
+    return face["landmarks"].values.astype(float) * scale
+
+
+def geometry(face: xr.Dataset) -> dict[str, np.ndarray]:
+    """Every feature of :data:`FEATURES` per frame, in inter-ocular units.
+
+    Returns
+    -------
+    dict
+        Feature name (with ``R`` / ``L`` filled in) -> ``(frame,)`` array, NaN without a face.
+    """
+    xyz = landmarks_3d(face)
+    iod = np.linalg.norm(_points(xyz, "eye_outer_R") - _points(xyz, "eye_outer_L"), axis=1)
+    out: dict[str, np.ndarray] = {}
+    for pattern, (a, b) in FEATURES.items():
+        for s in ("R", "L") if "{s}" in pattern else ("",):
+            d = _points(xyz, a.format(s=s)) - _points(xyz, b.format(s=s))
+            out[pattern.format(s=s)] = np.linalg.norm(d, axis=1) / iod
+    return out
+
+
+def _centred(x: np.ndarray) -> np.ndarray:
+    """Subtract the per-clip median (NaN-aware); all-NaN stays NaN."""
+    if not np.isfinite(x).any():
+        return x
+    return x - np.nanmedian(x)
+
+
+def _component_mean(parts: list[np.ndarray], n: int) -> np.ndarray:
+    if not parts:
+        return np.zeros(n)
+    return np.mean(np.stack(parts), axis=0)
+
+
+def au_curve(
+    spec: AUSpec, side: str, blend: dict[str, np.ndarray], geom: dict[str, np.ndarray], n: int
+) -> np.ndarray:
+    """One AU's baseline-normalised intensity for one side (``"L"``, ``"R"`` or ``""``).
+
+    For a bilateral spec with sided features, ``side=""`` averages both sides.
+    """
+    sides = [side] if side else ["L", "R"]
+    bs = [_centred(blend[b.format(s=_SIDE_WORD[s])]) for b in spec.blendshapes for s in sides]
+    bs = [b for b in bs if b is not None]
+    geo = []
+    for feature, gain in spec.geometry:
+        names = {feature.format(s=s) for s in sides}
+        geo.extend(_centred(geom[name]) / gain for name in sorted(names))
+    b_mean, g_mean = _component_mean(bs, n), _component_mean(geo, n)
+    w = spec.weight if geo else 0.0
+    w = 1.0 if not spec.blendshapes else w
+    return (1 - w) * b_mean + w * g_mean
+
+
+def robust_noise(curve: np.ndarray) -> float:
+    """Noise level of a curve: 1.4826 MAD of its frame-to-frame differences / sqrt(2)."""
+    d = np.diff(curve[np.isfinite(curve)])
+    if d.size < 2:
+        return float("nan")
+    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2))
+
+
+def au_names(table: Sequence[AUSpec] = AU_TABLE) -> list[tuple[str, int, str]]:
+    """Curve names in order: ("AU12", 12, ""), ("AU12L", 12, "L"), ("AU12R", 12, "R"), ..."""
+    names = []
+    for spec in table:
+        names.append((f"AU{spec.au}", spec.au, ""))
+        if spec.sided:
+            names += [(f"AU{spec.au}L", spec.au, "L"), (f"AU{spec.au}R", spec.au, "R")]
+    return names
+
+
+def au_curves(
+    face: xr.Dataset, *, fps: float | None = None, table: Sequence[AUSpec] = AU_TABLE
+) -> xr.DataArray:
+    """AU intensity curves from a face dataset (:func:`workbench.face.infer_frames`).
+
+    Parameters
+    ----------
+    face
+        Landmarks, blendshapes and ``face_found`` per frame; attrs ``width``, ``height``.
+    fps
+        Frame rate for the ``time`` coordinate (default: ``face.attrs["fps"]`` or 1).
+    table
+        The AU mapping (default :data:`AU_TABLE`).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(frame, au)`` float32, near zero for the clip's neutral face; coords ``frame``,
+        ``time`` (s), ``au`` ("AU12", "AU12L", "AU12R", ...), ``au_number``, ``side``,
+        ``noise``; attrs ``fps``, ``au_version`` and the face dataset's attrs. Frames
+        without a face are NaN.
+    """
+    n = face.sizes["frame"]
+    fps = float(fps or face.attrs.get("fps", 1.0))
+    blend = {
+        b: face["blendshapes"].sel(blendshape=b).values.astype(float)
+        for b in face["blendshape"].values
+    }
+    geom = geometry(face) if n else {}
+    specs = {s.au: s for s in table}
+    names = au_names(table)
+    data = (
+        np.stack([au_curve(specs[num], side, blend, geom, n) for _, num, side in names], axis=1)
+        if n
+        else np.zeros((0, len(names)))
+    )
+    data[~face["face_found"].values] = np.nan
+    frames = face["frame"].values
+    curves = xr.DataArray(
+        data.astype(np.float32),
+        dims=("frame", "au"),
+        coords={
+            "frame": frames,
+            "time": ("frame", frames / fps),
+            "au": [name for name, _, _ in names],
+            "au_number": ("au", [num for _, num, _ in names]),
+            "side": ("au", [side for _, _, side in names]),
+            "noise": ("au", [robust_noise(data[:, i]) for i in range(len(names))]),
+        },
+        name="au_intensity",
+        attrs={**face.attrs, "fps": fps, "au_version": AU_VERSION},
+    )
+    return curves
