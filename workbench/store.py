@@ -481,6 +481,8 @@ class RaterSession:
         new = df.copy()
         new["rater"] = self.rater
         new = validate_events(new, source=f"events for {self.path}")
+        if events_to_csv(new) == events_to_csv(self._events):
+            return  # nothing changes: no journal record, no undo step
         before = [_jsonable(r) for r in self._events.to_dict("records")]
         after = [_jsonable(r) for r in new.to_dict("records")]
         self._commit({"op": "replace", "before": before, "after": after})

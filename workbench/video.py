@@ -77,6 +77,7 @@ class Probe:
     width: int
     height: int
     codec: str
+    base_fps: float
     edit_list: bool
     variable_rate: bool
     max_keyframe_gap: int
@@ -189,6 +190,7 @@ def probe(path: str | Path) -> Probe:
             width=stream.codec_context.width,
             height=stream.codec_context.height,
             codec=stream.codec_context.name,
+            base_fps=float(stream.base_rate) if stream.base_rate else fps,
             edit_list=_has_edit_list(path),
             variable_rate=variable,
             max_keyframe_gap=int(gap),
@@ -270,8 +272,11 @@ def write_video(
 
 
 def _constant_rate(timed: Iterable[tuple[float, np.ndarray]], fps: float) -> Iterable[np.ndarray]:
-    """Resample (time, frame) pairs to a constant rate: output frame k shows the source
-    frame on screen at k / fps (what a player displays; duplicates or drops as needed)."""
+    """Resample (time, frame) pairs to a constant rate, duplicating or dropping frames.
+
+    A source frame takes the output slot nearest its start time (ffmpeg's ``fps`` filter
+    rounds the same way), so timestamps stored in coarser units (67 ms for 2/30 s) still
+    land on the right frame."""
     it = iter(timed)
     first = next(it, None)
     if first is None:
@@ -282,7 +287,7 @@ def _constant_rate(timed: Iterable[tuple[float, np.ndarray]], fps: float) -> Ite
     k = 0
     while True:
         t = t0 + k / fps
-        while nxt is not None and (np.isnan(nxt[0]) or nxt[0] - 1e-6 <= t):
+        while nxt is not None and (np.isnan(nxt[0]) or nxt[0] < t + 0.5 / fps):
             current = nxt[1]
             nxt = next(it, None)
         yield current
@@ -305,7 +310,10 @@ def normalise(src: str | Path, dst: str | Path, fps: float | None = None) -> Pat
     """
     src = Path(src)
     info = probe(src)
-    rate = float(fps or info.fps or 30.0)
+    # A variable-rate file is resampled at its base rate (the rate that represents all its
+    # timestamps exactly, e.g. 30 for frames lasting 1/30 or 2/30 s), so no frame is lost.
+    natural = info.base_fps if info.variable_rate and 0 < info.base_fps <= 1000 else info.fps
+    rate = float(fps or natural or 30.0)
     frames = _constant_rate(_decoded_frames(src), rate) if info.variable_rate else (
         f for _, f in _decoded_frames(src)
     )

@@ -1,0 +1,207 @@
+"""Clips are frame-exact: frame(i) is the i-th displayed frame, whatever the file's quirks."""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from tests.framecode import coded_frame, read_code
+from workbench.video import (
+    KEYFRAME_INTERVAL,
+    open_clip,
+    probe,
+    write_folder,
+    write_video,
+)
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+
+
+def encode(path: Path, numbers, fps=30, gop=250, bframes=True, durations=None) -> Path:
+    """x264 with the encoder's defaults (long GOP, B-frames), optionally variable frame rate."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        stream.options = {"crf": "18", "preset": "ultrafast", "g": str(gop), **({} if bframes else {"bf": "0"})}
+        if durations is not None:
+            stream.codec_context.time_base = Fraction(1, 1000)
+        t = 0
+        for k, n in enumerate(numbers):
+            frame = av.VideoFrame.from_ndarray(coded_frame(n), format="rgb24")
+            if durations is not None:
+                frame.pts, frame.time_base = t, Fraction(1, 1000)
+                t += durations[k]
+            for pkt in stream.encode(frame):
+                out.mux(pkt)
+        for pkt in stream.encode():
+            out.mux(pkt)
+    return path
+
+
+def trim_copy(src: Path, dst: Path, start_frame: int, fps: int = 30) -> Path:
+    """What ``ffmpeg -ss T -i src -c copy dst`` does: copy packets from the keyframe before
+    T, shifted so T is at 0; the muxer writes an edit list that hides the pre-roll."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        ist = inp.streams.video[0]
+        ost = out.add_stream_from_template(ist)
+        shift = int(start_frame / fps / ist.time_base)
+        for pkt in inp.demux(ist):
+            if pkt.dts is None:
+                continue
+            pkt.pts -= shift
+            pkt.dts -= shift
+            pkt.stream = ost
+            out.mux(pkt)
+    return dst
+
+
+def numbers_of(clip) -> list[int]:
+    return [read_code(clip.frame(i)) for i in range(clip.n_frames)]
+
+
+def test_clean_file_is_read_as_is(tmp_path):
+    path = write_video((coded_frame(n) for n in range(60)), tmp_path / "clean.mp4", fps=30)
+    clip = open_clip(path)
+    assert not clip.normalised
+    assert clip.n_frames == 60 and clip.fps == 30 and clip.shape == (480, 640, 3)
+    assert numbers_of(clip) == list(range(60))
+    assert probe(path).max_keyframe_gap <= KEYFRAME_INTERVAL
+
+
+def test_edit_list_trim_is_normalised_and_exact(tmp_path):
+    src = encode(tmp_path / "long.mp4", range(150))
+    trimmed = trim_copy(src, tmp_path / "trimmed.mp4", start_frame=40)
+    assert probe(trimmed).edit_list
+    clip = open_clip(trimmed)
+    assert clip.normalised and "an edit list" in clip.normalise_reasons
+    assert clip.n_frames == 110
+    assert numbers_of(clip) == list(range(40, 150))
+    assert trimmed.read_bytes() == trimmed.read_bytes()  # the user's file is untouched
+    assert clip.path != trimmed and clip.path.exists()
+
+
+def test_variable_frame_rate_is_resampled_to_its_base_rate(tmp_path):
+    rng = random.Random(3)
+    periods = [rng.choice([1, 1, 2, 3]) for _ in range(40)]
+    # 1 period = 1/30 s = 33.33 ms, written in ms so the file really is variable rate
+    starts = np.round(np.cumsum([0, *periods]) * 1000 / 30).astype(int)
+    durations = np.diff(starts).tolist()
+    path = encode(tmp_path / "vfr.mp4", range(40), durations=durations, bframes=False)
+    assert probe(path).variable_rate
+    clip = open_clip(path, fps=None)
+    assert clip.normalised and "a variable frame rate" in clip.normalise_reasons
+    shown = numbers_of(clip)
+    # frame k is what is on screen at k/30 s: source frame j repeats periods[j] times
+    expected = [j for j, p in enumerate(periods) for _ in range(p)]
+    assert abs(clip.fps - 30) < 0.1
+    # the last frame's display time is unknown from timestamps alone: it is shown once
+    assert shown == expected[: len(shown)]
+    assert shown[-1] == 39 and len(shown) == len(expected) - periods[-1] + 1
+
+
+def test_long_keyframe_interval_is_normalised_and_seeks_exactly(tmp_path):
+    path = encode(tmp_path / "gop.mp4", range(120), gop=250, bframes=False)
+    clip = open_clip(path)
+    assert clip.normalised and any("keyframes" in r for r in clip.normalise_reasons)
+    rng = random.Random(0)
+    for i in rng.sample(range(120), 30):  # random jumps
+        assert read_code(clip.frame(i)) == i
+    for i in range(80, 60, -1):  # stepping back
+        assert read_code(clip.frame(i)) == i
+
+
+def test_second_open_reuses_the_normalised_copy(tmp_path):
+    path = encode(tmp_path / "gop.mp4", range(30), gop=250)
+    first = open_clip(path)
+    mtime = first.path.stat().st_mtime_ns
+    second = open_clip(path)
+    assert second.path == first.path and second.path.stat().st_mtime_ns == mtime
+
+
+def test_image_folder_sorts_naturally_and_keeps_dataset_numbers(tmp_path):
+    folder = write_folder((coded_frame(n) for n in range(12)), tmp_path / "EP02_01f", start=46)
+    clip = open_clip(folder)
+    assert clip.fps == 200  # CASME II / SAMM default
+    assert clip.frame_numbers.tolist() == list(range(46, 58))
+    assert numbers_of(clip) == list(range(12))
+    assert clip.index_of_number(46) == 0 and clip.index_of_number(57) == 11
+    assert clip.jpeg(0) == (folder / "img46.jpg").read_bytes()
+
+
+def test_natural_order_puts_img2_before_img10(tmp_path):
+    folder = write_folder((coded_frame(n) for n in range(11)), tmp_path / "clip", start=1)
+    clip = open_clip(folder)
+    assert [p.name for p in clip.files[:3]] == ["img1.jpg", "img2.jpg", "img3.jpg"]
+    assert clip.files[9].name == "img10.jpg"
+    assert numbers_of(clip) == list(range(11))
+
+
+def test_folder_sidecar_and_argument_set_fps(tmp_path):
+    folder = write_folder((coded_frame(n) for n in range(3)), tmp_path / "c", fps=90)
+    assert open_clip(folder).fps == 90
+    assert open_clip(folder, fps=30).fps == 30
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_missing_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"nope\.mp4 does not exist"):
+        open_clip(tmp_path / "nope.mp4")
+
+
+def test_file_that_is_no_video(tmp_path):
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("this is not a video")
+    with pytest.raises(ValueError, match=r"notes\.mp4"):
+        open_clip(bad)
+
+
+def test_truncated_video(tmp_path):
+    path = write_video((coded_frame(n) for n in range(30)), tmp_path / "whole.mp4", fps=30)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"cut\.mp4"):
+        open_clip(cut)
+
+
+def test_empty_folder(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match=r"empty.*has none"):
+        open_clip(tmp_path / "empty")
+
+
+def test_folder_with_a_gap(tmp_path):
+    folder = write_folder((coded_frame(n) for n in range(5)), tmp_path / "gap", start=1)
+    (folder / "img3.jpg").unlink()
+    with pytest.raises(ValueError, match=r"img2\.jpg \(number 2\) is followed by img4\.jpg.*frames 3\.\.3 are missing"):
+        open_clip(folder)
+
+
+def test_folder_with_mixed_sizes(tmp_path):
+    folder = write_folder((coded_frame(n) for n in range(3)), tmp_path / "mixed", start=1)
+    write_folder([coded_frame(3, height=240, width=320)], folder, start=4)
+    with pytest.raises(ValueError, match=r"one size.*640x480.*320x240"):
+        open_clip(folder)
+
+
+@pytest.mark.parametrize("index", [-1, 30, 10_000])
+def test_frame_index_out_of_range(tmp_path, index):
+    clip = open_clip(write_video((coded_frame(n) for n in range(30)), tmp_path / "v.mp4", fps=30))
+    with pytest.raises(IndexError, match=rf"0\.\.29, but got {index}"):
+        clip.frame(index)
+
+
+def test_frame_index_must_be_an_integer(tmp_path):
+    clip = open_clip(write_video((coded_frame(n) for n in range(3)), tmp_path / "v.mp4", fps=30))
+    with pytest.raises(TypeError, match="integer frame index"):
+        clip.frame(1.5)
