@@ -1,0 +1,146 @@
+"""Matching and scoring at scale: 100,000 events per rater over 1,000 clips.
+
+Prints the time of :func:`workbench.agreement.summary` (matching + every score
+of ``workbench agree --json``) and of :func:`workbench.agreement.match` alone,
+beside a naive pairwise Python loop (every reference x hypothesis pair of a clip,
+IoU in Python, one assignment per clip) on the same data, and the ratio. The
+naive loop runs on a subset of clips when the whole would take minutes; the
+output then says so and extrapolates linearly in the number of clips.
+
+Run: ``.venv/bin/python benchmarks/agreement_scale.py [--clips 1000] [--events 100000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from workbench.agreement import match, summary
+from workbench.schema import EMOTIONS
+
+AU_CODES = ("6+12", "1+2+5+26", "4+7", "9+10", "12", "R14", "1+2", "4", "L12+25")
+
+
+def make_rater(
+    rng: np.random.Generator, rater: str, clips: int, events: int, length: int
+) -> pd.DataFrame:
+    """Random events: onsets uniform in each clip, 10 to 60 frames long."""
+    clip = np.sort(rng.integers(0, clips, events))
+    onset = rng.integers(0, length - 100, events)
+    offset = onset + rng.integers(10, 60, events)
+    apex = onset + (offset - onset) // 3
+    return pd.DataFrame(
+        {
+            "clip": pd.Series(clip).map("clip{:04d}".format),
+            "rater": rater,
+            "event_id": [f"{rater}{k:06d}" for k in range(events)],
+            "onset": onset,
+            "apex": apex,
+            "offset": offset,
+            "emotion": pd.Categorical(rng.choice(EMOTIONS, events), categories=EMOTIONS),
+            "aus": rng.choice(AU_CODES, events),
+            "kind": pd.Categorical(
+                np.where(offset - onset < 40, "micro", "macro"), categories=["micro", "macro"]
+            ),
+        }
+    )
+
+
+def make_data(
+    clips: int, events: int, seed: int = 0, length: int = 20_000
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A reference and a hypothesis: 85 % of the reference jittered, plus 15 % random events."""
+    rng = np.random.default_rng(seed)
+    ref = make_rater(rng, "truth", clips, events, length)
+    keep = rng.random(events) < 0.85
+    hyp = ref[keep].copy()
+    shift = rng.integers(-4, 5, (len(hyp), 2))
+    hyp["onset"] = np.maximum(hyp["onset"] + shift[:, 0], 0)
+    hyp["offset"] = np.maximum(hyp["offset"] + shift[:, 1], hyp["onset"])
+    hyp["apex"] = np.clip(hyp["apex"] + rng.integers(-2, 3, len(hyp)), hyp["onset"], hyp["offset"])
+    flip = rng.random(len(hyp)) < 0.2
+    hyp.loc[flip, "emotion"] = rng.choice(EMOTIONS, int(flip.sum()))
+    extra = make_rater(rng, "detector:bench", clips, events - len(hyp), length)
+    hyp = pd.concat([hyp, extra], ignore_index=True)
+    hyp["rater"] = "detector:bench"
+    hyp["event_id"] = [f"h{k:06d}" for k in range(len(hyp))]
+    return ref, hyp
+
+
+def naive_counts(ref: pd.DataFrame, hyp: pd.DataFrame, iou: float = 0.5) -> tuple[int, int, int]:
+    """TP, FP, FN by a pairwise Python loop per clip, then one assignment per clip."""
+    by_clip: dict[str, tuple[list, list]] = {}
+    for c, on, off in zip(ref["clip"], ref["onset"], ref["offset"], strict=True):
+        by_clip.setdefault(c, ([], []))[0].append((int(on), int(off)))
+    for c, on, off in zip(hyp["clip"], hyp["onset"], hyp["offset"], strict=True):
+        by_clip.setdefault(c, ([], []))[1].append((int(on), int(off)))
+    tp = 0
+    for refs, hyps in by_clip.values():
+        if not refs or not hyps:
+            continue
+        weight = np.zeros((len(refs), len(hyps)))
+        big = min(len(refs), len(hyps)) + 1.0
+        for a, (r0, r1) in enumerate(refs):
+            for b, (h0, h1) in enumerate(hyps):
+                inter = min(r1, h1) - max(r0, h0) + 1
+                if inter > 0:
+                    value = inter / ((r1 - r0 + 1) + (h1 - h0 + 1) - inter)
+                    if value >= iou:
+                        weight[a, b] = big + value
+        rows, cols = linear_sum_assignment(weight, maximize=True)
+        tp += int((weight[rows, cols] > 0).sum())
+    return tp, len(hyp) - tp, len(ref) - tp
+
+
+def timed(func, *args, **kwargs):
+    start = time.perf_counter()
+    out = func(*args, **kwargs)
+    return out, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument(
+        "--naive-budget", type=float, default=60.0, help="seconds the naive loop may take"
+    )
+    args = parser.parse_args(argv)
+    ref, hyp = make_data(args.clips, args.events)
+    print(
+        f"data: {len(ref):,} reference and {len(hyp):,} hypothesis events "
+        f"over {args.clips:,} clips (seed 0)"
+    )
+    m, t_match = timed(match, ref, hyp)
+    result, t_summary = timed(summary, ref, hyp, fps=200.0)
+    print(f"vectorised match():   {t_match:8.3f} s   TP {m.tp:,}  FP {m.fp:,}  FN {m.fn:,}")
+    print(f"vectorised summary(): {t_summary:8.3f} s   F1 {result['f1']:.4f}")
+    n_sub = args.clips
+    clips = sorted(ref["clip"].unique())
+    probe = set(clips[: max(1, args.clips // 50)])
+    _, t_probe = timed(naive_counts, ref[ref["clip"].isin(probe)], hyp[hyp["clip"].isin(probe)])
+    if t_probe * args.clips / len(probe) > args.naive_budget:
+        n_sub = len(probe)
+    subset = set(clips[:n_sub])
+    counts, t_naive = timed(
+        naive_counts, ref[ref["clip"].isin(subset)], hyp[hyp["clip"].isin(subset)]
+    )
+    if n_sub == args.clips:
+        same = "same counts" if counts == (m.tp, m.fp, m.fn) else f"DIFFERENT counts {counts}"
+        print(f"naive Python loop:    {t_naive:8.3f} s   ({same})")
+    else:
+        t_naive = t_naive * args.clips / n_sub
+        print(
+            f"naive Python loop:    {t_naive:8.3f} s   "
+            f"(extrapolated from {n_sub} of {args.clips} clips)"
+        )
+    print(f"ratio naive / match():   {t_naive / t_match:6.1f}x")
+    print(f"ratio naive / summary(): {t_naive / t_summary:6.1f}x")
+
+
+if __name__ == "__main__":
+    main()

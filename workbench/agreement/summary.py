@@ -1,0 +1,114 @@
+"""Every agreement figure of two raters in one dict: what ``workbench agree --json`` prints."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from workbench.agreement.labels import AUAgreement, LabelAgreement, ModifiedKappa
+from workbench.agreement.match import Matching, match
+from workbench.agreement.metrics import BoundaryError, SpottingF1
+from workbench.schema import FRAME_COLUMNS, KINDS
+
+
+def _clean(value: object) -> object:
+    """Plain Python numbers; NaN becomes None (JSON null)."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _spotting(metric: SpottingF1) -> dict:
+    row = metric.total()
+    out = {c: int(row[c]) for c in ("tp", "fp", "fn")}
+    out.update({c: float(row[c]) for c in ("precision", "recall", "f1")})
+    return out
+
+
+def _boundary(metric: BoundaryError) -> dict:
+    row = metric.total()
+    out = {
+        p: {k: float(row[f"{p}_{k}"]) for k in ("mae_frames", "mae_ms", "bias_frames", "bias_ms")}
+        for p in FRAME_COLUMNS
+    }
+    out.update(asr=float(row["asr"]), n_pairs=int(row["pairs"]))
+    return out
+
+
+def scores(
+    reference: pd.DataFrame, hypothesis: pd.DataFrame, matching: Matching, fps: float | None
+) -> dict[str, object]:
+    """The metrics of :func:`summary` on a ready matching (see there)."""
+    settings = {
+        "iou": matching.iou,
+        "mode": matching.mode,
+        "tolerance": matching.tolerance,
+        "fps": fps,
+    }
+    spotting = SpottingF1(**settings)
+    spotting(matching=matching)
+    by_kind = {}
+    for kind in KINDS:
+        metric = SpottingF1(**settings, kind=kind)
+        metric(matching=matching)
+        by_kind[kind] = _spotting(metric)
+    boundary = BoundaryError(**settings)
+    boundary(matching=matching)
+    emotion = LabelAgreement(**settings)
+    emotion(matching=matching)
+    labels = emotion.total()
+    elan = ModifiedKappa(**settings)
+    elan(matching=matching)
+    aus = AUAgreement(**settings)
+    aus(matching=matching)
+    return {
+        **_spotting(spotting),
+        "by_kind": by_kind,
+        "boundary": _boundary(boundary),
+        "emotion": {
+            "cohen_kappa": labels["cohen_kappa"],
+            "krippendorff_alpha": labels["krippendorff_alpha"],
+            "n_pairs": int(labels["n_pairs"]),
+            "agreement": labels["agreement"],
+            "elan": elan.values(),
+        },
+        "au": {
+            "agreement_ratio": abs(aus),
+            "pooled": aus.total()["pooled"],
+            "n_pairs": int(aus["n_pairs"]),
+        },
+    }
+
+
+def summary(
+    reference: pd.DataFrame,
+    hypothesis: pd.DataFrame,
+    iou: float = 0.5,
+    mode: str = "one-to-one",
+    tolerance: int | None = None,
+    fps: float | None = None,
+) -> dict[str, object]:
+    """Match two raters once and compute every agreement figure.
+
+    Returns
+    -------
+    dict
+        JSON-ready (NaN as None): ``tp``, ``fp``, ``fn``, ``precision``,
+        ``recall``, ``f1``; ``by_kind`` (``micro``, ``macro``: the same counts,
+        each kind matched on its own); ``boundary`` (``onset``, ``apex``,
+        ``offset``: ``mae_frames``, ``mae_ms``, ``bias_frames``, ``bias_ms``;
+        ``asr``, ``n_pairs``); ``emotion`` (``cohen_kappa``,
+        ``krippendorff_alpha``, ``n_pairs``, ``agreement``, ``elan``: ELAN's
+        modified kappa); ``au`` (``agreement_ratio``, ``pooled``, ``n_pairs``);
+        ``settings`` and the events counted (``n_reference``, ``n_hypothesis``).
+    """
+    matching = match(reference, hypothesis, iou=iou, mode=mode, tolerance=tolerance)
+    out = scores(reference, hypothesis, matching, fps)
+    out["settings"] = {"iou": iou, "mode": mode, "tolerance": tolerance, "fps": fps}
+    out["n_reference"], out["n_hypothesis"] = len(reference), len(hypothesis)
+    return _clean(out)
