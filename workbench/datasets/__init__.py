@@ -2,10 +2,50 @@
 
 Importers turn a dataset's coding file into the events table (rater = dataset name,
 original values in ``*_raw`` columns) and a report of what they repaired or could not
-read. Each is ``load(path, media=None) -> ImportResult``; see the module of each
-dataset for the layout it reads.
+read. Each is ``load(path, media=None) -> ImportResult``; the module of each dataset
+documents the layout it reads.
+
+=============  =====================================================  ======
+name           file                                                   fps
+=============  =====================================================  ======
+``casme2``     CASME II ``CASME2-coding-*.xlsx``                      200
+``samm``       SAMM ``SAMM_Micro_FACS_Codes_v2.xlsx``                 200
+``samm_lv``    SAMM Long Videos ``SAMM_LongVideos_V2_Release.xlsx``   200
+``casme_sq``   CAS(ME)^2 ``CAS(ME)^2code_final.xlsx``                 30
+``casme3``     CAS(ME)^3 Part A ``cas(me)3_part_A_*_label_*.xlsx``    30
+``mmew``       MMEW ``MMEW_Micro_Exp.xlsx``                           90
+``elan``       ELAN ``.eaf`` (see :mod:`workbench.datasets.elan`)     file
+``megc``       MEGC spotting log CSV (:mod:`workbench.datasets.megc`)  --fps
+=============  =====================================================  ======
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from workbench.datasets import casme2, casme3, casme_sq, elan, megc, mmew, samm, samm_lv
 from workbench.datasets.build import ImportResult
 
-__all__ = ["ImportResult"]
+#: Format name -> ``load(path, media=None, **options) -> ImportResult``.
+IMPORTERS: dict[str, Callable[..., ImportResult]] = {
+    "casme2": casme2.load,
+    "samm": samm.load,
+    "samm_lv": samm_lv.load,
+    "casme_sq": casme_sq.load,
+    "casme3": casme3.load,
+    "mmew": mmew.load,
+    "elan": elan.load,
+    "megc": megc.load,
+}
+
+#: Recording frame rate of each dataset.
+DATASET_FPS: dict[str, float] = {
+    "casme2": casme2.FPS,
+    "samm": samm.FPS,
+    "samm_lv": samm_lv.FPS,
+    "casme_sq": casme_sq.FPS,
+    "casme3": casme3.FPS,
+    "mmew": mmew.FPS,
+}
+
+__all__ = ["DATASET_FPS", "IMPORTERS", "ImportResult"]

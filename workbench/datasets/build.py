@@ -315,7 +315,7 @@ def _record(row: SourceRow, spec: DatasetSpec, source: str, report: Report) -> d
         "confidence": None,
         "note": "",
     }
-    extras = {k: v for k, v in row.values.items() if k not in EVENT_FIELDS}
+    extras = {k: v for k, v in row.values.items() if k not in EVENT_FIELDS and k[0] != "_"}
     for f in FRAME_FIELDS:
         record[f"{f}_raw"] = raw_text(row.values.get(f))
     record["emotion_raw"] = emotion_raw

@@ -100,3 +100,24 @@ def read_table(
             f"the {header.index} row(s) above it are a preamble",
         )
     return rows_from_sheet(sheets[title], header, report)
+
+
+def import_table(
+    path: str | Path,
+    spec,
+    aliases: Mapping[str, Sequence[str]],
+    required: Sequence[str],
+    media: str | Path | None = None,
+    prepare=None,
+):
+    """Read a coding sheet and build its events: the whole import of a one-table dataset.
+
+    ``prepare(rows, report)`` may rewrite row values (pad subject codes, ...) in place.
+    """
+    from workbench.datasets.build import build_events
+
+    report = Report()
+    rows = read_table(path, aliases, required, report)
+    if prepare is not None:
+        prepare(rows, report)
+    return build_events(rows, spec, str(path), report, None if media is None else str(media))

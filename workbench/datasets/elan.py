@@ -1,0 +1,5 @@
+"""placeholder"""
+
+
+def load(path, media=None, **kw):
+    raise NotImplementedError
