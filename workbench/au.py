@@ -40,7 +40,7 @@ import numpy as np
 import xarray as xr
 
 #: Version of the AU mapping; part of the cache key and of the curves' attrs.
-AU_VERSION = "1"
+AU_VERSION = "2"
 
 #: Landmarks (subject's own sides; "R" is the image's left in a non-mirrored frame).
 LANDMARKS: dict[str, tuple[int, ...]] = {
@@ -52,17 +52,19 @@ LANDMARKS: dict[str, tuple[int, ...]] = {
     "lip_top": (0,), "lip_upper_inner": (13,), "lip_lower_inner": (14,), "lip_bottom": (17,),
     "lip_upper_R": (37,), "lip_upper_L": (267,),
     "mouth_corner_R": (61,), "mouth_corner_L": (291,), "chin": (152,),
+    "brow_lower_inner_R": (55,), "brow_lower_inner_L": (285,), "nasion": (168,),
+    "cheek_R": (50,), "cheek_L": (280,),
 }  # fmt: skip
 
 #: Geometric features: name -> (landmark a, landmark b); "{s}" is replaced by R or L.
 FEATURES: dict[str, tuple[str, str]] = {
     "brow_inner_height_{s}": ("brow_inner_{s}", "eye_inner_{s}"),
     "brow_outer_height_{s}": ("brow_outer_{s}", "eye_outer_{s}"),
-    "brow_gap": ("brow_inner_R", "brow_inner_L"),
     "eye_open_{s}": ("lid_upper_{s}", "lid_lower_{s}"),
-    "lower_lid_{s}": ("lid_lower_{s}", "eye_inner_{s}"),
-    "ala_eye_{s}": ("ala_{s}", "eye_inner_{s}"),
-    "upper_lip_nose_{s}": ("lip_upper_{s}", "ala_{s}"),
+    "ala_nasion_{s}": ("ala_{s}", "nasion"),
+    "brow_nasion_{s}": ("brow_lower_inner_{s}", "nasion"),
+    "cheek_eye_{s}": ("cheek_{s}", "eye_outer_{s}"),
+    "upper_lip_eye_{s}": ("lip_upper_{s}", "eye_inner_{s}"),
     "corner_eye_{s}": ("mouth_corner_{s}", "eye_outer_{s}"),
     "mouth_width": ("mouth_corner_R", "mouth_corner_L"),
     "lip_gap": ("lip_upper_inner", "lip_lower_inner"),
@@ -82,6 +84,8 @@ class AUSpec:
         The FACS AU number.
     blendshapes
         Blendshape names; ``{s}`` becomes ``Left`` / ``Right`` for sided AUs.
+    bs_gain
+        The blendshape score (above the clip's baseline) that reads as intensity 1.
     geometry
         ``(feature, gain)`` pairs: the change of the feature (inter-ocular units) that
         reads as intensity 1; a negative gain means the AU shrinks the distance.
@@ -95,6 +99,7 @@ class AUSpec:
 
     au: int
     blendshapes: tuple[str, ...]
+    bs_gain: float
     geometry: tuple[tuple[str, float], ...]
     sided: bool
     weight: float
@@ -102,43 +107,49 @@ class AUSpec:
 
 
 #: The mapping, one row per AU (see the module docstring for the sources).
+#: Columns: AU, blendshapes, blendshape score read as full intensity, geometry
+#: (feature, change read as full intensity), sided, geometry weight, why.
 AU_TABLE: tuple[AUSpec, ...] = (
-    AUSpec(1, ("browInnerUp",), (("brow_inner_height_{s}", 0.05),), False, 0.5,
+    AUSpec(1, ("browInnerUp",), 0.3, (("brow_inner_height_{s}", 0.05),), False, 0.5,
            "FACS: inner brow raised; ARKit browInnerUp"),
-    AUSpec(2, ("browOuterUp{s}",), (("brow_outer_height_{s}", 0.05),), True, 0.5,
+    AUSpec(2, ("browOuterUp{s}",), 0.3, (("brow_outer_height_{s}", 0.05),), True, 0.5,
            "FACS: outer brow raised; ARKit browOuterUp"),
-    AUSpec(4, ("browDown{s}",), (("brow_inner_height_{s}", -0.04), ("brow_gap", -0.04)), True,
-           0.5, "FACS: brows lowered and drawn together; ARKit browDown"),
-    AUSpec(5, ("eyeWide{s}",), (("eye_open_{s}", 0.03),), True, 0.5,
+    AUSpec(4, ("browDown{s}",), 0.5, (("brow_nasion_{s}", -0.012),), True, 0.8,
+           "FACS: brows lowered and drawn together (inner brow nears the nasion); "
+           "ARKit browDown"),
+    AUSpec(5, ("eyeWide{s}",), 0.5, (("eye_open_{s}", 0.03),), True, 0.5,
            "FACS: upper lid raised, eye widened; ARKit eyeWide"),
-    AUSpec(6, ("cheekSquint{s}",), (("lower_lid_{s}", -0.03),), True, 0.5,
-           "FACS: cheek raised, lower lid pushed up; ARKit cheekSquint"),
-    AUSpec(7, ("eyeSquint{s}",), (("eye_open_{s}", -0.03),), True, 0.5,
+    AUSpec(6, ("cheekSquint{s}",), 0.5, (("cheek_eye_{s}", -0.012),), True, 0.7,
+           "FACS: cheek raised towards the eye; ARKit cheekSquint"),
+    AUSpec(7, ("eyeSquint{s}",), 0.5, (("eye_open_{s}", -0.03),), True, 0.5,
            "FACS: lids tightened, eye narrowed; ARKit eyeSquint"),
-    AUSpec(9, ("noseSneer{s}",), (("ala_eye_{s}", -0.04),), True, 0.5,
-           "FACS: nose wrinkled, alae raised; ARKit noseSneer"),
-    AUSpec(10, ("mouthUpperUp{s}",), (("upper_lip_nose_{s}", -0.04),), True, 0.5,
-           "FACS: upper lip raised towards the nose; ARKit mouthUpperUp"),
-    AUSpec(12, ("mouthSmile{s}",), (("corner_eye_{s}", -0.06),), True, 0.5,
+    AUSpec(9, ("noseSneer{s}",), 0.5, (("ala_nasion_{s}", -0.02),), True, 0.7,
+           "FACS: nose wrinkled, alae pulled up towards the nasion; ARKit noseSneer"),
+    AUSpec(10, ("mouthUpperUp{s}",), 1.0, (("upper_lip_eye_{s}", -0.03),), True, 0.85,
+           "FACS: upper lip raised towards the nose; ARKit mouthUpperUp (which also "
+           "answers to smiles, hence the low weight)"),
+    AUSpec(12, ("mouthSmile{s}",), 0.5, (("corner_eye_{s}", -0.06),), True, 0.5,
            "FACS: lip corners pulled up and out; ARKit mouthSmile"),
-    AUSpec(14, ("mouthDimple{s}",), (), True, 0.0,
+    AUSpec(14, ("mouthDimple{s}",), 0.5, (), True, 0.0,
            "FACS: lip corners tightened inwards, dimple; ARKit mouthDimple"),
-    AUSpec(15, ("mouthFrown{s}",), (("corner_eye_{s}", 0.04),), True, 0.5,
-           "FACS: lip corners pulled down; ARKit mouthFrown"),
-    AUSpec(17, ("mouthShrugLower",), (), False, 0.0,
+    AUSpec(15, ("mouthFrown{s}",), 0.5, (), True, 0.0,
+           "FACS: lip corners pulled down; ARKit mouthFrown (the corners' distance to the "
+           "eyes also grows when the jaw drops, so no geometry)"),
+    AUSpec(17, ("mouthShrugLower",), 0.5, (), False, 0.0,
            "FACS: chin boss and lower lip pushed up; ARKit mouthShrugLower"),
-    AUSpec(20, ("mouthStretch{s}",), (("mouth_width", 0.08),), True, 0.3,
-           "FACS: lips stretched sideways; ARKit mouthStretch"),
-    AUSpec(23, ("mouthRollUpper", "mouthRollLower"),
+    AUSpec(20, ("mouthStretch{s}",), 0.5, (), True, 0.0,
+           "FACS: lips stretched sideways; ARKit mouthStretch (mouth width also grows "
+           "with AU12, so no geometry)"),
+    AUSpec(23, ("mouthRollUpper", "mouthRollLower"), 0.5,
            (("upper_lip_thickness", -0.03), ("lower_lip_thickness", -0.03)), False, 0.5,
            "FACS: lips tightened and narrowed (red parts thinner); ARKit mouthRoll"),
-    AUSpec(24, ("mouthPress{s}",), (("upper_lip_thickness", -0.03),), True, 0.3,
+    AUSpec(24, ("mouthPress{s}",), 1.0, (("upper_lip_thickness", -0.03),), True, 0.3,
            "FACS: lips pressed together; ARKit mouthPress"),
-    AUSpec(25, ("jawOpen",), (("lip_gap", 0.05),), False, 0.7,
+    AUSpec(25, ("jawOpen",), 0.3, (("lip_gap", 0.06),), False, 0.8,
            "FACS: lips parted; geometry: inner lip gap (ARKit jawOpen as support)"),
-    AUSpec(26, ("jawOpen",), (("jaw_drop", 0.10),), False, 0.5,
+    AUSpec(26, ("jawOpen",), 0.3, (("jaw_drop", 0.06),), False, 0.5,
            "FACS: jaw dropped; ARKit jawOpen"),
-    AUSpec(45, ("eyeBlink{s}",), (("eye_open_{s}", -0.08),), True, 0.5,
+    AUSpec(45, ("eyeBlink{s}",), 1.0, (("eye_open_{s}", -0.08),), True, 0.5,
            "FACS: blink (lids close and open); ARKit eyeBlink"),
 )  # fmt: skip
 
@@ -195,8 +206,11 @@ def au_curve(
     For a bilateral spec with sided features, ``side=""`` averages both sides.
     """
     sides = [side] if side else ["L", "R"]
-    bs = [_centred(blend[b.format(s=_SIDE_WORD[s])]) for b in spec.blendshapes for s in sides]
-    bs = [b for b in bs if b is not None]
+    bs = [
+        _centred(blend[b.format(s=_SIDE_WORD[s])]) / spec.bs_gain
+        for b in spec.blendshapes
+        for s in sides
+    ]
     geo = []
     for feature, gain in spec.geometry:
         names = {feature.format(s=s) for s in sides}

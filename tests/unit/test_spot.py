@@ -1,0 +1,150 @@
+"""Spotting on synthetic AU curves: known events in, events out.
+
+Each test draws its curves as half-sine bumps on noise, e.g. happiness at frames
+100..139 with the apex at 116::
+
+    AU12  ____/‾‾\\____
+    AU6   ____/‾‾\\____
+              ^100  ^139
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from workbench import au, spot
+from workbench.schema import validate_events
+
+FPS = 200.0
+
+
+def bump(n: int, onset: int, apex: int, offset: int) -> np.ndarray:
+    """0 outside [onset, offset], half-sine up to 1 at apex, half-cosine down."""
+    t = np.arange(n, dtype=float)
+    out = np.zeros(n)
+    rise = (t >= onset) & (t <= apex)
+    out[rise] = np.sin(0.5 * np.pi * (t[rise] - onset + 1) / (apex - onset + 1))
+    fall = (t > apex) & (t <= offset)
+    out[fall] = np.cos(0.5 * np.pi * (t[fall] - apex) / (offset - apex + 1))
+    return out
+
+
+def make_curves(n=600, events=(), sd=0.01, seed=0, sides=None) -> xr.DataArray:
+    """Curves shaped like au.au_curves: events are (aus, onset, apex, offset, amplitude).
+
+    ``sides`` maps an AU number to "L" or "R" for a movement on that side only.
+    """
+    rng = np.random.default_rng(seed)
+    names = au.au_names()
+    data = rng.normal(0, sd, size=(n, len(names)))
+    for aus, onset, apex, offset, amp in events:
+        shape = amp * bump(n, onset, apex, offset)
+        for j, (_, number, side) in enumerate(names):
+            if number not in aus:
+                continue
+            only = (sides or {}).get(number)
+            if only is None or side == only:
+                data[:, j] += shape
+            elif side == "":
+                data[:, j] += shape / 2
+    noise = [au.robust_noise(data[:, j]) for j in range(len(names))]
+    return xr.DataArray(
+        data,
+        dims=("frame", "au"),
+        coords={
+            "frame": np.arange(n),
+            "au": [a for a, _, _ in names],
+            "au_number": ("au", [m for _, m, _ in names]),
+            "side": ("au", [s for _, _, s in names]),
+            "noise": ("au", noise),
+        },
+        attrs={"fps": FPS, "clip": "synthetic.mp4"},
+    )
+
+
+def test_one_happiness_event_is_found_with_its_frames_and_emotion():
+    curves = make_curves(events=[((6, 12), 100, 116, 139, 0.8)])
+    events = spot.spot(curves)
+    assert len(events) == 1
+    e = events.iloc[0]
+    assert abs(e.onset - 100) <= 3 and abs(e.offset - 139) <= 3 and abs(e.apex - 116) <= 2
+    assert (e.emotion, e.aus, e.kind) == ("happiness", "6+12", "micro")
+    assert e["clip"] == "synthetic.mp4" and e["rater"] == "detector:mediapipe"
+    assert 0 < e.confidence <= 1
+    validate_events(events)
+
+
+def test_two_events_and_a_macro_one():
+    curves = make_curves(
+        n=900,
+        events=[((1, 2, 5, 26), 80, 92, 110, 0.7), ((4, 7), 300, 360, 480, 0.6)],
+    )
+    events = spot.spot(curves).sort_values("onset")
+    assert events["emotion"].tolist() == ["surprise", "anger"]
+    assert events["aus"].tolist() == ["1+2+5+26", "4+7"]
+    assert events["kind"].tolist() == ["micro", "macro"]
+
+
+def test_one_sided_smile_is_written_with_its_side_and_reads_contempt():
+    curves = make_curves(events=[((12,), 200, 215, 240, 1.0)], sides={12: "R"})
+    events = spot.spot(curves)
+    assert events["aus"].tolist() == ["R12"]
+    assert events["emotion"].tolist() == ["contempt"]
+
+
+def test_noise_alone_gives_no_events():
+    assert spot.spot(make_curves(sd=0.03)).empty
+
+
+def test_all_nan_curves_give_no_events():
+    curves = make_curves(n=50)
+    curves[:] = np.nan
+    events = spot.spot(curves)
+    assert events.empty and list(events.columns)[:3] == ["clip", "rater", "event_id"]
+
+
+def test_nan_frames_inside_do_not_break_spotting():
+    curves = make_curves(events=[((6, 12), 100, 116, 139, 0.8)])
+    curves[300:320] = np.nan
+    assert len(spot.spot(curves)) == 1
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        (spot.SpotParams(), 1),
+        (spot.SpotParams(threshold=0.5), 0),  # a 0.4 bump is below a 0.5 threshold
+    ],
+)
+def test_threshold_is_a_parameter(params, expected):
+    curves = make_curves(events=[((12,), 100, 110, 125, 0.4)])
+    assert len(spot.spot(curves, params)) == expected
+
+
+def test_blip_shorter_than_min_frames_is_dropped():
+    curves = make_curves(sd=0.0, events=[((12,), 100, 100, 100, 1.0)])
+    assert spot.spot(curves, spot.SpotParams(smooth=1, min_frames=4)).empty
+
+
+def test_slow_drift_of_another_au_does_not_stretch_an_event():
+    curves = make_curves(events=[((6, 12), 100, 116, 139, 0.8)])
+    drift = 0.08 * np.sin(np.linspace(0, np.pi, curves.sizes["frame"]))
+    curves.loc[{"au": "AU4"}] = curves.sel(au="AU4").values + drift
+    e = spot.spot(curves).iloc[0]
+    assert e.offset - e.onset < 60
+
+
+def test_runs_and_facs_code_helpers():
+    assert spot._runs(np.array([0, 1, 1, 0, 1], bool)) == [(1, 2), (4, 4)]
+    assert spot.facs_code([6, 12], {12: "R"}) == "6+R12"
+    assert spot.confidence(1.0) == 0.0 and 0.9 < spot.confidence(4.0) < 1
+
+
+def test_frames_are_the_curves_frame_coordinate():
+    curves = make_curves(events=[((6, 12), 100, 116, 139, 0.8)])
+    curves = curves.assign_coords(frame=curves["frame"] + 1000)
+    e = spot.spot(curves).iloc[0]
+    assert 1095 <= e.onset <= 1100 and pd.notna(e.apex)
