@@ -76,9 +76,7 @@ def _cmd_lab(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="workbench", description="A Jupyter workbench for facial micro-expressions."
-    )
+    parser = argparse.ArgumentParser(prog="workbench", description="A Jupyter workbench for facial micro-expressions.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("sample", help="write the built-in sample clips and their truth events")

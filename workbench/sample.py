@@ -61,17 +61,36 @@ ANCHORS: dict[str, tuple[float, float]] = {
 #: Directions follow the FACS Manual's description of each AU's appearance change.
 AU_MOVERS: dict[int, list[tuple[str, tuple[float, float], float]]] = {
     1: [("inner_brow_r", (0.0, -3.5), 6.0), ("inner_brow_l", (0.0, -3.5), 6.0)],
-    2: [("outer_brow_r", (0.0, -3.5), 6.0), ("outer_brow_l", (0.0, -3.5), 6.0),
-        ("mid_brow_r", (0.0, -2.5), 6.0), ("mid_brow_l", (0.0, -2.5), 6.0)],
-    4: [("inner_brow_r", (3.0, 4.5), 6.0), ("inner_brow_l", (-3.0, 4.5), 6.0),
-        ("mid_brow_r", (1.5, 3.0), 6.0), ("mid_brow_l", (-1.5, 3.0), 6.0)],
+    2: [
+        ("outer_brow_r", (0.0, -3.5), 6.0),
+        ("outer_brow_l", (0.0, -3.5), 6.0),
+        ("mid_brow_r", (0.0, -2.5), 6.0),
+        ("mid_brow_l", (0.0, -2.5), 6.0),
+    ],
+    4: [
+        ("inner_brow_r", (3.0, 4.5), 6.0),
+        ("inner_brow_l", (-3.0, 4.5), 6.0),
+        ("mid_brow_r", (1.5, 3.0), 6.0),
+        ("mid_brow_l", (-1.5, 3.0), 6.0),
+    ],
     5: [("upper_lid_r", (0.0, -2.0), 3.5), ("upper_lid_l", (0.0, -2.0), 3.5)],
-    6: [("cheek_r", (0.0, -3.0), 8.0), ("cheek_l", (0.0, -3.0), 8.0),
-        ("lower_lid_r", (0.0, -1.5), 4.0), ("lower_lid_l", (0.0, -1.5), 4.0)],
-    7: [("lower_lid_r", (0.0, -2.0), 3.5), ("lower_lid_l", (0.0, -2.0), 3.5),
-        ("upper_lid_r", (0.0, 0.8), 3.0), ("upper_lid_l", (0.0, 0.8), 3.0)],
-    9: [("nose_wing_r", (1.0, -3.0), 5.0), ("nose_wing_l", (-1.0, -3.0), 5.0),
-        ("glabella", (0.0, 1.5), 6.0)],
+    6: [
+        ("cheek_r", (0.0, -3.0), 8.0),
+        ("cheek_l", (0.0, -3.0), 8.0),
+        ("lower_lid_r", (0.0, -1.5), 4.0),
+        ("lower_lid_l", (0.0, -1.5), 4.0),
+    ],
+    7: [
+        ("lower_lid_r", (0.0, -2.0), 3.5),
+        ("lower_lid_l", (0.0, -2.0), 3.5),
+        ("upper_lid_r", (0.0, 0.8), 3.0),
+        ("upper_lid_l", (0.0, 0.8), 3.0),
+    ],
+    9: [
+        ("nose_wing_r", (1.0, -3.0), 5.0),
+        ("nose_wing_l", (-1.0, -3.0), 5.0),
+        ("glabella", (0.0, 1.5), 6.0),
+    ],
     10: [("upper_lip", (0.0, -3.0), 7.0)],
     12: [("mouth_r", (-3.5, -4.0), 7.0), ("mouth_l", (3.5, -4.0), 7.0)],
     26: [("lower_lip", (0.0, 4.0), 9.0), ("chin", (0.0, 5.0), 12.0)],
@@ -163,8 +182,16 @@ def _frames_of(e: Expression, fps: float) -> tuple[int, int, int]:
     return onset, apex, offset
 
 
-def render(script: list[Expression], fps: float, seed: int = 0, noise: float = 2.0):
-    """Yield the clip's frames (RGB uint8) for a script; deterministic for a seed."""
+def render(
+    script: list[Expression],
+    fps: float,
+    seed: int = 0,
+    noise: float = 2.0,
+    n_frames: int | None = None,
+):
+    """Yield the clip's frames (RGB uint8) for a script; deterministic for a seed.
+
+    ``n_frames`` stops early (default: the whole clip, :data:`DURATION_S`)."""
     import cv2
 
     face = base_face().astype(np.float32)
@@ -182,7 +209,7 @@ def render(script: list[Expression], fps: float, seed: int = 0, noise: float = 2
     sway_y = 0.8 * np.sin(2 * np.pi * 0.31 * t + 1.0 + seed)
     sway_r = np.deg2rad(0.8) * np.sin(2 * np.pi * 0.17 * t + 2.0 + seed)
     c = SIZE / 2
-    for k in range(n):
+    for k in range(n if n_frames is None else min(n, n_frames)):
         dx, dy = ndx.copy(), ndy.copy()
         for amount, fx, fy in fields:
             if amount[k] > 0:
@@ -193,7 +220,13 @@ def render(script: list[Expression], fps: float, seed: int = 0, noise: float = 2
         px, py = gx - c - sway_x[k], gy - c - sway_y[k]
         sx = cos * px + sin * py + c - dx
         sy = -sin * px + cos * py + c - dy
-        img = cv2.remap(face, sx.astype(np.float32), sy.astype(np.float32), interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        img = cv2.remap(
+            face,
+            sx.astype(np.float32),
+            sy.astype(np.float32),
+            interpolation=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REFLECT,
+        )
         img += rng.normal(0.0, noise, img.shape).astype(np.float32)
         yield np.clip(img, 0, 255).astype(np.uint8)
 

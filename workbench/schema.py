@@ -256,7 +256,12 @@ def _frame_problems(raw: pd.DataFrame, source, line_of) -> tuple[list[Problem], 
                     _to_int_frames(pd.Series([v], dtype="object"))
                 except (ValueError, TypeError):
                     problems.append(
-                        Problem("an integer frame index", f"{c}={v!r}", c, **_locate(pos, source, line_of))
+                        Problem(
+                            "an integer frame index",
+                            f"{c}={v!r}",
+                            c,
+                            **_locate(pos, source, line_of),
+                        )
                     )
             frames[c] = pd.array([None] * len(raw), dtype="Int64")
     return problems, frames
@@ -310,7 +315,12 @@ def validate_events(
     for c, v in (("onset", on), ("apex", ap), ("offset", off)):
         add(v < 0, "a frame index >= 0", c, lambda i, c=c, v=v: f"{c}={int(v[i])}")
     with np.errstate(invalid="ignore"):
-        add(on > off, "onset <= offset", "offset", lambda i: f"onset={int(on[i])}, offset={int(off[i])}")
+        add(
+            on > off,
+            "onset <= offset",
+            "offset",
+            lambda i: f"onset={int(on[i])}, offset={int(off[i])}",
+        )
         bad_apex = (ap < on) | (ap > off)
     add(
         bad_apex,
@@ -330,8 +340,10 @@ def validate_events(
                     v >= limit,
                     "a frame inside the clip",
                     c,
-                    lambda i, c=c, v=v: f"{c}={int(v[i])} in clip '{clips[i]}' of {int(limit[i])} frames "
-                    f"(last frame {int(limit[i]) - 1})",
+                    lambda i, c=c, v=v: (
+                        f"{c}={int(v[i])} in clip '{clips[i]}' of {int(limit[i])} frames "
+                        f"(last frame {int(limit[i]) - 1})"
+                    ),
                 )
     for c in ("clip", "rater"):
         vals = raw[c]
@@ -348,19 +360,31 @@ def validate_events(
         add(bad, "kind 'micro' or 'macro'", "kind", lambda i: f"kind={kind.iloc[i]!r}")
     if "confidence" in raw.columns:
         conf = pd.to_numeric(raw["confidence"].replace({"": None}), errors="coerce")
-        unreadable = conf.isna().to_numpy() & raw["confidence"].notna().to_numpy() & (
-            raw["confidence"].astype(str) != ""
-        ).to_numpy()
-        add(unreadable, "a number for confidence", "confidence", lambda i: f"confidence={raw['confidence'].iloc[i]!r}")
+        unreadable = (
+            conf.isna().to_numpy()
+            & raw["confidence"].notna().to_numpy()
+            & (raw["confidence"].astype(str) != "").to_numpy()
+        )
+        add(
+            unreadable,
+            "a number for confidence",
+            "confidence",
+            lambda i: f"confidence={raw['confidence'].iloc[i]!r}",
+        )
     if "event_id" in raw.columns:
         ids = raw["event_id"].astype("object")
         present = ids.notna() & (ids.astype(str) != "")
         dup = present & ids.duplicated(keep="first")
-        add(dup.to_numpy(), "a unique event_id", "event_id", lambda i: f"event_id={ids.iloc[i]!r} twice")
+        add(
+            dup.to_numpy(),
+            "a unique event_id",
+            "event_id",
+            lambda i: f"event_id={ids.iloc[i]!r} twice",
+        )
     if check_aus and "aus" in raw.columns:
         problems.extend(_aus_problems(raw["aus"], source, line_of))
     if problems:
-        problems.sort(key=lambda p: (p.row if p.row is not None else -1))
+        problems.sort(key=lambda p: p.row if p.row is not None else -1)
         raise EventError(problems)
     out = raw.copy()
     for c in FRAME_COLUMNS:
@@ -390,7 +414,12 @@ def _aus_problems(aus: pd.Series, source, line_of) -> list[Problem]:
             parse(str(code))
         except ValueError as exc:
             problems.append(
-                Problem("a FACS code (e.g. 1+2+R12)", f"aus={code!r}: {exc}", "aus", **_locate(i, source, line_of))
+                Problem(
+                    "a FACS code (e.g. 1+2+R12)",
+                    f"aus={code!r}: {exc}",
+                    "aus",
+                    **_locate(i, source, line_of),
+                )
             )
     return problems
 

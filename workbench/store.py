@@ -106,6 +106,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
+            mask = os.umask(0)
+            os.umask(mask)
+            os.fchmod(f.fileno(), 0o666 & ~mask)  # mkstemp makes 0600; files are shared
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -235,7 +238,10 @@ class _Journal:
                     out.append(json.loads(line))
                 except json.JSONDecodeError:
                     # A torn last line from a crash mid-append: that edit was never acknowledged.
-                    warnings.warn(f"{self.path}, line {n}: ignoring an incomplete journal record.", stacklevel=2)
+                    warnings.warn(
+                        f"{self.path}, line {n}: ignoring an incomplete journal record.",
+                        stacklevel=2,
+                    )
                     break
         return out
 

@@ -226,8 +226,9 @@ def write_video(
 ) -> Path:
     """Encode RGB frames to H.264 MP4: constant frame rate, keyframe every 10 frames,
     no B-frames, no edit list. Written to a temporary file, then renamed (atomic)."""
-    import av
     from fractions import Fraction
+
+    import av
 
     dst = Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
@@ -314,9 +315,7 @@ def normalise(src: str | Path, dst: str | Path, fps: float | None = None) -> Pat
     # timestamps exactly, e.g. 30 for frames lasting 1/30 or 2/30 s), so no frame is lost.
     natural = info.base_fps if info.variable_rate and 0 < info.base_fps <= 1000 else info.fps
     rate = float(fps or natural or 30.0)
-    frames = _constant_rate(_decoded_frames(src), rate) if info.variable_rate else (
-        f for _, f in _decoded_frames(src)
-    )
+    frames = _constant_rate(_decoded_frames(src), rate) if info.variable_rate else (f for _, f in _decoded_frames(src))
     return write_video(frames, dst, rate)
 
 
@@ -366,9 +365,7 @@ class Clip:
             raise TypeError(f"Expected an integer frame index, but got {i!r} ({self.source}).")
         i = int(i)
         if not 0 <= i < self.n_frames:
-            raise IndexError(
-                f"Expected a frame index in 0..{self.n_frames - 1}, but got {i} ({self.source})."
-            )
+            raise IndexError(f"Expected a frame index in 0..{self.n_frames - 1}, but got {i} ({self.source}).")
         return i
 
     def time(self, i: int | np.ndarray) -> float | np.ndarray:
@@ -429,9 +426,7 @@ class Clip:
         nums = self.frame_numbers
         pos = int(np.searchsorted(nums, number))
         if pos >= len(nums) or nums[pos] != number:
-            raise IndexError(
-                f"Expected a frame number in {nums[0]}..{nums[-1]}, but got {number} ({self.source})."
-            )
+            raise IndexError(f"Expected a frame number in {nums[0]}..{nums[-1]}, but got {number} ({self.source}).")
         return pos
 
 
@@ -537,7 +532,7 @@ def _folder_fps(folder: Path, fps: float | None) -> float:
             value = json.loads(side.read_text())["fps"]
             return float(value)
         except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"Expected {side} to hold {{\"fps\": <number>}}, but reading it failed: {exc}") from exc
+            raise ValueError(f'Expected {side} to hold {{"fps": <number>}}, but reading it failed: {exc}') from exc
     return DEFAULT_FOLDER_FPS
 
 
@@ -546,7 +541,9 @@ def _open_folder(folder: Path, fps: float | None) -> FolderClip:
 
     images = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")]
     if not images:
-        raise ValueError(f"Expected numbered images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}, but it has none.")
+        raise ValueError(
+            f"Expected numbered images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}, but it has none."
+        )
     numbered = []
     for p in images:
         m = _NUMBER.search(p.stem)
@@ -627,16 +624,25 @@ def open_clip(path: str | Path, fps: float | None = None, cache: str | Path | No
     return clip
 
 
-def write_folder(frames: Iterable[np.ndarray], folder: str | Path, pattern: str = "img{:d}.jpg", start: int = 1,
-                 fps: float | None = None, quality: int = 95) -> Path:
+def write_folder(
+    frames: Iterable[np.ndarray],
+    folder: str | Path,
+    pattern: str = "img{:d}.jpg",
+    start: int = 1,
+    fps: float | None = None,
+    quality: int = 95,
+) -> Path:
     """Write frames as numbered images (the CASME II layout), with an fps sidecar if given."""
     import cv2
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for k, img in enumerate(frames):
-        cv2.imwrite(str(folder / pattern.format(start + k)), np.ascontiguousarray(img[:, :, ::-1]),
-                    [cv2.IMWRITE_JPEG_QUALITY, quality])
+        cv2.imwrite(
+            str(folder / pattern.format(start + k)),
+            np.ascontiguousarray(img[:, :, ::-1]),
+            [cv2.IMWRITE_JPEG_QUALITY, quality],
+        )
     if fps:
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".json")
         with os.fdopen(fd, "w") as f:

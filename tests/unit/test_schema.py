@@ -42,7 +42,10 @@ def test_valid_events_pass_with_schema_dtypes(kw):
 
 invalid_cases = [
     (dict(onset=30), r"onset <= offset, but got onset=30, offset=20 .*column 'offset'"),
-    (dict(apex=25), r"onset <= apex <= offset, but got onset=10, apex=25, offset=20 .*column 'apex'"),
+    (
+        dict(apex=25),
+        r"onset <= apex <= offset, but got onset=10, apex=25, offset=20 .*column 'apex'",
+    ),
     (dict(apex=5), r"onset <= apex <= offset, but got onset=10, apex=5"),
     (dict(onset=-1), r"frame index >= 0, but got onset=-1"),
     (dict(emotion="joy"), r"emotion among happiness, .* but got emotion='joy'"),

@@ -42,8 +42,11 @@ def test_rows_are_saved_in_a_stable_order(store):
         s.add({**EVENT, "clip": "astronaut_2.mp4", "onset": 1, "apex": None, "offset": 2})
     df = store.read("demo", "alice")
     assert list(zip(df["clip"], df["onset"], strict=True)) == [
-        ("astronaut_1.mp4", 5), ("astronaut_1.mp4", 30), ("astronaut_1.mp4", 50),
-        ("astronaut_2.mp4", 1), ("astronaut_10.mp4", 1),
+        ("astronaut_1.mp4", 5),
+        ("astronaut_1.mp4", 30),
+        ("astronaut_1.mp4", 50),
+        ("astronaut_2.mp4", 1),
+        ("astronaut_10.mp4", 1),
     ]
 
 
@@ -189,7 +192,10 @@ def test_hand_edited_file_is_taken_as_it_is(store):
         s.add(EVENT)
     path = store.path("demo", "alice")
     path.write_text(path.read_text() + "astronaut_2.mp4,alice,x1,1,,2,others,,,,by hand\n")
-    with pytest.warns(UserWarning, match="changed outside the workbench"), store.open("demo", "alice") as s:
+    with (
+        pytest.warns(UserWarning, match="changed outside the workbench"),
+        store.open("demo", "alice") as s,
+    ):
         assert len(s.events) == 2 and not s.can_undo
 
 

@@ -30,7 +30,12 @@ def encode(path: Path, numbers, fps=30, gop=250, bframes=True, durations=None) -
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
-        stream.options = {"crf": "18", "preset": "ultrafast", "g": str(gop), **({} if bframes else {"bf": "0"})}
+        stream.options = {
+            "crf": "18",
+            "preset": "ultrafast",
+            "g": str(gop),
+            **({} if bframes else {"bf": "0"}),
+        }
         if durations is not None:
             stream.codec_context.time_base = Fraction(1, 1000)
         t = 0
@@ -183,7 +188,10 @@ def test_empty_folder(tmp_path):
 def test_folder_with_a_gap(tmp_path):
     folder = write_folder((coded_frame(n) for n in range(5)), tmp_path / "gap", start=1)
     (folder / "img3.jpg").unlink()
-    with pytest.raises(ValueError, match=r"img2\.jpg \(number 2\) is followed by img4\.jpg.*frames 3\.\.3 are missing"):
+    with pytest.raises(
+        ValueError,
+        match=r"img2\.jpg \(number 2\) is followed by img4\.jpg.*frames 3\.\.3 are missing",
+    ):
         open_clip(folder)
 
 
