@@ -1,0 +1,301 @@
+"""Teaching mode's pure logic: quiz items, answers files, scores, tallies, confusion, reveal images."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from workbench import teach
+from workbench.schema import EMOTIONS, events_from_records, make_event
+from workbench.teach import QuizItem
+
+
+def _events() -> pd.DataFrame:
+    """Clip a.mp4 (200 fps):  ......[100 happy 139]....[160 surprise 175].....
+
+    Clip b.mp4: [0 anger 20] at the very start."""
+    rows = [
+        make_event(
+            "a.mp4",
+            "truth",
+            onset=100,
+            apex=110,
+            offset=139,
+            emotion="happiness",
+            aus="6+12",
+            kind="micro",
+            event_id="h",
+        ),
+        make_event(
+            "a.mp4",
+            "truth",
+            onset=160,
+            apex=None,
+            offset=175,
+            emotion="surprise",
+            aus="1+2+5+26",
+            kind="micro",
+            event_id="s",
+        ),
+        make_event(
+            "b.mp4", "truth", onset=0, apex=8, offset=20, emotion="anger", aus="4+7", kind="micro", event_id="a"
+        ),
+        make_event(
+            "b.mp4", "truth", onset=300, apex=400, offset=500, emotion="disgust", aus="9+10", kind="macro", event_id="d"
+        ),
+    ]
+    return events_from_records(rows)
+
+
+@pytest.fixture
+def items() -> list[QuizItem]:
+    return teach.select_items(_events(), fps=200, event_ids=["h", "s"])
+
+
+# --------------------------------------------------------------------------- items
+
+
+def test_items_follow_the_presenters_order_and_know_their_truth(items):
+    assert [(i.number, i.event_id, i.emotion, i.aus) for i in items] == [
+        (1, "h", "happiness", "6+12"),
+        (2, "s", "surprise", "1+2+5+26"),
+    ]
+
+
+def test_real_speed_shows_every_frame_at_its_timestamp(items):
+    h = items[0]
+    assert h.expression_frames() == list(range(100, 140))
+    assert h.asked_ms == pytest.approx(200.0)  # 40 frames at 200 fps
+    assert h.frame_times_ms()[:3] == [0.0, 5.0, 10.0] and h.frame_times_ms()[-1] == pytest.approx(195.0)
+
+
+def test_apex_mode_holds_one_frame_for_the_asked_time():
+    [item] = teach.select_items(_events(), fps=200, event_ids=["h"], mode="apex", hold_ms=80)
+    assert item.expression_frames() == [110] and item.asked_ms == 80.0 and item.frame_times_ms() == [0.0]
+
+
+def test_a_missing_apex_is_the_middle_frame(items):
+    assert items[1].apex == (160 + 175) // 2
+
+
+def test_neutral_frame_avoids_other_events(items):
+    # 200 ms before 160 is 120, inside [100, 139] -> just before that event
+    assert items[0].neutral == 60 and items[1].neutral == 99
+
+
+def test_neutral_frame_of_an_event_at_the_start_is_its_onset():
+    [item] = teach.select_items(_events(), fps=200, event_ids=["a"])
+    assert item.neutral == 0
+    assert teach.neutral_frame(30, [(0, 20)], fps=200) == 30
+
+
+def test_filters_seed_and_n():
+    micro = teach.select_items(_events(), fps=200, kinds=["micro"])
+    assert [i.event_id for i in micro] == ["h", "s", "a"]
+    one = teach.select_items(_events(), fps=200, n=2, seed=3)
+    again = teach.select_items(_events(), fps=200, n=2, seed=3)
+    assert [i.event_id for i in one] == [i.event_id for i in again] and len(one) == 2
+    assert [i.number for i in one] == [1, 2]
+
+
+def test_fps_per_clip():
+    items = teach.select_items(_events(), fps={"a.mp4": 100, "b.mp4": 30}, event_ids=["h", "a"])
+    assert items[0].asked_ms == pytest.approx(400.0) and items[1].fps == 30.0
+    with pytest.raises(KeyError, match="fps of clip 'b.mp4'"):
+        teach.select_items(_events(), fps={"a.mp4": 100}, event_ids=["a"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"event_ids": ["nope"]}, KeyError, "unknown \\['nope'\\]"),
+        ({"mode": "slow"}, ValueError, "mode among real, apex"),
+        ({"mode": "apex", "hold_ms": 500}, ValueError, "between 40 and 200"),
+        ({"mode": "apex", "hold_ms": 20}, ValueError, "hold_ms=20"),
+        ({"mode": "apex", "hold_ms": [40, 80], "event_ids": ["h"]}, ValueError, "one hold_ms per item"),
+        ({"hold_ms": 40}, ValueError, "only with mode='apex'"),
+        ({"emotions": ["fear"]}, ValueError, "selection is empty"),
+    ],
+)
+def test_bad_selections_are_refused(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        teach.select_items(_events(), fps=200, **kwargs)
+
+
+def test_hold_range_is_a_twenty_fifth_to_a_fifth_of_a_second():
+    assert teach.check_hold_ms(40) == 40.0 and teach.check_hold_ms(200) == 200.0
+
+
+def test_answer_keys_match_the_player():
+    assert teach.ANSWER_KEYS == {
+        "1": "happiness",
+        "2": "sadness",
+        "3": "anger",
+        "4": "fear",
+        "5": "disgust",
+        "6": "surprise",
+        "7": "contempt",
+        "0": "others",
+    }
+
+
+# --------------------------------------------------------------------------- answers files
+
+
+def test_answer_record_scores_and_refuses_unknown_answers(items):
+    rec = teach.answer_record(items[0], "happiness", student="ann", response_ms=812.34, shown_ms=200.1)
+    assert rec["correct"] is True and rec["truth"] == "happiness" and rec["response_ms"] == 812.3
+    assert list(rec) == list(teach.ANSWER_COLUMNS)
+    assert teach.answer_record(items[0], "fear", student="ann")["correct"] is False
+    with pytest.raises(ValueError, match="answer='joy'"):
+        teach.answer_record(items[0], "joy", student="ann")
+    for bad in ("../x", ".hidden", "", "a b"):
+        with pytest.raises(ValueError, match="student id"):
+            teach.answer_record(items[0], "fear", student=bad)
+
+
+def test_record_answer_writes_one_file_per_student_and_replaces_a_second_answer(tmp_path, items):
+    teach.record_answer(tmp_path, teach.answer_record(items[1], "fear", student="ann"))
+    teach.record_answer(tmp_path, teach.answer_record(items[0], "sadness", student="ann"))
+    teach.record_answer(tmp_path, teach.answer_record(items[0], "happiness", student="ann"))
+    teach.record_answer(tmp_path, teach.answer_record(items[0], "happiness", student="bob"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ann.csv", "bob.csv"]
+    ann = teach.read_answer_file(tmp_path / "ann.csv")
+    assert ann["item"].tolist() == [1, 2] and ann["answer"].tolist() == ["happiness", "fear"]
+    assert ann["correct"].tolist() == [True, False]
+    assert (tmp_path / "ann.csv").read_text().splitlines()[0] == ",".join(teach.ANSWER_COLUMNS)
+
+
+def test_readers_never_see_half_a_file(tmp_path, items):
+    stop = threading.Event()
+    seen: list[int] = []
+
+    def read() -> None:
+        while not stop.is_set():
+            df, problems = teach.load_answers(tmp_path)
+            assert not problems, problems
+            seen.append(len(df))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for k in range(60):
+            item = items[k % 2]
+            teach.record_answer(tmp_path, teach.answer_record(item, EMOTIONS[k % 8], student=f"s{k % 5}"))
+    finally:
+        stop.set()
+        reader.join()
+    assert seen and len(teach.read_answers(tmp_path)) == 10
+
+
+def test_a_broken_file_is_named_and_the_others_still_count(tmp_path, items):
+    teach.record_answer(tmp_path, teach.answer_record(items[0], "happiness", student="ann"))
+    (tmp_path / "bob.csv").write_text("student,item\nbob,1\n")
+    (tmp_path / "eve.csv").write_text((tmp_path / "ann.csv").read_text())  # ann's rows under eve's name
+    df, problems = teach.load_answers(tmp_path)
+    assert df["student"].tolist() == ["ann"]
+    assert any("bob.csv lacks" in p for p in problems) and any("only student 'eve'" in p for p in problems)
+    with pytest.raises(ValueError, match="bob.csv"):
+        teach.read_answers(tmp_path)
+
+
+def test_an_empty_or_missing_folder_has_no_answers(tmp_path):
+    df, problems = teach.load_answers(tmp_path / "nowhere")
+    assert df.empty and not problems and list(df.columns) == list(teach.ANSWER_COLUMNS)
+
+
+# --------------------------------------------------------------------------- class results
+
+
+@pytest.fixture
+def answers(items) -> pd.DataFrame:
+    """item 1 (happiness): ann happiness, bob happiness, cat contempt
+    item 2 (surprise):  ann fear,      bob surprise
+    """
+    given = [
+        ("ann", 0, "happiness"),
+        ("bob", 0, "happiness"),
+        ("cat", 0, "contempt"),
+        ("ann", 1, "fear"),
+        ("bob", 1, "surprise"),
+    ]
+    rows = [teach.answer_record(items[k], a, student=s, response_ms=100.0 * (k + 1)) for s, k, a in given]
+    return pd.DataFrame(rows)
+
+
+def test_tally_counts_answers_per_item_and_lists_unanswered_items(answers, items):
+    extra = [*items, QuizItem(3, "x", "a.mp4", 1, 1, 2, "fear", "", 200.0, 0)]
+    t = teach.tally(answers, extra)
+    assert list(t.columns) == list(EMOTIONS) and t.index.tolist() == [1, 2, 3]
+    assert t.loc[1, "happiness"] == 2 and t.loc[1, "contempt"] == 1 and t.loc[2].sum() == 2
+    assert t.loc[3].sum() == 0 and int(t.to_numpy().sum()) == len(answers)
+
+
+def test_scores_per_student_with_a_class_total(answers):
+    s = teach.scores(answers)
+    assert s.index.tolist() == ["ann", "bob", "cat", "TOTAL"]
+    assert s.loc["ann", ["answered", "correct"]].tolist() == [2, 1] and s.loc["bob", "accuracy"] == 1.0
+    assert s.loc["cat", "accuracy"] == 0.0 and s.loc["TOTAL", "correct"] == 3
+    assert s.loc["TOTAL", "accuracy"] == pytest.approx(3 / 5) and s.loc["ann", "median_response_ms"] == 150.0
+
+
+def test_confusion_matrix_rows_truth_columns_answer(answers):
+    c = teach.confusion(answers)
+    assert c.index.tolist() == list(EMOTIONS) == c.columns.tolist()
+    assert c.loc["happiness", "happiness"] == 2 and c.loc["happiness", "contempt"] == 1
+    assert c.loc["surprise", "fear"] == 1 and c.loc["surprise", "surprise"] == 1
+    assert int(c.to_numpy().sum()) == 5 and int(np.trace(c.to_numpy())) == 3
+    assert int(teach.confusion(answers.iloc[:0]).to_numpy().sum()) == 0
+
+
+def test_emotion_tally(answers):
+    e = teach.emotion_tally(answers)
+    assert e.loc["happiness", "answers"] == 3 and e.loc["happiness", "correct"] == 2
+    assert e.loc["surprise", "accuracy"] == 0.5 and np.isnan(e.loc["fear", "accuracy"])
+
+
+def test_export_csv_round_trips(tmp_path, answers):
+    path = teach.export_csv(answers, tmp_path / "out" / "class.csv")
+    back = pd.read_csv(path)
+    assert list(back.columns) == list(teach.ANSWER_COLUMNS) and len(back) == 5
+    assert back[["item", "student"]].values.tolist()[:3] == [[1, "ann"], [1, "bob"], [1, "cat"]]
+
+
+# --------------------------------------------------------------------------- reveal
+
+
+def test_au_explanations_in_plain_words():
+    assert teach.au_explanations("9+10") == [("AU9", "nose wrinkler"), ("AU10", "upper lip raiser")]
+    assert teach.au_explanations("R12+L12") == [("AU12", "lip corner puller")]
+    assert teach.au_explanations("") == []
+    assert teach.au_explanations("12+%") == [("12+%", "(code not readable)")]
+
+
+def test_motion_image_lights_up_where_the_face_moved():
+    before = np.full((60, 80, 3), 120, np.uint8)
+    after = before.copy()
+    after[10:20, 50:60] = 180
+    img = teach.motion_image(before, after, outlines=[np.array([[0, 50], [79, 50]])])
+    assert img.shape == (60, 80, 3) and img.dtype == np.uint8
+    assert img[15, 55].sum() > 3 * img[40, 10].sum()  # moved patch bright, still area dim
+    assert (img[50, 5:75] > 200).all()  # the outline is drawn
+    with pytest.raises(ValueError, match="one size"):
+        teach.motion_image(before, after[:30])
+
+
+def test_curve_window_picks_the_codes_aus_around_the_event(items):
+    frames = np.arange(400)
+    names = ["AU1", "AU2", "AU6", "AU6L", "AU12", "AU26"]
+    data = np.zeros((400, len(names)), np.float32)
+    data[100:140, names.index("AU12")] = 1.0
+    curves = xr.DataArray(data, dims=("frame", "au"), coords={"frame": frames, "au": names})
+    w = teach.curve_window(curves, items[0])
+    assert w["names"] == ["AU6", "AU12"] and w["frames"][0] == 80 and w["frames"][-1] == 159
+    assert w["values"].shape == (2, 80) and w["values"][1].max() == 1.0
+    odd = QuizItem(1, "x", "a.mp4", 100, 110, 139, "others", "", 200.0, 60)
+    assert teach.curve_window(curves, odd)["names"][0] == "AU12"  # no code: the most active curves
+    assert teach.curve_window(None, items[0]) is None
