@@ -1,0 +1,639 @@
+"""Run the detector over clips or datasets: chunks on a process pool or a dask cluster.
+
+One clip is cut into frame chunks (IMAGE mode makes every frame independent), so a
+single long clip also uses every core. Each worker process keeps one FaceLandmarker.
+Results are cached as netCDF under ``<cache>/curves/<key>.nc`` where ``key`` is the
+sha256 of the clip's content hash, the model hash, the detector version and the
+parameters; a second run on the same inputs reads the cache.
+
+Public entry points:
+
+* :func:`clip_curves` -- the AU curves of one clip (cached), for plotting;
+* :func:`detect` -- many clips or dataset folders, with events written to the store;
+* :func:`find_clips` -- the clips under a path.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import json
+import math
+import multiprocessing
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from workbench import face
+from workbench.au import AU_VERSION, au_curves
+from workbench.schema import SCHEMA_VERSION, coerce_events, empty_events
+from workbench.spot import DETECTOR_NAME, DETECTOR_RATER, SpotParams, spot
+
+#: Version of the detection pipeline (inference + AU mapping); part of the cache key.
+DETECTOR_VERSION = f"1+au{AU_VERSION}"
+#: Frames per task; a clip is also cut into at least as many chunks as there are workers.
+CHUNK_FRAMES = 250
+
+
+@dataclass(frozen=True)
+class DetectParams:
+    """Inference parameters (part of the cache key and of the curves' attrs).
+
+    Attributes
+    ----------
+    min_confidence
+        MediaPipe's minimum face detection and presence confidence.
+    """
+
+    min_confidence: float = 0.5
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# ----------------------------------------------------------------------------- cache
+
+
+def curves_key(content_hash: str, model_sha256: str, params: DetectParams) -> str:
+    """sha256 of (clip content, model, detector version, parameters)."""
+    payload = json.dumps(
+        {
+            "clip": content_hash,
+            "model": model_sha256,
+            "detector": DETECTOR_NAME,
+            "version": DETECTOR_VERSION,
+            "params": params.as_dict(),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def curves_path(key: str) -> Path:
+    """``<cache>/curves/<key>.nc``."""
+    return face.cache_dir() / "curves" / f"{key}.nc"
+
+
+def save_curves(curves: xr.DataArray, path: Path) -> Path:
+    """Write curves as netCDF atomically (temporary file in the same folder, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".nc.part", dir=path.parent)
+    os.close(fd)
+    try:
+        curves.to_dataset(name="au_intensity").to_netcdf(tmp, engine="h5netcdf")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def load_curves(path: str | os.PathLike) -> xr.DataArray:
+    """Read curves written by :func:`save_curves` (fully loaded, file closed)."""
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        return ds["au_intensity"].load()
+
+
+# ---------------------------------------------------------------------------- worker
+
+_WORKER: dict[str, Any] = {}
+
+
+def _close_worker() -> None:
+    entry = _WORKER.pop("landmarker", None)
+    if entry is not None:
+        with contextlib.suppress(RuntimeError):
+            entry[1].__exit__(None, None, None)
+
+
+def _at_exit(fn: Callable[[], None]) -> None:
+    """Run ``fn`` at interpreter exit *before* thread pools shut down.
+
+    MediaPipe closes a landmarker through its own thread pool, which the ordinary
+    ``atexit`` stage finds already shut down; ``threading``'s exit hooks run earlier.
+    """
+    register = getattr(threading, "_register_atexit", None)
+    (register or atexit.register)(fn)
+
+
+def _worker_landmarker(model: str | None, min_confidence: float) -> Any:
+    """This process's FaceLandmarker, made once per (model, confidence)."""
+    key = (model, min_confidence)
+    entry = _WORKER.get("landmarker")
+    if entry is None or entry[0] != key:
+        _close_worker()
+        ctx = face.open_landmarker(model, min_confidence=min_confidence)
+        _WORKER["landmarker"] = (key, ctx, ctx.__enter__())
+        if not _WORKER.get("exit_hook"):
+            _at_exit(_close_worker)
+            _WORKER["exit_hook"] = True
+    return _WORKER["landmarker"][2]
+
+
+def _worker_clip(path: str) -> Any:
+    from workbench.video import open_clip
+
+    clips = _WORKER.setdefault("clips", {})
+    if path not in clips:
+        if len(clips) > 4:
+            clips.clear()
+        clips[path] = open_clip(path)
+    return clips[path]
+
+
+def init_worker(model: str | None, min_confidence: float) -> None:
+    """Pool initializer: load the model once per worker process."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    _worker_landmarker(model, min_confidence)
+
+
+def infer_chunk(path: str, start: int, stop: int, model: str | None, min_confidence: float) -> dict[str, Any]:
+    """Run the landmarker on frames ``start..stop-1`` of a clip (in a worker).
+
+    Returns
+    -------
+    dict
+        ``start``, ``landmarks``, ``blendshapes``, ``transform`` arrays, ``width``,
+        ``height``, ``seconds`` (time spent in the model, for the benchmark).
+    """
+    import time
+
+    landmarker = _worker_landmarker(model, min_confidence)
+    clip = _worker_clip(path)
+    lms, bss, mats = [], [], []
+    model_seconds = 0.0
+    for rgb in face.clip_frames(clip, start, stop):
+        t0 = time.perf_counter()
+        lm, bs, mat = face.detect_frame(landmarker, rgb)
+        model_seconds += time.perf_counter() - t0
+        lms.append(lm)
+        bss.append(bs)
+        mats.append(mat)
+    h, w = clip.shape[:2]
+    return {
+        "start": start,
+        "landmarks": np.stack(lms),
+        "blendshapes": np.stack(bss),
+        "transform": np.stack(mats),
+        "width": w,
+        "height": h,
+        "seconds": model_seconds,
+    }
+
+
+def plan_chunks(n_frames: int, workers: int, chunk_frames: int = CHUNK_FRAMES) -> list[tuple[int, int]]:
+    """Split ``range(n_frames)`` into ``[start, stop)`` chunks, at least one per worker."""
+    if n_frames <= 0:
+        return []
+    size = max(1, min(chunk_frames, math.ceil(n_frames / max(workers, 1))))
+    return [(a, min(a + size, n_frames)) for a in range(0, n_frames, size)]
+
+
+def assemble(parts: Sequence[dict[str, Any]], attrs: dict) -> xr.Dataset:
+    """Join chunk results in frame order into one face dataset."""
+    parts = sorted(parts, key=lambda p: p["start"])
+    stacked = {k: np.concatenate([p[k] for p in parts]) for k in ("landmarks", "blendshapes", "transform")}
+    n = len(stacked["landmarks"])
+    return face.face_dataset(
+        stacked["landmarks"],
+        stacked["blendshapes"],
+        stacked["transform"],
+        np.arange(parts[0]["start"], parts[0]["start"] + n),
+        width=parts[0]["width"],
+        height=parts[0]["height"],
+        attrs=attrs,
+    )
+
+
+# ---------------------------------------------------------------------------- runners
+
+
+class _Inline:
+    """Runs tasks in this process, one at a time (jobs=1): same code path, no pool."""
+
+    def submit(self, fn: Callable, *args: Any) -> Any:
+        from concurrent.futures import Future
+
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args))
+        except Exception as exc:  # handed back like a pool would
+            fut.set_exception(exc)
+        return fut
+
+    def as_completed(self, futures: Iterable) -> Iterator:
+        yield from futures
+
+    def close(self) -> None:
+        pass
+
+
+class _Pool:
+    """A local process pool ('spawn': mediapipe and fork do not mix)."""
+
+    def __init__(self, jobs: int, model: str | None, params: DetectParams):
+        ctx = multiprocessing.get_context("spawn")
+        self.pool = ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=ctx,
+            initializer=init_worker,
+            initargs=(model, params.min_confidence),
+        )
+
+    def submit(self, fn: Callable, *args: Any) -> Any:
+        return self.pool.submit(fn, *args)
+
+    def as_completed(self, futures: Iterable) -> Iterator:
+        from concurrent.futures import as_completed
+
+        yield from as_completed(list(futures))
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Dask:
+    """The same tasks on a dask.distributed cluster."""
+
+    def __init__(self, address: Any):
+        from distributed import Client
+
+        self.client = address if hasattr(address, "submit") else Client(address)
+        self.own = not hasattr(address, "submit")
+
+    def submit(self, fn: Callable, *args: Any) -> Any:
+        return self.client.submit(fn, *args, pure=False)
+
+    def as_completed(self, futures: Iterable) -> Iterator:
+        from distributed import as_completed
+
+        yield from as_completed(list(futures))
+
+    def close(self) -> None:
+        if self.own:
+            self.client.close()
+
+
+def make_runner(jobs: int, scheduler: Any, model: str | None, params: DetectParams) -> Any:
+    """Inline for one job, a dask client when a scheduler is given, else a process pool."""
+    if scheduler is not None:
+        return _Dask(scheduler)
+    if jobs <= 1:
+        return _Inline()
+    return _Pool(jobs, model, params)
+
+
+def default_jobs() -> int:
+    """Every core this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# ----------------------------------------------------------------------------- clips
+
+_MEDIA = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv"}
+_IMAGES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+
+
+def _is_image_folder(path: Path) -> bool:
+    return path.is_dir() and any(p.suffix.lower() in _IMAGES for p in path.iterdir())
+
+
+def find_clips(path: str | os.PathLike) -> list[Path]:
+    """The clips under ``path``: itself when it is a video or an image folder, else every
+    video file and image folder below it (sorted)."""
+    path = Path(path)
+    if path.is_file() or _is_image_folder(path):
+        return [path]
+    if not path.is_dir():
+        raise FileNotFoundError(f"Expected a clip or a dataset folder, but {path} does not exist.")
+    found = []
+    for p in sorted(path.rglob("*")):
+        if any(part.startswith(".") for part in p.relative_to(path).parts):
+            continue
+        if (p.is_file() and p.suffix.lower() in _MEDIA) or _is_image_folder(p):
+            found.append(p)
+    return found
+
+
+def clip_identity(path: Path, project: Path | None, dataset: str | None) -> tuple[str, str]:
+    """``(dataset, clip id)``: the id is the path relative to ``<project>/data/<dataset>/``."""
+    if project is not None:
+        data = (project / "data").resolve()
+        try:
+            rel = path.resolve().relative_to(data)
+        except ValueError:
+            rel = None
+        if rel is not None and len(rel.parts) >= 2:
+            return dataset or rel.parts[0], Path(*rel.parts[1:]).as_posix()
+    return dataset or path.parent.name or "default", path.name
+
+
+# ---------------------------------------------------------------------------- detect
+
+
+@dataclass
+class ClipTask:
+    """One clip's progress through :func:`detect`."""
+
+    path: Path
+    dataset: str
+    clip_id: str
+    n_frames: int = 0
+    fps: float = 0.0
+    key: str = ""
+    chunks: list[tuple[int, int]] = field(default_factory=list)
+    parts: list[dict] = field(default_factory=list)
+    curves: xr.DataArray | None = None
+    cached: bool = False
+    error: str | None = None
+    model_seconds: float = 0.0
+
+
+@dataclass
+class DetectReport:
+    """What :func:`detect` did: clips done (cached or computed), failures, events."""
+
+    tasks: list[ClipTask]
+    events: pd.DataFrame
+    seconds: float = 0.0
+
+    @property
+    def done(self) -> list[ClipTask]:
+        return [t for t in self.tasks if t.error is None]
+
+    @property
+    def failed(self) -> list[ClipTask]:
+        return [t for t in self.tasks if t.error is not None]
+
+    @property
+    def frames(self) -> int:
+        return sum(t.n_frames for t in self.done if not t.cached)
+
+    @property
+    def model_seconds(self) -> float:
+        return sum(t.model_seconds for t in self.done)
+
+    def summary(self) -> str:
+        """Human-readable lines: clips done, failed with reasons, events found."""
+        cached = sum(t.cached for t in self.done)
+        lines = [
+            f"clips done: {len(self.done)} ({cached} from cache), failed: {len(self.failed)}, "
+            f"events found: {len(self.events)}"
+        ]
+        lines += [f"  FAILED {t.path}: {t.error}" for t in self.failed]
+        for t in self.done:
+            n = int((self.events["clip"] == t.clip_id).sum()) if len(self.events) else 0
+            lines.append(f"  {t.dataset}/{t.clip_id}: {n} event(s)")
+        return "\n".join(lines)
+
+
+def _prepare(task: ClipTask, model_sha: str, params: DetectParams, jobs: int, chunk: int) -> None:
+    """Open the clip, compute its cache key, load cached curves or plan its chunks."""
+    from workbench.video import open_clip
+
+    try:
+        clip = open_clip(task.path)
+        task.n_frames, task.fps = clip.n_frames, clip.fps
+        task.key = curves_key(clip.content_hash(), model_sha, params)
+    except Exception as exc:  # a clip that cannot be opened fails alone
+        task.error = f"{type(exc).__name__}: {exc}"
+        return
+    path = curves_path(task.key)
+    if path.exists():
+        try:
+            task.curves, task.cached = load_curves(path), True
+            return
+        except (OSError, ValueError, KeyError):
+            path.unlink(missing_ok=True)  # unreadable cache entry: recompute
+    task.chunks = plan_chunks(task.n_frames, jobs, chunk)
+
+
+def _finish(task: ClipTask, model_sha: str, params: DetectParams) -> None:
+    """Turn a clip's chunk results into cached curves (warning on frames without a face)."""
+    attrs = {
+        "clip": task.clip_id,
+        "dataset": task.dataset,
+        "source": str(task.path),
+        "fps": task.fps,
+        "detector": DETECTOR_NAME,
+        "detector_version": DETECTOR_VERSION,
+        "params": json.dumps(params.as_dict(), sort_keys=True),
+        "model_sha256": model_sha,
+        "schema_version": SCHEMA_VERSION,
+        "cache_key": task.key,
+    }
+    if task.n_frames == 0:
+        raise ValueError(f"Expected frames in clip '{task.clip_id}', but it has none ({task.path}).")
+    ds = assemble(task.parts, attrs)
+    missing = face.warn_missing_faces(ds, task.clip_id)
+    curves = au_curves(ds, fps=task.fps)
+    curves.attrs["frames_without_face"] = missing
+    task.parts = []
+    task.curves = curves
+    save_curves(curves, curves_path(task.key))
+
+
+def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: DetectParams,
+                model_sha: str, progress: bool) -> None:  # fmt: skip
+    """Submit every chunk, collect results as they finish, finish each clip when complete."""
+    from tqdm.auto import tqdm
+
+    todo = [t for t in tasks if t.error is None and not t.cached]
+    total = sum(t.n_frames for t in todo)
+    bar_frames = tqdm(total=total, unit="frame", desc="frames", disable=not progress, position=1)
+    bar_clips = tqdm(total=len(tasks), unit="clip", desc="clips", disable=not progress, position=0)
+    bar_clips.update(len(tasks) - len(todo))
+    owner: dict[Any, ClipTask] = {}
+    for t in todo:
+        for a, b in t.chunks:
+            owner[runner.submit(infer_chunk, str(t.path), a, b, model, params.min_confidence)] = t
+    remaining = {id(t): len(t.chunks) for t in todo}
+    for fut in runner.as_completed(list(owner)):
+        t = owner[fut]
+        remaining[id(t)] -= 1
+        try:
+            part = fut.result()
+        except Exception as exc:  # one bad chunk fails its clip, the others go on
+            t.error = t.error or f"{type(exc).__name__}: {exc}"
+            part = None
+        if part is not None and t.error is None:
+            t.parts.append(part)
+            t.model_seconds += part["seconds"]
+            bar_frames.update(len(part["landmarks"]))
+        if remaining[id(t)] == 0:
+            if t.error is None:
+                try:
+                    _finish(t, model_sha, params)
+                except Exception as exc:  # e.g. a cache folder that cannot be written
+                    t.error = f"{type(exc).__name__}: {exc}"
+            bar_clips.update(1)
+    bar_frames.close()
+    bar_clips.close()
+
+
+def _events(tasks: list[ClipTask], spot_params: SpotParams) -> pd.DataFrame:
+    frames = []
+    for t in tasks:
+        if t.error is None and t.curves is not None:
+            ev = spot(t.curves, spot_params, clip=t.clip_id)
+            ev["note"] = f"{DETECTOR_NAME} {DETECTOR_VERSION}, curves {t.key[:12]}" if len(ev) else ""
+            frames.append(ev.assign(dataset=t.dataset))
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return empty_events(extra=("dataset",))
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_events(project: Path, events: pd.DataFrame, tasks: list[ClipTask]) -> None:
+    """Replace the detector's events of the clips just processed, dataset by dataset."""
+    from workbench.store import Store
+
+    store = Store(project / "annotations")
+    for dataset in sorted({t.dataset for t in tasks if t.error is None}):
+        clips = {t.clip_id for t in tasks if t.error is None and t.dataset == dataset}
+        old = store.read(dataset, DETECTOR_RATER)
+        keep = old[~old["clip"].isin(clips)] if len(old) else old
+        new = events[events["dataset"] == dataset].drop(columns="dataset") if len(events) else events
+        table = pd.concat([d for d in (keep, new) if len(d)], ignore_index=True)
+        store.write(dataset, DETECTOR_RATER, coerce_events(table) if len(table) else empty_events())
+
+
+def detect(
+    paths: Sequence[str | os.PathLike],
+    *,
+    project: str | os.PathLike | None = None,
+    dataset: str | None = None,
+    jobs: int | None = None,
+    scheduler: Any = None,
+    params: DetectParams | None = None,
+    spot_params: SpotParams | None = None,
+    model: str | os.PathLike | None = None,
+    chunk_frames: int = CHUNK_FRAMES,
+    progress: bool = True,
+    write: bool = True,
+) -> DetectReport:
+    """Detect AU curves and events for clips and dataset folders.
+
+    Parameters
+    ----------
+    paths
+        Clips (video files, image folders) or folders holding them.
+    project
+        The project folder: clip ids are relative to ``<project>/data/<dataset>/`` and
+        events go to ``<project>/annotations`` as rater ``detector:mediapipe``.
+    dataset
+        Dataset name for every clip (default: from the path under ``<project>/data``).
+    jobs
+        Worker processes (default: every core); 1 runs in this process.
+    scheduler
+        A dask.distributed scheduler address (or a ``Client``): run the same chunk
+        tasks on that cluster instead of a local pool.
+    params, spot_params
+        Inference and spotting parameters.
+    model
+        The model file (default: :func:`workbench.face.acquire_model`).
+    chunk_frames
+        Frames per task.
+    progress
+        Show tqdm bars over clips and frames.
+    write
+        Write events to the store (needs ``project``).
+
+    Returns
+    -------
+    DetectReport
+        Clips done and failed (with reasons), and the events found.
+    """
+    import time
+
+    started = time.perf_counter()
+    params, spot_params = params or DetectParams(), spot_params or SpotParams()
+    model_path = face.acquire_model(model)
+    model_sha = face.MODEL_SHA256
+    jobs = jobs or default_jobs()
+    project_path = Path(project) if project is not None else None
+    tasks = []
+    for p in paths:
+        for clip_path in find_clips(p):
+            ds_name, clip_id = clip_identity(clip_path, project_path, dataset)
+            tasks.append(ClipTask(clip_path, ds_name, clip_id))
+    workers = jobs if scheduler is None else _cluster_workers(scheduler, jobs)
+    for t in tasks:
+        _prepare(t, model_sha, params, workers, chunk_frames)
+    explicit_model = str(model_path) if scheduler is None or model is not None else None
+    if any(t.chunks for t in tasks):
+        runner = make_runner(jobs, scheduler, explicit_model, params)
+        try:
+            _run_chunks(tasks, runner, explicit_model, params, model_sha, progress)
+        finally:
+            runner.close()
+    events = _events(tasks, spot_params)
+    if write and project_path is not None:
+        write_events(project_path, events, tasks)
+    return DetectReport(tasks, events, time.perf_counter() - started)
+
+
+def _cluster_workers(scheduler: Any, default: int) -> int:
+    """Total worker threads of a dask cluster (for chunk planning)."""
+    client = scheduler if hasattr(scheduler, "submit") else None
+    if client is None:
+        return default
+    return max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
+
+
+def clip_curves(
+    clip: Any,
+    *,
+    model: str | os.PathLike | None = None,
+    params: DetectParams | None = None,
+    jobs: int = 1,
+    clip_id: str | None = None,
+    progress: bool = False,
+) -> xr.DataArray:
+    """The AU curves of one clip, from the cache or computed (and then cached).
+
+    Parameters
+    ----------
+    clip
+        A :class:`workbench.video.Clip` or a path to one.
+    model, params
+        As in :func:`detect`.
+    jobs
+        Worker processes; 1 (default) runs in this process.
+    clip_id
+        Stored in the curves' ``clip`` attr (default: the file name).
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(frame, au)`` curves; see :func:`workbench.au.au_curves`.
+
+    Raises
+    ------
+    ValueError
+        When a frame cannot be read (naming the clip and the frame).
+    """
+    path = Path(getattr(clip, "source", clip))
+    report = detect([path], jobs=jobs, params=params, model=model, progress=progress, write=False)
+    task = report.tasks[0]
+    if task.error is not None:
+        raise ValueError(f"Detection failed for clip '{path}': {task.error}")
+    curves = task.curves
+    if clip_id is not None:
+        curves.attrs["clip"] = clip_id
+    return curves
