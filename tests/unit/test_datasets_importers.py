@@ -8,7 +8,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from workbench.datasets import IMPORTERS, casme2, casme3, casme_sq, mmew, samm, samm_lv
+from workbench.datasets import FRAME_PATHS, IMPORTERS, casme2, casme3, casme_sq, mmew, samm, samm_lv
 from workbench.datasets.sheet import find_header
 from workbench.schema import COLUMNS, validate_events
 
@@ -289,9 +289,7 @@ def test_casme3_layout_kind_from_file_and_case_insensitive_folders(casme3_file, 
 
 def test_casme3_macro_file_with_short_headers(tmp_path):
     rows = [["sub", "seq", "onset", "apex", "offset", "emotion"], ["spNO.2", "c", 1, 30, 90, "sad"]]
-    path = write_xlsx(
-        tmp_path / "cas(me)3_part_A_MaE_label_JpgIndex_v2_emotion.xlsx", {"Sheet1": rows}
-    )
+    path = write_xlsx(tmp_path / "cas(me)3_part_A_MaE_label_JpgIndex_v2_emotion.xlsx", {"Sheet1": rows})
     ev = casme3.load(path).events
     assert ev.loc[0, ["clip", "kind", "emotion"]].tolist() == ["spNO.2/c", "macro", "sadness"]
 
@@ -305,9 +303,7 @@ def test_mmew_layout(tmp_path):
     ]  # fmt: skip
     path = write_xlsx(tmp_path / "MMEW_Micro_Exp.xlsx", {"Sheet1": rows})
     media = tmp_path / "MMEW"
-    touch_frames(
-        media / "Micro_Expression" / "anger" / "S13-07-001", [f"{n}.jpg" for n in range(1, 90)]
-    )
+    touch_frames(media / "Micro_Expression" / "anger" / "S13-07-001", [f"{n}.jpg" for n in range(1, 90)])
     ev = mmew.load(path, media=media).events
     assert ev["clip"].tolist() == ["happiness/S01-01-001", "Micro_Expression/anger/S13-07-001"]
     assert ev["onset"].tolist() == [1, 1]  # dataset number kept / index of image 2
@@ -321,9 +317,7 @@ def test_mmew_layout(tmp_path):
 
 def test_missing_header_names_the_file(tmp_path):
     path = write_xlsx(tmp_path / "CASME2-coding-bad.xlsx", {"Sheet1": [["a", "b"], [1, 2]]})
-    with pytest.raises(
-        ValueError, match=r"Expected a header row with the columns 'Subject'.*CASME2-coding-bad"
-    ):
+    with pytest.raises(ValueError, match=r"Expected a header row with the columns 'Subject'.*CASME2-coding-bad"):
         casme2.load(path)
 
 
@@ -382,3 +376,26 @@ def test_registry_names_every_format():
         "elan",
         "megc",
     }
+
+
+@pytest.mark.parametrize(
+    ("dataset", "clip", "number", "path"),
+    [
+        ("casme2", "sub01/EP02_01f", 46, "sub01/EP02_01f/img46.jpg"),
+        ("samm", "006/006_1_2", 5562, "006/006_1_2/006_05562.jpg"),
+        ("casme_sq", "s15/15_0101disgustingteeth", 1, "s15/15_0101disgustingteeth/img1.jpg"),
+        ("casme3", "spNO.1/a", 116, "spNO.1/a/color/116.jpg"),
+        ("casme3", "spNo.1/a/color", 116, "spNo.1/a/color/116.jpg"),
+        ("mmew", "happiness/S01-01-001", 12, "happiness/S01-01-001/12.jpg"),
+    ],
+)
+def test_frame_paths_follow_each_layout(dataset, clip, number, path):
+    assert FRAME_PATHS[dataset](clip, number) == path
+
+
+def test_samm_frame_path_images_are_found_by_the_importer(samm_file, tmp_path):
+    media = tmp_path / "SAMM"
+    names = [Path(samm.frame_path("006/006_1_2", n)).name for n in range(5550, 5640)]
+    touch_frames(media / "006" / "006_1_2", names)
+    ev = samm.load(samm_file, media=media).events
+    assert ev.loc[0, ["onset", "apex", "offset", "frame_basis"]].tolist() == [12, 38, 82, "index"]

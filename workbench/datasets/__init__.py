@@ -48,4 +48,14 @@ DATASET_FPS: dict[str, float] = {
     "mmew": mmew.FPS,
 }
 
-__all__ = ["DATASET_FPS", "IMPORTERS", "ImportResult"]
+#: Dataset -> ``frame_path(clip, number)``: the image file of a dataset frame number,
+#: relative to the media root (SAMM Long Videos: numbers are read from the image names).
+FRAME_PATHS: dict[str, Callable[[str, int], str]] = {
+    "casme2": casme2.frame_path,
+    "samm": samm.frame_path,
+    "casme_sq": casme_sq.frame_path,
+    "casme3": casme3.frame_path,
+    "mmew": mmew.frame_path,
+}
+
+__all__ = ["DATASET_FPS", "FRAME_PATHS", "IMPORTERS", "ImportResult"]

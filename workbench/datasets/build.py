@@ -197,9 +197,7 @@ def _frames(row: SourceRow, spec: DatasetSpec, report: Report) -> dict[str, int 
         if number is not None and number in spec.not_coded.get(f, ()):
             number, why = None, f"not coded ({spec.title} writes {number} for a frame not coded)"
         if why.startswith("rounded"):
-            report.add(
-                row.number, header, value, "repaired", f"fractional frame number {why}: {number}"
-            )
+            report.add(row.number, header, value, "repaired", f"fractional frame number {why}: {number}")
         elif number is None and f == "apex" and f in row.values:
             report.add(row.number, header, value, "repaired", f"apex {why}; apex set to NA")
         out[f] = number
@@ -253,8 +251,7 @@ def _complete(row: SourceRow, fr: dict, report: Report) -> dict | None:
             h.get("apex", "apex"),
             row.values.get("apex"),
             "cleared",
-            f"Expected onset <= apex <= offset, but got {onset} <= {apex} <= {offset}; "
-            "apex set to NA",
+            f"Expected onset <= apex <= offset, but got {onset} <= {apex} <= {offset}; apex set to NA",
         )
         apex = None
     return {"onset": onset, "apex": apex, "offset": offset}
@@ -331,9 +328,7 @@ def _record(row: SourceRow, spec: DatasetSpec, source: str, report: Report) -> d
 # --------------------------------------------------------------------------- frames on disk
 
 
-def _map_to_media(
-    records: list[dict], spec: DatasetSpec, media: MediaIndex, report: Report
-) -> list[dict]:
+def _map_to_media(records: list[dict], spec: DatasetSpec, media: MediaIndex, report: Report) -> list[dict]:
     """Clip frame indices from the folders on disk; records whose frames are missing are dropped."""
     kept = []
     missing_clips: set[str] = set()
@@ -374,8 +369,7 @@ def _index_frames(rec: dict, numbers: list[int], rel: str, report: Report) -> bo
                 f,
                 n,
                 "skipped",
-                f"frame number {n} is not among the images of {rel} "
-                f"(numbers {numbers[0]}..{numbers[-1]})",
+                f"frame number {n} is not among the images of {rel} (numbers {numbers[0]}..{numbers[-1]})",
             )
             return False
         rec[f] = position[n]

@@ -56,6 +56,11 @@ def clip_path(values: Mapping) -> str:
     return f"sub{subject_code(values['subject'])}/{filename}"
 
 
+def frame_path(clip: str, number: int) -> str:
+    """The image of dataset frame ``number``: ``sub01/EP02_01f/img46.jpg``."""
+    return f"{clip}/img{int(number)}.jpg"
+
+
 SPEC = DatasetSpec(name="casme2", title="CASME II", fps=FPS, clip=clip_path)
 
 

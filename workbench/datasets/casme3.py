@@ -57,6 +57,12 @@ def folders(values: Mapping) -> list[str]:
     return [f"{clip}/color", clip]
 
 
+def frame_path(clip: str, number: int) -> str:
+    """The image of dataset frame ``number``: ``spNO.1/a/color/116.jpg``."""
+    folder = clip if clip.endswith("/color") else f"{clip}/color"
+    return f"{folder}/{int(number)}.jpg"
+
+
 SPEC = DatasetSpec(name="casme3", title="CAS(ME)^3", fps=FPS, clip=clip_path, folders=folders)
 
 

@@ -130,9 +130,7 @@ def _naming(sheets: Mapping[str, list[tuple]], first: str, report: Report) -> tu
             subjects = s
     for what, table in (("clip naming", clips), ("subject naming", subjects)):
         if not table:
-            report.add(
-                None, "", "", "note", f"no {what} sheet found; clip ids use the codes sheet's names"
-            )
+            report.add(None, "", "", "note", f"no {what} sheet found; clip ids use the codes sheet's names")
     return clips, subjects
 
 
@@ -177,6 +175,11 @@ def _clip_ids(rows: list[SourceRow], clips: dict, subjects: dict, report: Report
         prefix = f"s{code}/{code}_{video}"
         row.values["_clip"] = prefix + CLIP_DESCRIPTIONS.get(video, "")
         row.values["_folder"] = prefix
+
+
+def frame_path(clip: str, number: int) -> str:
+    """The image of dataset frame ``number``: ``s15/15_0101disgustingteeth/img1.jpg``."""
+    return f"{clip}/img{int(number)}.jpg"
 
 
 SPEC = DatasetSpec(

@@ -70,14 +70,10 @@ class MediaIndex:
     def __init__(self, root: str | Path):
         self.root = Path(root)
         if not self.root.is_dir():
-            raise FileNotFoundError(
-                f"Expected a folder of clips at --media {self.root}, but there is no such folder."
-            )
+            raise FileNotFoundError(f"Expected a folder of clips at --media {self.root}, but there is no such folder.")
         self._cache: dict[str, tuple[str, list[int]] | None] = {}
 
-    def locate(
-        self, candidates: Sequence[str], prefix: bool = False
-    ) -> tuple[str, list[int]] | None:
+    def locate(self, candidates: Sequence[str], prefix: bool = False) -> tuple[str, list[int]] | None:
         """The first candidate folder holding numbered images: (path relative to root, numbers)."""
         for rel in candidates:
             if rel not in self._cache:

@@ -49,6 +49,11 @@ def folders(values: Mapping) -> list[str]:
     return [clip, f"Micro_Expression/{clip}"]
 
 
+def frame_path(clip: str, number: int) -> str:
+    """The image of dataset frame ``number``: ``happiness/S01-01-001/12.jpg``."""
+    return f"{clip}/{int(number)}.jpg"
+
+
 SPEC = DatasetSpec(name="mmew", title="MMEW", fps=FPS, clip=clip_path, folders=folders)
 
 

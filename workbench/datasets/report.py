@@ -43,9 +43,7 @@ class Report:
         if action not in ACTIONS:
             raise ValueError(f"Expected an action among {', '.join(ACTIONS)}, but got {action!r}.")
         shown = "" if value is None else (repr(value) if isinstance(value, str) else str(value))
-        self.rows.append(
-            {"row": row, "column": column, "value": shown, "action": action, "why": why}
-        )
+        self.rows.append({"row": row, "column": column, "value": shown, "action": action, "why": why})
 
     def to_frame(self) -> pd.DataFrame:
         """The findings as a table with :data:`REPORT_COLUMNS` (``row`` as nullable Int64)."""

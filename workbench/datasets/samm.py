@@ -61,6 +61,12 @@ def clip_path(values: Mapping) -> str:
     return f"{subject_code(values['subject'])}/{filename}"
 
 
+def frame_path(clip: str, number: int) -> str:
+    """The image of dataset frame ``number``: ``006/006_1_2/006_05562.jpg``."""
+    subject = clip.split("/")[0]
+    return f"{clip}/{subject}_{int(number):05d}.jpg"
+
+
 SPEC = DatasetSpec(name="samm", title="SAMM", fps=FPS, clip=clip_path)
 
 

@@ -35,9 +35,7 @@ def read_sheets(path: str | Path) -> dict[str, list[tuple]]:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a bad file
-        raise ValueError(
-            f"Expected an .xlsx workbook, but {path} could not be read: {exc}"
-        ) from exc
+        raise ValueError(f"Expected an .xlsx workbook, but {path} could not be read: {exc}") from exc
     try:
         return {ws.title: _trimmed(list(ws.iter_rows(values_only=True))) for ws in wb.worksheets}
     finally:
