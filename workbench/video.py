@@ -351,6 +351,7 @@ class Clip:
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._hash: str | None = None
+        self._requested = -2  # the last frame asked for: tells the direction of travel
 
     def __len__(self) -> int:
         return self.n_frames
@@ -376,12 +377,14 @@ class Clip:
         """The i-th displayed frame, RGB uint8 ``(height, width, 3)``."""
         i = self._check_index(i)
         hit = self._cache.get(i)
-        if hit is not None:
+        if hit is None:
+            for j, img in self._read(i):
+                self._remember(j, img)
+            hit = self._cache[i]
+        else:
             self._cache.move_to_end(i)
-            return hit
-        for j, img in self._read(i):
-            self._remember(j, img)
-        return self._cache[i]
+        self._requested = i
+        return hit
 
     def frames(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         """Several frames as one array ``(n, height, width, 3)``, in the order asked."""
@@ -462,20 +465,25 @@ class VideoClip(Clip):
         return state
 
     def _read(self, i: int) -> Iterable[tuple[int, np.ndarray]]:
-        """Decode frame i. A step forward continues the decoder; anything else decodes the
-        group of pictures from its keyframe up to i and keeps it (so -1 steps are cached)."""
+        """Decode frame i.
+
+        A step forward continues the decoder. A step back decodes the group of pictures
+        from its keyframe up to i once and keeps it, so the next steps back are cache hits
+        instead of a seek and a decode from the keyframe each. A jump decodes one frame
+        (decord seeks to the keyframe before it: at most 9 frames to decode here).
+        """
         vr = self._vr()
         try:
-            if i == self._last + 1:
-                self._last = i
-                return [(i, vr[i].asnumpy())]
-            key = int(self._keys[np.searchsorted(self._keys, i, side="right") - 1])
-            span = list(range(key, i + 1))
-            batch = vr.get_batch(span).asnumpy()
-            self._last = i
-            return list(zip(span, batch, strict=True))
+            if i == self._requested - 1 and i != self._last + 1:
+                key = int(self._keys[np.searchsorted(self._keys, i, side="right") - 1])
+                span = list(range(key, i + 1))
+                frames = list(zip(span, vr.get_batch(span).asnumpy(), strict=True))
+            else:  # a step forward continues the decoder; a jump seeks
+                frames = [(i, vr[i].asnumpy())]
         except Exception as exc:
             raise ValueError(f"Expected a decodable frame, but frame {i} of {self.source} is corrupt: {exc}") from exc
+        self._last = i
+        return frames
 
     def _content_hash(self) -> str:
         return file_sha256(self.source)

@@ -213,3 +213,24 @@ def test_frame_index_must_be_an_integer(tmp_path):
     clip = open_clip(write_video((coded_frame(n) for n in range(3)), tmp_path / "v.mp4", fps=30))
     with pytest.raises(TypeError, match="integer frame index"):
         clip.frame(1.5)
+
+
+def test_stepping_back_decodes_each_group_of_pictures_once(tmp_path):
+    clip = open_clip(write_video((coded_frame(n) for n in range(100)), tmp_path / "v.mp4", fps=30))
+    decoded = []
+    read = clip._read
+
+    def counting_read(i):
+        out = read(i)
+        decoded.extend(j for j, _ in out)
+        return out
+
+    clip._read = counting_read
+    shown = [read_code(clip.frame(i)) for i in range(95, 44, -1)]
+    assert shown == list(range(95, 44, -1))
+    # 51 steps back over 6 groups of 10 frames: each frame decoded about once, not ~5 times
+    assert len(decoded) <= 51 + 2 * KEYFRAME_INTERVAL
+    decoded.clear()
+    for i in range(45, 75):  # and forward again: cached, then one decode per new frame
+        assert read_code(clip.frame(i)) == i
+    assert len(decoded) <= 30
