@@ -171,3 +171,14 @@ def event_tables(draw):
 def test_roundtrip_property(events, fps):
     with tempfile.TemporaryDirectory() as folder:
         same_events(events, roundtrip(events, fps, Path(folder)))
+
+
+def test_adjacent_events_keep_their_own_details(tmp_path):
+    # A ends (ms) exactly where B starts: B's details must not attach to A
+    events = events_from_records(
+        [
+            make_event("c", "alice", 0, 10, apex=5, aus="12", fps=25),
+            make_event("c", "alice", 11, 20, apex=15, aus="4+7", fps=25),
+        ]
+    )
+    same_events(events, roundtrip(events, 25.0, tmp_path))

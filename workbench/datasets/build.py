@@ -30,6 +30,7 @@ import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -38,6 +39,7 @@ from workbench.datasets.frames import MediaIndex
 from workbench.datasets.report import Report
 from workbench.schema import (
     canonical_emotion,
+    empty_events,
     events_from_records,
     kind_from_duration,
     validate_events,
@@ -402,8 +404,6 @@ def build_events(
     -------
     ImportResult
     """
-    from pathlib import Path
-
     name = Path(source).name
     records = [r for r in (_record(row, spec, name, report) for row in rows) if r is not None]
     if media is not None:
@@ -421,12 +421,6 @@ def build_events(
         )
     for rec in records:
         del rec["_values"]
-    events = events_from_records(records) if records else _empty(spec)
+    events = events_from_records(records) if records else empty_events()
     events = validate_events(events, source=source)
     return ImportResult(events, report.to_frame(), spec.fps, spec.name)
-
-
-def _empty(spec: DatasetSpec) -> pd.DataFrame:
-    from workbench.schema import empty_events
-
-    return empty_events()

@@ -47,6 +47,7 @@ from workbench.schema import (
     SCHEMA_VERSION,
     canonical_emotion,
     coerce_events,
+    empty_events,
     events_from_records,
     frame_to_ms,
     validate_events,
@@ -143,8 +144,12 @@ def to_eaf(events: pd.DataFrame, fps: float, clip: str, eaf_path: Path, media_ro
             start, end = frames_to_ms(int(ev["onset"]), int(ev["offset"]), fps)
             emotion = "" if pd.isna(ev["emotion"]) else str(ev["emotion"])
             eaf.add_annotation(tier, start, end, emotion)
+            # pympi finds the parent by time: the middle of the event lies in no other
+            # annotation of this lane (an event may start where the previous one ends)
+            middle = (start + end) / 2
             for field in fields:
-                eaf.add_ref_annotation(f"{tier}/{field}", tier, start, _detail_text(field, ev[field]))
+                text = _detail_text(field, ev[field])
+                eaf.add_ref_annotation(f"{tier}/{field}", tier, middle, text)
     eaf.properties = [
         ("lastUsedAnnotation", str(eaf.maxaid)),
         ("workbench:clip", clip),
@@ -299,8 +304,6 @@ def read_eaf(path: str | Path, fps: float | None = None) -> tuple[pd.DataFrame, 
             records.append(_event(aid, ann, details, eaf, fps, clip, rater, report))
     if not records:
         report.add(None, "", "", "note", f"{path.name} has no annotations on top-level tiers")
-        from workbench.schema import empty_events
-
         return empty_events(), report, fps
     df = events_from_records(records)
     df["emotion"] = pd.Categorical(df["emotion"], categories=list(EMOTIONS))

@@ -34,7 +34,13 @@ import pandas as pd
 
 from workbench.datasets.build import ImportResult
 from workbench.datasets.report import Report
-from workbench.schema import coerce_events, events_from_records, kind_from_duration, validate_events
+from workbench.schema import (
+    coerce_events,
+    empty_events,
+    events_from_records,
+    kind_from_duration,
+    validate_events,
+)
 
 LOG_COLUMNS = ("Video_ID", "GT_onset", "GT_offset", "Predicted_onset", "Predicted_offset", "Result")
 MISSING = "-"
@@ -198,8 +204,6 @@ def load(
                 "result": fields[5].upper(), "source_row": n,
             })  # fmt: skip
     if not records:
-        from workbench.schema import empty_events
-
         return ImportResult(empty_events(), report.to_frame(), fps, "megc")
     events = validate_events(events_from_records(records), source=str(path))
     return ImportResult(events, report.to_frame(), fps, "megc")
