@@ -43,6 +43,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -206,6 +207,10 @@ _INTENSITY_PLAIN = re.compile(r"[A-E](?:/[A-E](?![\dA-Za-z(]))*(?![\dA-Za-z])")
 _SUFFIX = re.compile(r"\(([a-z]{1,3})\)")
 _OR = re.compile(r"or\b", re.IGNORECASE)
 _REF = re.compile(r"ref\s*\(", re.IGNORECASE)
+_SLASH = re.compile("/")
+_DESCRIPTOR_PATTERNS = tuple(
+    (word, re.compile(r"\s+".join(map(re.escape, word.split())) + r"\b", re.IGNORECASE)) for word in DESCRIPTORS
+)
 
 
 class _Parser:
@@ -218,10 +223,7 @@ class _Parser:
     def fail(self, expected: str) -> ValueError:
         rest = self.text[self.pos : self.pos + 10]
         found = repr(rest) if rest else "the end"
-        return ValueError(
-            f"Expected {expected}, but got {found} at position {self.pos} "
-            f"of FACS code {self.text!r}."
-        )
+        return ValueError(f"Expected {expected}, but got {found} at position {self.pos} of FACS code {self.text!r}.")
 
     def skip(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos].isspace():
@@ -258,7 +260,7 @@ class _Parser:
         options = [self.term()]
         while True:
             self.skip()
-            if self.take(_OR) or self.take(re.compile("/")):
+            if self.take(_OR) or self.take(_SLASH):
                 options.append(self.term())
             else:
                 return _join(Alternatives, options)
@@ -285,9 +287,8 @@ class _Parser:
         return descriptor if descriptor else self.au()
 
     def _descriptor(self) -> Descriptor | None:
-        for word in DESCRIPTORS:
-            pattern = r"\s+".join(map(re.escape, word.split())) + r"\b"
-            if self.take(re.compile(pattern, re.IGNORECASE)):
+        for word, pattern in _DESCRIPTOR_PATTERNS:
+            if self.take(pattern):
                 return Descriptor(word)
         return None
 
@@ -366,10 +367,14 @@ def parse(code: str | int) -> Code:
 AU(number=17, sides=(), intensity=(), ref=False, unclear=False, suffix='')))
     """
     if isinstance(code, bool) or not isinstance(code, str | int):
-        raise ValueError(
-            f"Expected a FACS code as text, but got {code!r} of type {type(code).__name__}."
-        )
-    return _Parser(str(code)).code()
+        raise ValueError(f"Expected a FACS code as text, but got {code!r} of type {type(code).__name__}.")
+    return _parse_text(str(code))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(text: str) -> Code:
+    """Parse once per distinct text (codes repeat; the tree is immutable)."""
+    return _Parser(text).code()
 
 
 # --------------------------------------------------------------------------- formatting
@@ -510,18 +515,13 @@ def _observed(aus, sides: Mapping | None) -> dict[int, bool]:
         aus = au_numbers(aus)
     elif isinstance(aus, Mapping):
         aus = {int(k) for k, v in aus.items() if v is not None and v == v and float(v) > 0}
-    sides = {
-        int(k): str(v if isinstance(v, str) else "".join(v)).upper()
-        for k, v in (sides or {}).items()
-    }
+    sides = {int(k): str(v if isinstance(v, str) else "".join(v)).upper() for k, v in (sides or {}).items()}
     return {int(a): bool(set(sides.get(int(a), "")) & {"L", "R", "U"}) for a in aus}
 
 
 def _overlap(observed: dict[int, bool], proto: frozenset) -> float:
     """Jaccard overlap; a prototype item "U12" is met only by a unilateral AU 12."""
-    met = sum(
-        (observed.get(int(p[1:])) is True) if isinstance(p, str) else (p in observed) for p in proto
-    )
+    met = sum((observed.get(int(p[1:])) is True) if isinstance(p, str) else (p in observed) for p in proto)
     union = len(observed) + len(proto) - met
     return met / union if union else 0.0
 
