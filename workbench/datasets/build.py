@@ -208,53 +208,32 @@ def _frames(row: SourceRow, spec: DatasetSpec, report: Report) -> dict[str, int 
     return _complete(row, out, report)
 
 
+def _tell(report: Report, row: SourceRow, field: str, action: str, why: str) -> None:
+    """Report a finding about one field of a row, with its header and value as written."""
+    report.add(row.number, row.headers.get(field, field), row.values.get(field), action, why)
+
+
 def _complete(row: SourceRow, fr: dict, report: Report) -> dict | None:
+    """Apply the onset/offset/apex rules; None when the row cannot be an event."""
     onset, apex, offset = fr["onset"], fr["apex"], fr["offset"]
-    h = row.headers
     if onset is None:
-        report.add(
-            row.number,
-            h.get("onset", "onset"),
-            row.values.get("onset"),
-            "skipped",
-            f"no onset frame ({fr['onset_why']})",
-        )
+        _tell(report, row, "onset", "skipped", f"no onset frame ({fr['onset_why']})")
         return None
     if offset is None:
         if apex is None:
-            report.add(
-                row.number,
-                h.get("offset", "offset"),
-                row.values.get("offset"),
-                "skipped",
-                f"no offset frame ({fr['offset_why']}) and no apex to stand in",
-            )
+            why = f"no offset frame ({fr['offset_why']}) and no apex to stand in"
+            _tell(report, row, "offset", "skipped", why)
             return None
         offset = apex
-        report.add(
-            row.number,
-            h.get("offset", "offset"),
-            row.values.get("offset"),
-            "repaired",
-            f"offset {fr['offset_why']}; the apex frame {apex} is used as offset",
-        )
+        why = f"offset {fr['offset_why']}; the apex frame {apex} is used as offset"
+        _tell(report, row, "offset", "repaired", why)
     if onset > offset:
-        report.add(
-            row.number,
-            h.get("offset", "offset"),
-            row.values.get("offset"),
-            "skipped",
-            f"Expected onset <= offset, but got onset={onset}, offset={offset}",
-        )
+        why = f"Expected onset <= offset, but got onset={onset}, offset={offset}"
+        _tell(report, row, "offset", "skipped", why)
         return None
     if apex is not None and not onset <= apex <= offset:
-        report.add(
-            row.number,
-            h.get("apex", "apex"),
-            row.values.get("apex"),
-            "cleared",
-            f"Expected onset <= apex <= offset, but got {onset} <= {apex} <= {offset}; apex set to NA",
-        )
+        why = f"Expected onset <= apex <= offset, but got {onset} <= {apex} <= {offset}; apex set to NA"
+        _tell(report, row, "apex", "cleared", why)
         apex = None
     return {"onset": onset, "apex": apex, "offset": offset}
 
@@ -266,13 +245,7 @@ def _aus(row: SourceRow, report: Report) -> str:
     try:
         facs.parse(code)
     except ValueError as exc:
-        report.add(
-            row.number,
-            row.headers.get("aus", "aus"),
-            code,
-            "cleared",
-            f"unreadable FACS code, kept in aus_raw: {exc}",
-        )
+        _tell(report, row, "aus", "cleared", f"unreadable FACS code, kept in aus_raw: {exc}")
         return ""
     return code
 
@@ -282,13 +255,8 @@ def _kind(row: SourceRow, frames: dict, spec: DatasetSpec, report: Report) -> st
         kind = kind_text(row.values["kind"])
         if kind:
             return kind
-        report.add(
-            row.number,
-            row.headers.get("kind", "kind"),
-            row.values["kind"],
-            "repaired",
-            f"type is neither micro nor macro; kind from duration at {spec.fps:g} fps",
-        )
+        why = f"type is neither micro nor macro; kind from duration at {spec.fps:g} fps"
+        _tell(report, row, "kind", "repaired", why)
     return kind_from_duration(frames["onset"], frames["offset"], spec.fps)
 
 
