@@ -1,0 +1,464 @@
+// Frame-exact player: JPEG frames arrive as binary buffers of custom messages,
+// are decoded to ImageBitmaps and kept in a cache around the cursor. Stepping and
+// playback inside the cached window draw at once, with no kernel round trip.
+//
+// Messages to Python:   {type: "get", indices, token}          (frames wanted)
+//                       {type: "action", action, arg, frame}    (mark, emotion, save, undo, ...)
+// Messages from Python: {type: "frames", indices, token} + one JPEG buffer per index
+//
+// For the benchmark, every key press is measured from the keydown event to the
+// animation frame after the new frame was drawn: window.__wbLatency (array).
+
+const SPEEDS = [1 / 16, 1 / 8, 1 / 4, 1 / 2, 1];
+const SPEED_LABELS = ["1/16x", "1/8x", "1/4x", "1/2x", "1x"];
+const EMOTION_KEYS = {
+  1: "happiness", 2: "sadness", 3: "anger", 4: "fear",
+  5: "disgust", 6: "surprise", 7: "contempt", 0: "others",
+};
+const CHUNK = 12;
+const RETRY_MS = 3000;
+const SYNC_MS = 40;
+const MAX_W = 640;
+const MAX_H = 480;
+
+const CSS = `
+.wb-player { font: 12px/1.4 system-ui, sans-serif; color: #1f2933; outline: none;
+  border: 2px solid #cbd2d9; border-radius: 6px; padding: 6px; background: #f8fafc;
+  display: inline-flex; flex-direction: column; gap: 4px; }
+.wb-player:focus, .wb-player:focus-within { border-color: #2563eb; }
+.wb-player .wb-bar { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; }
+.wb-player .wb-info { font: 13px/1.4 ui-monospace, monospace; font-weight: 600; }
+.wb-player .wb-info b { color: #2563eb; }
+.wb-player .wb-stage { position: relative; background: #111; line-height: 0; align-self: flex-start; }
+.wb-player canvas.wb-frame { display: block; }
+.wb-player .wb-hint { position: absolute; left: 8px; bottom: 8px; line-height: 1.3;
+  background: rgba(0,0,0,.65); color: #fff; padding: 2px 6px; border-radius: 3px; font-size: 12px; }
+.wb-player .wb-loading { position: absolute; right: 8px; top: 8px; line-height: 1.3;
+  background: rgba(180,83,9,.85); color: #fff; padding: 1px 6px; border-radius: 3px; display: none; }
+.wb-player canvas.wb-scrub { display: block; width: 100%; height: 14px; cursor: pointer; }
+.wb-player .wb-marks { font: 12px ui-monospace, monospace; }
+.wb-player .wb-err { color: #b00020; background: #fdecee; border: 1px solid #b00020;
+  border-radius: 4px; padding: 2px 6px; white-space: pre-wrap; font-family: ui-monospace, monospace; }
+.wb-player .wb-keys { display: grid; grid-template-columns: repeat(4, auto); gap: 0 14px;
+  color: #52606d; font-size: 11.5px; }
+.wb-player kbd { font: 11px ui-monospace, monospace; background: #fff; border: 1px solid #9aa5b1;
+  border-bottom-width: 2px; border-radius: 3px; padding: 0 3px; color: #1f2933; }
+.wb-player input.wb-goto { width: 70px; font: 12px ui-monospace, monospace; }
+.wb-player label { user-select: none; }
+`;
+
+const KEYS_HELP = [
+  ["&larr; / &rarr;", "frame back / fwd"], ["Shift+&larr;/&rarr;", "10 frames"],
+  ["Home / End", "first / last"], ["Space", "play / pause"],
+  ["[ / ]", "slower / faster"], ["o / a / f", "onset / apex / offset"],
+  ["1-7, 0", "emotion (0 others)"], ["Enter", "save event"],
+  ["Ctrl+Z", "undo"], ["Ctrl+Shift+Z", "redo"], ["n / p", "next / prev event"],
+  ["click bar", "seek"],
+];
+
+function el(tag, props = {}, children = []) {
+  const node = document.createElement(tag);
+  Object.assign(node, props);
+  for (const c of children) node.append(c);
+  return node;
+}
+
+function asBytes(value) {
+  if (!value) return null;
+  if (value instanceof DataView) return value;
+  if (value instanceof ArrayBuffer) return new DataView(value);
+  if (ArrayBuffer.isView(value)) return new DataView(value.buffer, value.byteOffset, value.byteLength);
+  return null;
+}
+
+function record(entry) {
+  const log = (window.__wbLatency = window.__wbLatency || []);
+  log.push(entry);
+  if (log.length > 5000) log.splice(0, log.length - 5000);
+}
+
+function render({ model, el: host }) {
+  if (!document.getElementById("wb-player-css")) {
+    document.head.append(el("style", { id: "wb-player-css", textContent: CSS }));
+  }
+  const info = el("span", { className: "wb-info" });
+  const gotoBox = el("input", { className: "wb-goto", type: "text", placeholder: "go to #",
+    title: "type a frame number and press Enter" });
+  const toggles = {};
+  const toggleBar = el("span", { className: "wb-bar" });
+  for (const [name, label, title] of [
+    ["zoom", "zoom face", "zoom to the face box"],
+    ["overlay", "regions", "landmark / region overlay: eyes, brows, nose, mouth"],
+    ["diff", "diff vs onset", "amplified difference from the reference frame (the marked onset)"],
+  ]) {
+    const box = el("input", { type: "checkbox", className: `wb-toggle-${name}` });
+    box.addEventListener("change", () => { model.set(name, box.checked); model.save_changes(); });
+    toggles[name] = box;
+    toggleBar.append(el("label", { title }, [box, " " + label]));
+  }
+  const canvas = el("canvas", { className: "wb-frame", width: 320, height: 240 });
+  const ctx = canvas.getContext("2d");
+  const off = document.createElement("canvas");
+  const offCtx = off.getContext("2d");
+  const hint = el("div", { className: "wb-hint", textContent: "click here, then use the keys below" });
+  const loading = el("div", { className: "wb-loading", textContent: "loading…" });
+  const stage = el("div", { className: "wb-stage" }, [canvas, hint, loading]);
+  const scrub = el("canvas", { className: "wb-scrub", height: 14, width: 640,
+    title: "cached frames (grey), cursor (blue), draft marks (orange); click to seek" });
+  const marks = el("div", { className: "wb-marks" });
+  const err = el("div", { className: "wb-err" });
+  const keys = el("div", { className: "wb-keys" });
+  keys.innerHTML = KEYS_HELP.map(([k, v]) => `<span><kbd>${k}</kbd> ${v}</span>`).join("");
+  const root = el("div", { className: "wb-player", tabIndex: 0 }, [
+    el("div", { className: "wb-bar" }, [info, gotoBox, toggleBar]),
+    stage, scrub, marks, err, keys,
+  ]);
+  host.append(root);
+
+  const s = {
+    cur: model.get("frame"), want: -1, drawn: -1, dir: 1, token: model.get("token"),
+    cache: new Map(), pending: new Map(), measure: null, playing: false,
+    playFrom: 0, playStart: 0, lastSync: 0, syncTimer: null, painted: 0, destroyed: false,
+  };
+
+  const n = () => model.get("n_frames");
+  const fps = () => model.get("fps");
+  const clamp = (i) => Math.max(0, Math.min(n() - 1, i | 0));
+  const refFrame = () => (model.get("reference") >= 0 ? model.get("reference") : 0);
+
+  // ---- cache -------------------------------------------------------------
+  function evict() {
+    const cap = Math.max(16, model.get("cache_size"));
+    if (s.cache.size <= cap) return;
+    const keep = new Set([s.cur, refFrame()]);
+    const far = [...s.cache.keys()].filter((i) => !keep.has(i))
+      .sort((a, b) => Math.abs(b - s.cur) - Math.abs(a - s.cur));
+    for (const i of far.slice(0, s.cache.size - cap)) {
+      s.cache.get(i).close?.();
+      s.cache.delete(i);
+    }
+  }
+
+  function request(indices, front = false) {
+    const now = performance.now();
+    const want = indices.filter((i) => i >= 0 && i < n() && !s.cache.has(i)
+      && !(s.pending.has(i) && now - s.pending.get(i) < RETRY_MS));
+    if (!want.length) return;
+    for (const i of want) s.pending.set(i, now);
+    const size = front ? 1 : CHUNK;
+    for (let k = 0; k < want.length; k += size) {
+      model.send({ type: "get", indices: want.slice(k, k + size), token: s.token });
+    }
+  }
+
+  function prefetch() {
+    const ahead = Math.max(model.get("prefetch"),
+      s.playing ? Math.ceil(fps() * SPEEDS[speedIndex()] * 1.5) : 0);
+    const behind = Math.max(8, Math.floor(model.get("prefetch") / 4));
+    const order = [];
+    for (let k = 1; k <= Math.max(ahead, behind); k++) {
+      if (k <= ahead) order.push(s.cur + s.dir * k);
+      if (k <= behind) order.push(s.cur - s.dir * k);
+    }
+    if (model.get("diff")) order.unshift(refFrame());
+    request(order.filter((i) => i >= 0 && i < n()));
+  }
+
+  function onFrames(msg, buffers) {
+    if (msg.type !== "frames" || msg.token !== s.token) return;
+    msg.indices.forEach((i, k) => {
+      createImageBitmap(new Blob([buffers[k]], { type: "image/jpeg" })).then((bmp) => {
+        if (s.destroyed || msg.token !== s.token) { bmp.close(); return; }
+        s.pending.delete(i);
+        s.cache.get(i)?.close?.();
+        s.cache.set(i, bmp);
+        if (i === s.want || (model.get("diff") && i === refFrame() && s.drawn === s.cur)) draw(s.want);
+        evict();
+        drawScrub();
+      }).catch((e) => showError(`could not decode frame ${i}: ${e}`));
+    });
+  }
+
+  // ---- drawing -------------------------------------------------------------
+  function cropRect(w, h) {
+    const box = model.get("face_box");
+    if (!model.get("zoom") || !box || box.length !== 4) return [0, 0, w, h];
+    let [x0, y0, x1, y1] = [box[0] * w, box[1] * h, box[2] * w, box[3] * h];
+    const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+    let bw = x1 - x0, bh = y1 - y0;
+    if (bw / bh < w / h) bw = bh * (w / h); else bh = bw / (w / h);
+    bw = Math.min(w, bw); bh = Math.min(h, bh);
+    x0 = Math.max(0, Math.min(w - bw, cx - bw / 2));
+    y0 = Math.max(0, Math.min(h - bh, cy - bh / 2));
+    return [x0, y0, bw, bh];
+  }
+
+  function fitCanvas(w, h) {
+    const scale = Math.min(MAX_W / w, MAX_H / h);
+    const cw = Math.round(w * scale), ch = Math.round(h * scale);
+    if (canvas.width !== cw || canvas.height !== ch) {
+      canvas.width = cw; canvas.height = ch; off.width = cw; off.height = ch;
+    }
+  }
+
+  function drawOverlay(i, rect) {
+    const lm = asBytes(model.get("landmarks"));
+    const regions = model.get("regions") || [];
+    if (!lm || !regions.length) return;
+    const per = model.get("n_points");
+    const pts = new Float32Array(lm.buffer, lm.byteOffset, lm.byteLength / 4);
+    const base = i * per * 2;
+    if (base + per * 2 > pts.length || Number.isNaN(pts[base])) return;
+    const [sx, sy, sw, sh] = rect;
+    const W = model.get("width"), H = model.get("height");
+    const X = (x) => ((x * W - sx) / sw) * canvas.width;
+    const Y = (y) => ((y * H - sy) / sh) * canvas.height;
+    ctx.lineWidth = 1.5;
+    for (const r of regions) {
+      ctx.strokeStyle = r.color || "#22d3ee";
+      ctx.beginPath();
+      for (let k = r.start; k < r.stop; k++) {
+        const x = X(pts[base + 2 * k]), y = Y(pts[base + 2 * k + 1]);
+        if (k === r.start) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+      }
+      if (r.closed) ctx.closePath();
+      ctx.stroke();
+    }
+  }
+
+  function draw(i) {
+    const bmp = s.cache.get(i);
+    if (!bmp) return false;
+    const rect = cropRect(bmp.width, bmp.height);
+    fitCanvas(rect[2], rect[3]);
+    const ref = s.cache.get(refFrame());
+    if (model.get("diff") && ref) {
+      offCtx.globalCompositeOperation = "copy";
+      offCtx.drawImage(bmp, ...rect, 0, 0, off.width, off.height);
+      offCtx.globalCompositeOperation = "difference";
+      offCtx.drawImage(ref, ...rect, 0, 0, off.width, off.height);
+      ctx.fillStyle = "#000";
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.filter = `brightness(${model.get("diff_gain")})`;
+      ctx.drawImage(off, 0, 0);
+      ctx.filter = "none";
+    } else {
+      ctx.drawImage(bmp, ...rect, 0, 0, canvas.width, canvas.height);
+    }
+    if (model.get("overlay")) drawOverlay(i, rect);
+    s.drawn = i;
+    loading.style.display = "none";
+    updateInfo();
+    const m = s.measure;
+    if (m && m.frame === i) {
+      s.measure = null;
+      requestAnimationFrame(() => {
+        const t1 = performance.now();
+        s.painted += 1;
+        root.dataset.painted = String(s.painted);
+        root.dataset.paintedFrame = String(i);
+        record({ widget: "player", kind: m.kind, frame: i, t0: m.t0, t1, ms: t1 - m.t0, cached: m.cached });
+      });
+    }
+    return true;
+  }
+
+  function drawScrub() {
+    const w = scrub.clientWidth || 640;
+    if (scrub.width !== w) scrub.width = w;
+    const g = scrub.getContext("2d");
+    const N = Math.max(1, n());
+    const X = (i) => (i / N) * w;
+    g.fillStyle = "#e4e7eb"; g.fillRect(0, 0, w, 14);
+    g.fillStyle = "#9aa5b1";
+    for (const i of s.cache.keys()) g.fillRect(X(i), 4, Math.max(1, w / N), 6);
+    const mk = model.get("marks") || {};
+    g.fillStyle = "#f59e0b";
+    if (mk.onset != null && mk.offset != null) g.fillRect(X(mk.onset), 0, Math.max(2, X(mk.offset + 1) - X(mk.onset)), 3);
+    for (const k of ["onset", "apex", "offset"]) if (mk[k] != null) g.fillRect(X(mk[k]), 0, 2, 14);
+    g.fillStyle = "#2563eb"; g.fillRect(X(s.cur), 0, Math.max(2, w / N), 14);
+  }
+
+  function updateInfo() {
+    const f = s.cur;
+    const ms = (f * 1000) / fps();
+    const sp = SPEED_LABELS[speedIndex()];
+    info.innerHTML = `frame <b class="wb-frame-index">${f}</b> / ${n() - 1} · `
+      + `<b class="wb-time">${ms.toFixed(1)} ms</b> · ${fps().toFixed(2).replace(/\.00$/, "")} fps · `
+      + `${s.playing ? "▶" : "❚❚"} ${sp}`;
+    root.dataset.frame = String(f);
+    const mk = model.get("marks") || {};
+    const show = (k) => (mk[k] == null ? "–" : mk[k]);
+    marks.textContent = `draft: onset ${show("onset")} · apex ${show("apex")} · offset ${show("offset")}`
+      + ` · ${mk.emotion || "no emotion"}${mk.aus ? " · AU " + mk.aus : ""}`
+      + `${model.get("status") ? "   —  " + model.get("status") : ""}`;
+  }
+
+  function showError(text) {
+    err.textContent = text || "";
+    err.style.display = text ? "" : "none";
+  }
+
+  // ---- moving ----------------------------------------------------------------
+  function sync() {
+    const send = () => {
+      s.syncTimer = null;
+      s.lastSync = performance.now();
+      if (model.get("frame") !== s.cur) { model.set("frame", s.cur); model.save_changes(); }
+    };
+    if (s.syncTimer) return;
+    const wait = SYNC_MS - (performance.now() - s.lastSync);
+    if (wait <= 0) send(); else s.syncTimer = setTimeout(send, wait);
+  }
+
+  function seek(target, t0, kind) {
+    if (n() <= 0) return;
+    const f = clamp(target);
+    if (f !== s.cur) s.dir = f > s.cur ? 1 : -1;
+    s.cur = f;
+    s.want = f;
+    const cached = s.cache.has(f);
+    s.measure = t0 == null ? null : { t0, frame: f, kind, cached };
+    if (!draw(f)) {
+      loading.style.display = "";
+      updateInfo();
+      request([f], true);
+    }
+    prefetch();
+    drawScrub();
+    sync();
+  }
+
+  const speedIndex = () => {
+    const v = model.get("speed");
+    let best = 0;
+    SPEEDS.forEach((x, k) => { if (Math.abs(x - v) < Math.abs(SPEEDS[best] - v)) best = k; });
+    return best;
+  };
+
+  function setSpeed(k) {
+    const idx = Math.max(0, Math.min(SPEEDS.length - 1, k));
+    model.set("speed", SPEEDS[idx]); model.save_changes();
+    s.playFrom = s.cur; s.playStart = performance.now();
+    updateInfo();
+  }
+
+  function tick(now) {
+    if (!s.playing || s.destroyed) return;
+    const rate = fps() * SPEEDS[speedIndex()];
+    const target = clamp(s.playFrom + Math.floor(((now - s.playStart) / 1000) * rate));
+    if (target !== s.cur) {
+      if (s.cache.has(target)) {
+        s.dir = 1; s.cur = target; s.want = target; draw(target); drawScrub(); sync();
+      } else {
+        s.playFrom = s.cur; s.playStart = now; request([s.cur + 1], true);
+      }
+      prefetch();
+    }
+    if (s.cur >= n() - 1) { setPlaying(false); return; }
+    requestAnimationFrame(tick);
+  }
+
+  function setPlaying(on) {
+    s.playing = on;
+    if (model.get("playing") !== on) { model.set("playing", on); model.save_changes(); }
+    if (on) {
+      if (s.cur >= n() - 1) seek(0);
+      s.dir = 1; s.playFrom = s.cur; s.playStart = performance.now();
+      prefetch();
+      requestAnimationFrame(tick);
+    }
+    updateInfo();
+  }
+
+  function action(name, arg = null) {
+    model.send({ type: "action", action: name, arg, frame: s.cur });
+  }
+
+  // ---- keys ----------------------------------------------------------------------
+  function onKey(e) {
+    if (e.target === gotoBox || e.target.type === "checkbox") return;
+    const t0 = e.timeStamp || performance.now();
+    const k = e.key;
+    const ctrl = e.ctrlKey || e.metaKey;
+    let done = true;
+    if (k === "ArrowRight") seek(s.cur + (e.shiftKey ? 10 : 1), t0, e.shiftKey ? "step10" : "step");
+    else if (k === "ArrowLeft") seek(s.cur - (e.shiftKey ? 10 : 1), t0, e.shiftKey ? "step10" : "step");
+    else if (k === "Home") seek(0, t0, "jump");
+    else if (k === "End") seek(n() - 1, t0, "jump");
+    else if (k === " ") setPlaying(!s.playing);
+    else if (k === "[") setSpeed(speedIndex() - 1);
+    else if (k === "]") setSpeed(speedIndex() + 1);
+    else if (ctrl && (k === "z" || k === "Z")) action(e.shiftKey ? "redo" : "undo");
+    else if (ctrl && (k === "y" || k === "Y")) action("redo");
+    else if (ctrl) done = false;
+    else if (k === "o") action("mark", "onset");
+    else if (k === "a") action("mark", "apex");
+    else if (k === "f") action("mark", "offset");
+    else if (k in EMOTION_KEYS) action("emotion", EMOTION_KEYS[k]);
+    else if (k === "Enter") action("save");
+    else if (k === "n") action("next");
+    else if (k === "p") action("prev");
+    else done = false;
+    if (done) { e.preventDefault(); e.stopPropagation(); }
+  }
+
+  root.addEventListener("keydown", onKey);
+  root.addEventListener("focus", () => { hint.style.display = "none"; });
+  root.addEventListener("blur", () => { hint.style.display = ""; });
+  stage.addEventListener("mousedown", () => root.focus());
+  gotoBox.addEventListener("keydown", (e) => {
+    e.stopPropagation();
+    if (e.key !== "Enter") return;
+    e.preventDefault();
+    const v = parseInt(gotoBox.value, 10);
+    if (Number.isFinite(v)) seek(v, e.timeStamp || performance.now(), "jump");
+    gotoBox.value = "";
+    root.focus();
+  });
+  scrub.addEventListener("mousedown", (e) => {
+    const r = scrub.getBoundingClientRect();
+    seek(Math.floor(((e.clientX - r.left) / r.width) * n()), e.timeStamp, "click");
+    root.focus();
+  });
+
+  // ---- model -> view -------------------------------------------------------------
+  function reset() {
+    for (const b of s.cache.values()) b.close?.();
+    s.cache.clear(); s.pending.clear();
+    s.token = model.get("token"); s.cur = clamp(model.get("frame")); s.drawn = -1;
+    setPlaying(false);
+    seek(s.cur);
+  }
+  function onFrame() {
+    const f = model.get("frame");
+    if (f !== s.cur) seek(f, performance.now(), "model");
+  }
+  function redraw() {
+    for (const [name, box] of Object.entries(toggles)) box.checked = !!model.get(name);
+    if (model.get("diff")) request([refFrame()], true);
+    if (s.drawn >= 0) draw(s.cur);
+    updateInfo(); drawScrub();
+  }
+  function onPlaying() { if (model.get("playing") !== s.playing) setPlaying(model.get("playing")); }
+  const handlers = [
+    ["msg:custom", onFrames], ["change:token", reset], ["change:frame", onFrame],
+    ["change:playing", onPlaying], ["change:speed", updateInfo],
+    ["change:zoom change:overlay change:diff change:diff_gain change:reference change:face_box change:landmarks", redraw],
+    ["change:marks change:status", () => { updateInfo(); drawScrub(); }],
+    ["change:error", () => showError(model.get("error"))],
+  ];
+  for (const [ev, fn] of handlers) model.on(ev, fn);
+  showError(model.get("error"));
+  redraw();
+  reset();
+
+  return () => {
+    s.destroyed = true;
+    for (const [ev, fn] of handlers) model.off(ev, fn);
+    for (const b of s.cache.values()) b.close?.();
+    s.cache.clear();
+  };
+}
+
+export default { render };
