@@ -600,3 +600,31 @@ def curve_window(curves, item: QuizItem, pad: int | None = None) -> dict | None:
         names = [str(a) for a in spread.sortby(spread, ascending=False)["au"].values[:3]]
     values = window.sel(au=names).transpose("au", "frame").values.astype(np.float32)
     return {"frames": window["frame"].values.astype(int), "names": names, "values": values}
+
+
+def region_outlines(
+    landmarks: np.ndarray, regions: Mapping[str, Sequence[int]], width: int, height: int
+) -> list[np.ndarray]:
+    """Polylines in pixels of face regions (eyes, brows, nose, mouth) from normalised landmarks.
+
+    Parameters
+    ----------
+    landmarks : numpy.ndarray
+        ``(n_points, 2+)`` normalised x, y of one frame (NaN: no face).
+    regions : mapping
+        Region name -> landmark indices of its contour (e.g. Face Mesh contours).
+    width, height : int
+        Image size in pixels.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One ``(k, 2)`` array per region; empty when the frame has no face.
+    """
+    lm = np.asarray(landmarks, dtype=float)
+    if lm.ndim != 2 or lm.shape[1] < 2:
+        raise ValueError(f"Expected landmarks of shape (n_points, 2+), but got {lm.shape}.")
+    if not np.isfinite(lm[:, :2]).any():
+        return []
+    scale = np.array([width, height], dtype=float)
+    return [lm[list(idx), :2] * scale for idx in regions.values()]

@@ -299,3 +299,12 @@ def test_curve_window_picks_the_codes_aus_around_the_event(items):
     odd = QuizItem(1, "x", "a.mp4", 100, 110, 139, "others", "", 200.0, 60)
     assert teach.curve_window(curves, odd)["names"][0] == "AU12"  # no code: the most active curves
     assert teach.curve_window(None, items[0]) is None
+
+
+def test_region_outlines_scale_landmarks_to_pixels():
+    lm = np.array([[0.5, 0.5, 0.0], [1.0, 0.25, 0.0], [0.0, 1.0, 0.0]])
+    lines = teach.region_outlines(lm, {"mouth": (0, 1), "brow": (2, 0)}, width=400, height=200)
+    assert [line.tolist() for line in lines] == [[[200, 100], [400, 50]], [[0, 200], [200, 100]]]
+    assert teach.region_outlines(np.full((3, 2), np.nan), {"m": (0, 1)}, 10, 10) == []
+    with pytest.raises(ValueError, match="n_points, 2"):
+        teach.region_outlines(np.zeros(5), {}, 10, 10)

@@ -1,0 +1,458 @@
+"""The flash quiz: neutral face, the expression at true speed, neutral again; answer; reveal.
+
+An anywidget. Python preloads, per item, the frames it needs as JPEG buffers (the neutral
+frame and onset..offset) and sends them in one custom message; the browser decodes all of
+them to ImageBitmaps *before* the flash, then times the flash with ``requestAnimationFrame``
+against the frames' timestamps and reports the duration actually on screen (from the first
+paint of the expression to the first paint of the following neutral frame).
+
+Messages from the browser: ``{"type": "load", "item"}``, ``{"type": "shown", "item", "shown_ms",
+"refresh_ms", "painted"}``, ``{"type": "answer", "item", "answer", "response_ms"}``.
+Messages to the browser: ``{"type": "item", ...}`` + JPEG buffers, ``{"type": "reveal", ...}``
++ buffers (motion image JPEG, AU curves float32). Errors raised while handling a message are
+shown in the widget (``error`` trait) and logged, never swallowed.
+
+Keys (click the quiz first): Space / Enter / right arrow start the flash, then go to the next
+item after the reveal; 1-7 and 0 answer; ``r`` replays the flash; ``f`` toggles full screen.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets as t
+
+from workbench import teach
+from workbench.schema import EMOTIONS
+from workbench.ui.frames import encode_jpeg
+
+log = logging.getLogger("workbench.ui")
+
+PerClip = Mapping[str, Any] | Callable[[str], Any] | None
+#: Most frames sent for one item's reveal (a long macro event is subsampled beyond this).
+MAX_FRAMES = 400
+
+
+def _lookup(table: PerClip, clip: str) -> Any:
+    if table is None:
+        return None
+    return table(clip) if callable(table) else table.get(clip)
+
+
+class Quiz(anywidget.AnyWidget):
+    """A flash quiz over events with known labels, in the style of Ekman's METT.
+
+    Parameters
+    ----------
+    items : sequence of QuizItem
+        From :func:`workbench.teach.select_items` (or :meth:`from_project`).
+    frames : mapping or callable
+        Clip id -> frame source (``n_frames``, ``fps``, ``frame(i)``), e.g. a
+        :class:`workbench.video.Clip`.
+    student : str, optional
+        The student's id; answers go to ``<answers>/<student>.csv``. Without it (the
+        lecturer's demonstration) answers are scored but not saved.
+    answers : str or Path, optional
+        The shared answers folder (required with ``student``).
+    curves : mapping or callable, optional
+        Clip id -> AU curves ``xr.DataArray (frame, au)``, drawn in the reveal.
+    faces : mapping or callable, optional
+        Clip id -> face ``xr.Dataset`` with ``landmarks``, for the region outlines.
+    outlines : bool or "auto"
+        Outline eyes, brows, nose and mouth on the motion image. ``"auto"``: from ``faces``,
+        else from MediaPipe on the onset frame when the model is in the cache.
+    title : str
+        Shown above the face.
+    neutral_ms : float
+        How long the neutral face is shown before the flash.
+    slow : float
+        Speed of the reveal's replay, as a fraction of real speed.
+    gain : float
+        Amplification of the motion image.
+    quality : int
+        JPEG quality of the frames.
+    presenter : bool
+        Start in the large presenter layout.
+
+    Examples
+    --------
+    >>> quiz = Quiz.from_project(".", "sample", event_ids=["astronaut_1-100"])  # doctest: +SKIP
+    >>> quiz  # doctest: +SKIP
+    """
+
+    _esm = Path(__file__).with_name("quiz.js")
+
+    n_items = t.Int(0).tag(sync=True)
+    index = t.Int(0).tag(sync=True)
+    title = t.Unicode("").tag(sync=True)
+    student = t.Unicode("").tag(sync=True)
+    asked_ms = t.List(t.Float(), default_value=[]).tag(sync=True)
+    shown_ms = t.List(default_value=[]).tag(sync=True)
+    refresh_ms = t.Float(0.0).tag(sync=True)
+    answers = t.List(t.Unicode(), default_value=[]).tag(sync=True)
+    correct = t.List(default_value=[]).tag(sync=True)
+    score = t.Unicode("").tag(sync=True)
+    neutral_ms = t.Float(1000.0).tag(sync=True)
+    slow = t.Float(0.125).tag(sync=True)
+    presenter = t.Bool(False).tag(sync=True)
+    saving = t.Unicode("").tag(sync=True)
+    error = t.Unicode("").tag(sync=True)
+
+    def __init__(
+        self,
+        items: Sequence[teach.QuizItem],
+        frames: PerClip,
+        *,
+        student: str | None = None,
+        answers: str | Path | None = None,
+        curves: PerClip = None,
+        faces: PerClip = None,
+        outlines: bool | str = "auto",
+        title: str = "Micro-expression quiz",
+        neutral_ms: float = 1000.0,
+        slow: float = 0.125,
+        gain: float = 6.0,
+        quality: int = 90,
+        presenter: bool = False,
+    ) -> None:
+        items = list(items)
+        if not items:
+            raise ValueError("Expected at least one quiz item, but got none.")
+        if student is not None and answers is None:
+            raise ValueError(f"Expected an answers folder for student '{student}', but got answers=None.")
+        if outlines not in (True, False, "auto"):
+            raise ValueError(f"Expected outlines True, False or 'auto', but got {outlines!r}.")
+        if not 0 < float(slow) <= 1:
+            raise ValueError(f"Expected 0 < slow <= 1 (a fraction of real speed), but got slow={slow!r}.")
+        n = len(items)
+        super().__init__(
+            n_items=n,
+            title=str(title),
+            student=teach.check_student(student) if student is not None else "",
+            asked_ms=[it.asked_ms for it in items],
+            shown_ms=[None] * n,
+            answers=[""] * n,
+            correct=[None] * n,
+            neutral_ms=float(neutral_ms),
+            slow=float(slow),
+            presenter=bool(presenter),
+        )
+        self.items = items
+        self.frames = frames
+        self.folder = Path(answers) if answers is not None else None
+        self.curves = curves
+        self.faces = faces
+        self.gain = float(gain)
+        self.quality = int(quality)
+        self.records: list[dict] = []
+        self._outline_mode = outlines
+        self._landmarks: dict[int, np.ndarray | None] = {}
+        self._landmarker_thread: threading.Thread | None = None
+        self.on_msg(self._on_msg)
+        self._update_score()
+        if outlines is not False and faces is None:
+            self._start_landmarks()
+
+    # -- construction from a project -------------------------------------------
+    @classmethod
+    def from_project(
+        cls,
+        project: str | Path = ".",
+        dataset: str = "sample",
+        rater: str = "truth",
+        *,
+        event_ids: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = ("micro",),
+        emotions: Sequence[str] | None = None,
+        n: int | None = None,
+        seed: int | None = None,
+        mode: str = "real",
+        hold_ms: float | Sequence[float] | None = None,
+        student: str | None = None,
+        answers: str | Path | None = None,
+        curves: PerClip = None,
+        faces: PerClip = None,
+        outlines: bool | str = "auto",
+        title: str | None = None,
+        neutral_ms: float = 1000.0,
+        presenter: bool = False,
+    ) -> Quiz:
+        """A quiz over one rater's events of a project's dataset (default: the sample's truth).
+
+        Selection arguments are those of :func:`workbench.teach.select_items`; the rest are
+        the widget's. ``answers`` defaults to ``<project>/answers/<dataset>``.
+        """
+        items, clips = project_items(
+            project,
+            dataset,
+            rater,
+            event_ids=event_ids,
+            kinds=kinds if event_ids is None else None,
+            emotions=emotions,
+            n=n,
+            seed=seed,
+            mode=mode,
+            hold_ms=hold_ms,
+        )
+        if answers is None and student is not None:
+            answers = Path(project) / "answers" / dataset
+        return cls(
+            items,
+            clips,
+            student=student,
+            answers=answers,
+            curves=curves,
+            faces=faces,
+            outlines=outlines,
+            title=title or f"Micro-expression quiz · {dataset}",
+            neutral_ms=neutral_ms,
+            presenter=presenter,
+        )
+
+    # -- messages ----------------------------------------------------------------
+    def _on_msg(self, _widget: Any, content: dict, _buffers: list) -> None:
+        try:
+            kind = content.get("type")
+            if kind == "load":
+                self._send_item(int(content["item"]))
+            elif kind == "shown":
+                self._shown(content)
+            elif kind == "answer":
+                self._answer(content)
+            else:
+                raise ValueError(f"Expected a message of type load, shown or answer, but got {kind!r}.")
+            if self.error:
+                self.error = ""
+        except Exception as exc:  # noqa: BLE001 - shown in the widget and logged
+            log.exception("quiz message %r failed", content)
+            self.error = f"{type(exc).__name__}: {exc}"
+
+    def _item(self, k: int) -> teach.QuizItem:
+        if not 0 <= k < len(self.items):
+            raise IndexError(f"Expected an item in [0, {len(self.items) - 1}], but got {k}.")
+        return self.items[k]
+
+    def _source(self, clip: str):
+        source = _lookup(self.frames, clip)
+        if source is None:
+            raise KeyError(f"Expected frames of clip '{clip}', but the quiz has none for it.")
+        return source
+
+    def item_frames(self, k: int) -> list[int]:
+        """Frames sent for item ``k``: the neutral frame, then onset..offset (subsampled past MAX_FRAMES)."""
+        item = self._item(k)
+        span = list(range(item.onset, item.offset + 1))
+        if len(span) > MAX_FRAMES and item.mode == "apex":
+            step = int(np.ceil(len(span) / MAX_FRAMES))
+            span = sorted(set(span[::step]) | {item.apex})
+        return [item.neutral, *span]
+
+    def _send_item(self, k: int) -> None:
+        item = self._item(k)
+        source = self._source(item.clip)
+        indices = self.item_frames(k)
+        rgb = source.frames(indices) if hasattr(source, "frames") else [source.frame(i) for i in indices]
+        buffers = [encode_jpeg(np.asarray(f), self.quality) for f in rgb]
+        span = indices[1:]
+        if item.mode == "apex":
+            flash = {"positions": [span.index(item.apex)], "times": [0.0]}
+        else:
+            flash = {"positions": list(range(len(span))), "times": item.frame_times_ms()}
+        self.send(
+            {
+                "type": "item",
+                "item": k,
+                "number": item.number,
+                "mode": item.mode,
+                "fps": item.fps,
+                "asked_ms": item.asked_ms,
+                "frames": span,
+                "neutral": item.neutral,
+                "onset": item.onset,
+                "apex": item.apex,
+                "offset": item.offset,
+                "flash": flash,
+            },
+            buffers=buffers,
+        )
+
+    def _shown(self, content: dict) -> None:
+        k = int(content["item"])
+        self._item(k)
+        shown = list(self.shown_ms)
+        shown[k] = round(float(content["shown_ms"]), 2)
+        self.refresh_ms = round(float(content.get("refresh_ms") or 0.0), 2)
+        self.shown_ms = shown
+
+    def _answer(self, content: dict) -> None:
+        k = int(content["item"])
+        item = self._item(k)
+        answer = str(content.get("answer"))
+        if answer not in EMOTIONS:
+            raise ValueError(f"Expected an answer among {', '.join(EMOTIONS)}, but got {answer!r}.")
+        record = teach.answer_record(
+            item,
+            answer,
+            student=self.student or "presenter",
+            response_ms=content.get("response_ms"),
+            shown_ms=self.shown_ms[k],
+        )
+        if self.folder is not None and self.student:
+            path = teach.record_answer(self.folder, record)
+            self.saving = f"saved to {path}"
+        else:
+            self.saving = "not saved (no student id)"
+        self.records = [r for r in self.records if r["item"] != record["item"]] + [record]
+        answers, correct = list(self.answers), list(self.correct)
+        answers[k], correct[k] = answer, bool(record["correct"])
+        self.answers, self.correct = answers, correct
+        self._update_score()
+        self._send_reveal(k, answer, bool(record["correct"]))
+
+    def _update_score(self) -> None:
+        done = [c for c in self.correct if c is not None]
+        self.score = f"{sum(done)} / {len(done)}" if done else ""
+
+    # -- reveal --------------------------------------------------------------------
+    def _send_reveal(self, k: int, answer: str, correct: bool) -> None:
+        item = self._item(k)
+        source = self._source(item.clip)
+        onset, apex = (np.asarray(source.frame(i)) for i in (item.onset, item.apex))
+        lines, outline_note = self._outlines(k, onset)
+        motion = teach.motion_image(onset, apex, gain=self.gain, outlines=lines)
+        window = teach.curve_window(_lookup(self.curves, item.clip), item)
+        buffers = [encode_jpeg(motion, self.quality)]
+        curves_msg = None
+        if window is not None:
+            values = np.ascontiguousarray(window["values"], dtype=np.float32)
+            buffers.append(values.tobytes())
+            curves_msg = {"names": window["names"], "first": int(window["frames"][0]), "n": int(values.shape[1])}
+        self.send(
+            {
+                "type": "reveal",
+                "item": k,
+                "answer": answer,
+                "truth": item.emotion,
+                "correct": correct,
+                "aus": item.aus,
+                "explanations": teach.au_explanations(item.aus),
+                "clip": item.clip,
+                "event_id": item.event_id,
+                "curves": curves_msg,
+                "outlines": outline_note,
+                "gain": self.gain,
+            },
+            buffers=buffers,
+        )
+
+    def _outlines(self, k: int, rgb: np.ndarray) -> tuple[list[np.ndarray], str]:
+        from workbench.ui.overlay import REGIONS
+
+        if self._outline_mode is False:
+            return [], "outlines off"
+        item = self.items[k]
+        h, w = rgb.shape[:2]
+        regions = {name: idx for name, (idx, _closed, _colour) in REGIONS.items()}
+        face = _lookup(self.faces, item.clip)
+        if face is not None:
+            lm = face["landmarks"].sel(frame=item.onset).values
+        else:
+            if self._landmarker_thread is not None:
+                self._landmarker_thread.join(timeout=10)
+            lm = self._landmarks.get(k)
+        if lm is None:
+            return [], "no landmarks: outlines unavailable"
+        lines = teach.region_outlines(lm, regions, w, h)
+        return lines, "eyes, brows, nose, mouth outlined" if lines else "no face found: no outlines"
+
+    def _start_landmarks(self) -> None:
+        """Find landmarks on each item's onset frame in a background thread (MediaPipe)."""
+        from workbench.face import cached_model_path
+
+        if not cached_model_path().exists():
+            log.info("quiz: no cached face model, the motion image has no outlines")
+            return
+        onsets = {}
+        for k, item in enumerate(self.items):
+            try:
+                onsets[k] = np.asarray(self._source(item.clip).frame(item.onset))
+            except Exception as exc:  # noqa: BLE001 - shown at once; the quiz still works
+                self.error = f"{type(exc).__name__}: {exc}"
+                return
+
+        def run() -> None:
+            from workbench.face import detect_frame, open_landmarker
+
+            try:
+                with open_landmarker() as landmarker:
+                    for k, rgb in onsets.items():
+                        self._landmarks[k] = detect_frame(landmarker, rgb)[0]
+            except Exception as exc:  # noqa: BLE001 - outlines are optional; say why they are missing
+                log.exception("quiz: landmarks for the outlines failed")
+                self.error = f"outlines unavailable: {type(exc).__name__}: {exc}"
+
+        self._landmarker_thread = threading.Thread(target=run, name="quiz-landmarks", daemon=True)
+        self._landmarker_thread.start()
+
+    # -- Python-side control ---------------------------------------------------------
+    def goto(self, k: int) -> None:
+        """Show item ``k`` (0-based) next."""
+        self._item(int(k))
+        self.index = int(k)
+
+    def results(self):
+        """This quiz's answers as a table of :data:`workbench.teach.ANSWER_COLUMNS`."""
+        import pandas as pd
+
+        return pd.DataFrame(self.records, columns=list(teach.ANSWER_COLUMNS))
+
+
+def project_items(
+    project: str | Path,
+    dataset: str = "sample",
+    rater: str = "truth",
+    **select: Any,
+) -> tuple[list[teach.QuizItem], dict]:
+    """Quiz items from a project's store and the clips they need.
+
+    Parameters
+    ----------
+    project : str or Path
+        Holds ``data/<dataset>/`` and ``annotations/<dataset>/<rater>.csv``.
+    dataset, rater : str
+        Whose events (default: the built-in sample's truth).
+    **select
+        Passed to :func:`workbench.teach.select_items` (``event_ids``, ``n``, ``seed``, ``mode``,
+        ``hold_ms``, ``kinds``, ``emotions``); anything else is refused there.
+
+    Returns
+    -------
+    items : list of QuizItem
+    clips : dict
+        Clip id -> opened :class:`workbench.video.Clip`.
+    """
+    from workbench.store import Store
+    from workbench.video import open_clip
+
+    project = Path(project)
+    media = project / "data" / dataset
+    if dataset == "sample" and not media.exists():
+        from workbench.sample import make_sample
+
+        make_sample(project)
+    events = Store(project / "annotations").read(dataset, rater)
+    clips: dict[str, Any] = {}
+    for clip in dict.fromkeys(events["clip"].astype(str)):
+        if (media / clip).exists():
+            clips[clip] = open_clip(media / clip)
+    known = events[events["clip"].astype(str).isin(clips)]
+    if known.empty:
+        raise FileNotFoundError(f"Expected the clips of {dataset}:{rater} under {media}, but found none of them.")
+    items = teach.select_items(known, fps={c: clip.fps for c, clip in clips.items()}, **select)
+    return items, {it.clip: clips[it.clip] for it in items}
