@@ -4,24 +4,24 @@ A FACS code is what a coder writes in a dataset's "Action Units" cell. Every not
 found in the micro-expression datasets (CASME II, SAMM, SAMM Long Videos, CAS(ME)^2,
 CAS(ME)^3, MMEW) is read:
 
-=====================  =====================================================
-notation               meaning
-=====================  =====================================================
-``1+2``, ``1,2``       AU 1 and AU 2 (``+`` and ``,`` both join AUs)
-``L2``, ``R12``        unilateral: left / right side of the subject's face
-``A12``                asymmetric: both sides, stronger on one
-``T18``, ``B18``       top / bottom lip only
-``U14``                unilateral, side not stated
-``15A``, ``A1B``       intensity A (trace) to E (maximum), after the number
-``ref(43)``            a reference AU (coded for reference only)
+=======================  ====================================================
+notation                 meaning
+=======================  ====================================================
+``1+2``, ``1,2``         AU 1 and AU 2 (``+`` and ``,`` both join AUs)
+``L2``, ``R12``          unilateral: left / right side of the subject's face
+``A12``                  asymmetric: both sides, stronger on one
+``T18``, ``B18``         top / bottom lip only
+``U14``                  unilateral, side not stated
+``15A``, ``A1B``         intensity A (trace) to E (maximum), after the number
+``ref(43)``              a reference AU (coded for reference only)
 ``12 or 14``, ``12/14``  alternatives: the coder could not decide
-``10A/B``, ``4(A/B)``  alternative intensities
-``A/L12``, ``(L/A)12``  alternative sides
-``12?``, ``?``         unclear AU / unclear movement
-``12(k)``              a lower-case suffix in parentheses, kept verbatim
-``(R6 or R12)+R15``    parentheses group; ``or`` binds tighter than ``+``
-``soft focus``         a descriptor word from :data:`DESCRIPTORS`
-=====================  =====================================================
+``10A/B``, ``4(A/B)``    alternative intensities
+``A/L12``, ``(L/A)12``   alternative sides
+``12?``, ``?``           unclear AU / unclear movement
+``12(k)``                a lower-case suffix in parentheses, kept verbatim
+``(R6 or R12)+R15``      parentheses group; ``or`` binds tighter than ``+``
+``soft focus``           a descriptor word from :data:`DESCRIPTORS`
+=======================  ====================================================
 
 :func:`parse` returns a :class:`Code` (a tree of frozen dataclasses); :func:`format`
 writes it back in one canonical spelling, and ``parse(format(parse(s))) == parse(s)``.

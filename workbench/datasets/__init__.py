@@ -5,18 +5,18 @@ original values in ``*_raw`` columns) and a report of what they repaired or coul
 read. Each is ``load(path, media=None) -> ImportResult``; the module of each dataset
 documents the layout it reads.
 
-=============  =====================================================  ======
-name           file                                                   fps
-=============  =====================================================  ======
-``casme2``     CASME II ``CASME2-coding-*.xlsx``                      200
-``samm``       SAMM ``SAMM_Micro_FACS_Codes_v2.xlsx``                 200
-``samm_lv``    SAMM Long Videos ``SAMM_LongVideos_V2_Release.xlsx``   200
-``casme_sq``   CAS(ME)^2 ``CAS(ME)^2code_final.xlsx``                 30
-``casme3``     CAS(ME)^3 Part A ``cas(me)3_part_A_*_label_*.xlsx``    30
-``mmew``       MMEW ``MMEW_Micro_Exp.xlsx``                           90
-``elan``       ELAN ``.eaf`` (see :mod:`workbench.datasets.elan`)     file
-``megc``       MEGC spotting log CSV (:mod:`workbench.datasets.megc`)  --fps
-=============  =====================================================  ======
+============  ====================================================  =======
+name          file                                                  fps
+============  ====================================================  =======
+``casme2``    CASME II ``CASME2-coding-*.xlsx``                     200
+``samm``      SAMM ``SAMM_Micro_FACS_Codes_v2.xlsx``                200
+``samm_lv``   SAMM Long Videos ``SAMM_LongVideos_V2_Release.xlsx``  200
+``casme_sq``  CAS(ME)^2 ``CAS(ME)^2code_final.xlsx``                30
+``casme3``    CAS(ME)^3 Part A ``cas(me)3_part_A_*_label_*.xlsx``   30
+``mmew``      MMEW ``MMEW_Micro_Exp.xlsx``                          90
+``elan``      ELAN ``.eaf`` (:mod:`workbench.datasets.elan`)        in file
+``megc``      MEGC spotting log (:mod:`workbench.datasets.megc`)    --fps
+============  ====================================================  =======
 """
 
 from __future__ import annotations
