@@ -399,3 +399,18 @@ def test_samm_frame_path_images_are_found_by_the_importer(samm_file, tmp_path):
     touch_frames(media / "006" / "006_1_2", names)
     ev = samm.load(samm_file, media=media).events
     assert ev.loc[0, ["onset", "apex", "offset", "frame_basis"]].tolist() == [12, 38, 82, "index"]
+
+
+def test_casme_sq_copy_with_a_header_row(tmp_path):
+    codes = [
+        ["Subject", "Video", "Onset", "Apex", "Offset", "AU", "Emotion", "Type"],
+        [1, "anger1_1", 557, 572, 608, "4+10", "negative", "macro-expression"],
+    ]
+    naming = {"s": [["x", "s15", 1]], "c": [["401", "anger1"]]}  # codes read as numbers lose "0"
+    result = casme_sq.load(write_xlsx(tmp_path / "code_final.xlsx", {"codes": codes, **naming}))
+    assert result.events.loc[0, ["clip", "kind", "source_row"]].tolist() == [
+        "s15/15_0401girlcrashing",
+        "macro",
+        2,
+    ]
+    assert "no header row" not in " ".join(result.report["why"])
