@@ -91,6 +91,7 @@ def save_curves(curves: xr.DataArray, path: Path) -> Path:
     os.close(fd)
     try:
         curves.to_dataset(name="au_intensity").to_netcdf(tmp, engine="h5netcdf")
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -164,7 +165,7 @@ def infer_chunk(path: str, start: int, stop: int, model: str | None, min_confide
     -------
     dict
         ``start``, ``landmarks``, ``blendshapes``, ``transform`` arrays, ``width``,
-        ``height``, ``seconds`` (time spent in the model, for the benchmark).
+        ``height``, ``seconds`` (time spent in the model, for the benchmark), ``pid``.
     """
     import time
 
@@ -188,6 +189,7 @@ def infer_chunk(path: str, start: int, stop: int, model: str | None, min_confide
         "width": w,
         "height": h,
         "seconds": model_seconds,
+        "pid": os.getpid(),
     }
 
 
@@ -360,6 +362,7 @@ class ClipTask:
     cached: bool = False
     error: str | None = None
     model_seconds: float = 0.0
+    workers: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -415,10 +418,18 @@ def _prepare(task: ClipTask, model_sha: str, params: DetectParams, jobs: int, ch
     if path.exists():
         try:
             task.curves, task.cached = load_curves(path), True
+            _warn_cached(task.curves, task.clip_id)
             return
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)  # unreadable cache entry: recompute
     task.chunks = plan_chunks(task.n_frames, jobs, chunk)
+
+
+def _warn_cached(curves: xr.DataArray, clip_id: str) -> None:
+    """Repeat the no-face warning for curves read from the cache."""
+    if int(curves.attrs.get("frames_without_face", 0)):
+        empty = np.isnan(curves.values).all(axis=1)
+        face.warn_frames_without_face(curves["frame"].values[empty], len(empty), clip_id)
 
 
 def _finish(task: ClipTask, model_sha: str, params: DetectParams) -> None:
@@ -472,6 +483,7 @@ def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: D
         if part is not None and t.error is None:
             t.parts.append(part)
             t.model_seconds += part["seconds"]
+            t.workers.add(part["pid"])
             bar_frames.update(len(part["landmarks"]))
         if remaining[id(t)] == 0:
             if t.error is None:
@@ -507,8 +519,9 @@ def write_events(project: Path, events: pd.DataFrame, tasks: list[ClipTask]) -> 
         old = store.read(dataset, DETECTOR_RATER)
         keep = old[~old["clip"].isin(clips)] if len(old) else old
         new = events[events["dataset"] == dataset].drop(columns="dataset") if len(events) else events
-        table = pd.concat([d for d in (keep, new) if len(d)], ignore_index=True)
-        store.write(dataset, DETECTOR_RATER, coerce_events(table) if len(table) else empty_events())
+        parts = [d for d in (keep, new) if len(d)]
+        table = coerce_events(pd.concat(parts, ignore_index=True)) if parts else empty_events()
+        store.write(dataset, DETECTOR_RATER, table)
 
 
 def detect(

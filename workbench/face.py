@@ -465,14 +465,19 @@ def _read_one(clip: Any, i: int, name: Any) -> np.ndarray:
 
 def warn_missing_faces(ds: xr.Dataset, clip: str) -> int:
     """Warn (once) how many frames of ``clip`` have no face; return that count."""
-    missing = int((~ds["face_found"].values).sum())
+    found = ds["face_found"].values
+    return warn_frames_without_face(ds["frame"].values[~found], len(found), clip)
+
+
+def warn_frames_without_face(frames: np.ndarray, total: int, clip: str) -> int:
+    """Warn that ``frames`` (of ``total``) of ``clip`` have no face; return how many."""
+    missing = len(frames)
     if missing:
-        frames = ds["frame"].values[~ds["face_found"].values]
         shown = ", ".join(str(f) for f in frames[:10]) + (" ..." if missing > 10 else "")
         warnings.warn(
-            f"No face found in {missing} of {ds.sizes['frame']} frames of clip '{clip}' "
+            f"No face found in {missing} of {total} frames of clip '{clip}' "
             f"(frames {shown}); they are NaN in the curves.",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     return missing

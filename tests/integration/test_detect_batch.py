@@ -1,0 +1,125 @@
+"""Batch detection on small generated clips: pool, chunks, dask, bad input, the CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workbench import face
+from workbench.cli import main
+from workbench.detect import clip_curves, detect, load_curves
+from workbench.spot import DETECTOR_RATER
+from workbench.store import Store
+
+N = 12
+
+
+def _faces(n: int = N) -> list[np.ndarray]:
+    """The sample's face with a one-pixel sway: a face in every frame."""
+    from workbench.sample import base_face
+
+    img = base_face()
+    return [np.roll(img, (k % 3 - 1, (k // 3) % 3 - 1), axis=(0, 1)) for k in range(n)]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(monkeypatch, tmp_path):
+    """A fresh curves cache per test; the model from the user's cache."""
+    monkeypatch.setenv(face.ENV_MODEL, str(face.acquire_model()))
+    monkeypatch.setenv(face.ENV_CACHE, str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def project(tmp_path):
+    """data/demo/: good.mp4 (a face), blank.mp4 (no face), broken/ (JPEGs, frame 5 corrupt)."""
+    import cv2
+
+    from workbench.video import write_video
+
+    root = tmp_path / "project"
+    data = root / "data" / "demo"
+    data.mkdir(parents=True)
+    write_video(_faces(), data / "good.mp4", 200.0)
+    write_video([np.zeros((64, 64, 3), np.uint8)] * 8, data / "blank.mp4", 200.0)
+    broken = data / "broken"
+    broken.mkdir()
+    for k, img in enumerate(_faces(8)):
+        cv2.imwrite(str(broken / f"img{k:03d}.jpg"), img[:, :, ::-1])
+    jpeg = (broken / "img005.jpg").read_bytes()  # headers kept, image data cut: opens, won't decode
+    (broken / "img005.jpg").write_bytes(jpeg[: jpeg.index(b"\xff\xda")] + b"\xff\xd9")
+    return root
+
+
+def test_bad_clip_is_reported_and_the_others_finish(project, capsys):
+    with pytest.warns(RuntimeWarning, match=r"No face found in 8 of 8 frames of clip 'blank.mp4'"):
+        status = main(["detect", str(project / "data" / "demo"), "--project", str(project),
+                       "--jobs", "2", "--chunk-frames", "4", "--no-progress"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "clips done: 2" in out and "failed: 1" in out
+    assert "FAILED" in out and "broken" in out and "frame 5" in out
+    events = Store(project / "annotations").read("demo", DETECTOR_RATER)
+    assert set(events["clip"]) <= {"good.mp4"}  # no events on the blank clip
+
+
+def test_no_face_gives_nan_curves_zero_events_and_exit_0(project, capsys):
+    blank = project / "data" / "demo" / "blank.mp4"
+    with pytest.warns(RuntimeWarning, match="blank.mp4"):
+        status = main(["detect", str(blank), "--project", str(project), "--jobs", "1", "--no-progress"])
+    assert status == 0
+    assert "events found: 0" in capsys.readouterr().out
+    with pytest.warns(RuntimeWarning):
+        curves = clip_curves(blank)  # from the cache now
+    assert curves.sizes["frame"] == 8 and bool(np.isnan(curves).all())
+
+
+def test_chunks_on_a_pool_equal_one_process_and_frames_stay_in_place(project, tmp_path, monkeypatch):
+    good = project / "data" / "demo" / "good.mp4"
+    one = clip_curves(good)
+    monkeypatch.setenv(face.ENV_CACHE, str(tmp_path / "cache2"))
+    report = detect([good], jobs=2, chunk_frames=5, progress=False, write=False)
+    pooled = report.done[0].curves
+    assert len(report.done[0].workers) == 2
+    assert pooled["frame"].values.tolist() == list(range(N))
+    np.testing.assert_allclose(pooled.values, one.values, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_runs_the_same_tasks(project, tmp_path, monkeypatch):
+    from distributed import Client, LocalCluster
+
+    good = project / "data" / "demo" / "good.mp4"
+    local = clip_curves(good)
+    monkeypatch.setenv(face.ENV_CACHE, str(tmp_path / "cache-dask"))
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        report = detect([good], scheduler=client, chunk_frames=4, progress=False, write=False)
+    assert not report.failed, report.summary()
+    assert len(report.done[0].workers) == 2  # both worker processes ran chunks
+    np.testing.assert_allclose(report.done[0].curves.values, local.values, atol=1e-5)
+
+
+def test_spot_command_writes_events_from_saved_curves(project, tmp_path, capsys):
+    good = project / "data" / "demo" / "good.mp4"
+    main(["detect", str(good), "--project", str(project), "--jobs", "1", "--no-progress"])
+    files = sorted((tmp_path / "cache" / "curves").glob("*.nc"))
+    assert len(files) == 1 and load_curves(files[0]).attrs["clip"] == "good.mp4"
+    out = tmp_path / "events.csv"
+    assert main(["spot", str(files[0]), "--out", str(out), "--threshold", "0.5"]) == 0
+    assert out.read_text().startswith("clip,rater,event_id,onset,apex,offset")
+
+
+def test_model_command_prints_path_and_hash(capsys):
+    assert main(["model"]) == 0
+    out = capsys.readouterr().out
+    assert face.MODEL_SHA256 in out
+
+
+def test_tampered_model_is_refused_with_its_path(tmp_path, capsys):
+    bad = tmp_path / "face_landmarker.task"
+    bad.write_bytes(b"tampered")
+    assert main(["model", "--path", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "sha256" in err

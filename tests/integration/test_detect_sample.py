@@ -1,0 +1,69 @@
+"""The real detector over the built-in sample, scored against its known truth.
+
+Figures are printed (run with ``-s`` to see them) and asserted against the issue's bar:
+F1 >= 0.9 at IoU >= 0.5, median absolute apex error <= 2 frames, emotion right on
+>= 75% of matched events.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workbench import face
+from workbench.agreement import match
+from workbench.detect import detect
+from workbench.spot import DETECTOR_RATER
+from workbench.store import Store
+
+
+@pytest.fixture(scope="module")
+def detected(sample_project, tmp_path_factory):
+    """Run ``detect`` on the sample with a fresh curves cache (model from the user's cache)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv(face.ENV_MODEL, str(face.acquire_model()))
+    mp.setenv(face.ENV_CACHE, str(tmp_path_factory.mktemp("cache")))
+    report = detect([sample_project / "data" / "sample"], project=sample_project, jobs=2, progress=False)
+    yield sample_project, report
+    mp.undo()
+
+
+@pytest.mark.slow
+def test_detector_matches_the_sample_truth(detected):
+    project, report = detected
+    assert not report.failed, report.summary()
+    store = Store(project / "annotations")
+    truth = store.read("sample", "truth")
+    hyp = store.read("sample", DETECTOR_RATER)
+    assert len(hyp) == len(report.events)
+    m = match(truth, hyp, iou=0.5)
+    tp = len(m.pairs)
+    precision, recall = tp / max(len(hyp), 1), tp / len(truth)
+    f1 = 2 * precision * recall / max(precision + recall, 1e-9)
+    ref = truth.set_index("event_id").loc[m.pairs["ref_id"]]
+    out = hyp.set_index("event_id").loc[m.pairs["hyp_id"]]
+    apex_error = np.abs(out["apex"].to_numpy(float) - ref["apex"].to_numpy(float))
+    emotion_ok = float(np.mean(out["emotion"].astype(str).to_numpy() == ref["emotion"].astype(str).to_numpy()))
+    print(
+        f"\nsample: {len(truth)} truth, {len(hyp)} detected, {tp} matched; F1={f1:.3f} "
+        f"median |apex error|={np.median(apex_error):.1f} frames, emotion right={emotion_ok:.0%}"
+    )
+    print(hyp[["clip", "onset", "apex", "offset", "emotion", "aus", "kind", "confidence"]].to_string())
+    assert f1 >= 0.9
+    assert np.median(apex_error) <= 2
+    assert emotion_ok >= 0.75
+
+
+@pytest.mark.slow
+def test_curves_carry_provenance_and_a_second_run_reads_the_cache(detected):
+    project, report = detected
+    curves = report.done[0].curves
+    for key in ("detector", "detector_version", "params", "model_sha256", "fps", "clip"):
+        assert key in curves.attrs
+    assert curves.attrs["model_sha256"] == face.MODEL_SHA256
+    assert int(curves.attrs["frames_without_face"]) == 0
+    again = detect([project / "data" / "sample"], project=project, jobs=2, progress=False)
+    assert all(t.cached for t in again.tasks)
+    np.testing.assert_array_equal(again.done[0].curves.values, curves.values)
+    cols = ["clip", "onset", "apex", "offset", "emotion", "aus"]
+    assert again.events[cols].equals(report.events[cols])
