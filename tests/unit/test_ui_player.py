@@ -1,0 +1,79 @@
+"""The player's Python side: frame requests answered with JPEG buffers, actions, refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workbench.ui.frames import ArrayFrames, jpegs, moving_square
+from workbench.ui.player import Player
+
+
+class Sent:
+    def __init__(self):
+        self.messages = []
+
+    def __call__(self, content, buffers=None):
+        self.messages.append((content, buffers))
+
+
+@pytest.fixture
+def player(monkeypatch):
+    p = Player(moving_square(40, fps=25.0))
+    sent = Sent()
+    monkeypatch.setattr(p, "send", sent)
+    p.sent = sent
+    return p
+
+
+def test_source_sets_traits(player):
+    assert (player.n_frames, player.fps, player.height, player.width) == (40, 25.0, 240, 320)
+    assert player.token == 1
+
+
+def test_get_is_answered_with_jpeg_buffers(player):
+    player._on_msg(player, {"type": "get", "indices": [3, 4, 99], "token": player.token}, [])
+    content, buffers = player.sent.messages[-1]
+    assert content == {"type": "frames", "indices": [3, 4], "token": player.token}
+    assert all(isinstance(b, bytes) and b[:2] == b"\xff\xd8" for b in buffers)
+    assert player.error == ""
+
+
+def test_stale_token_is_ignored(player):
+    player._on_msg(player, {"type": "get", "indices": [1], "token": player.token - 1}, [])
+    assert player.sent.messages == []
+
+
+def test_actions_reach_callbacks_with_the_frame(player):
+    got = []
+    player.on_action(lambda action, arg, frame: got.append((action, arg, frame)))
+    player._on_msg(player, {"type": "action", "action": "mark", "arg": "onset", "frame": 7}, [])
+    assert got == [("mark", "onset", 7)]
+    assert player.frame == 7
+
+
+def test_errors_are_shown_not_swallowed(player):
+    player._on_msg(player, {"type": "action", "action": "explode"}, [])
+    assert "Expected an action among" in player.error and "explode" in player.error
+
+
+def test_unknown_keyword_refused():
+    with pytest.raises(TypeError):
+        Player(moving_square(4), colour="red")
+
+
+def test_landmarks_shape_checked():
+    with pytest.raises(ValueError, match="Expected landmarks of shape"):
+        Player().set_source(moving_square(4), landmarks=np.zeros((3, 5, 2)))
+
+
+def test_array_frames_refuse_bad_input():
+    with pytest.raises(ValueError, match="uint8 frames"):
+        ArrayFrames(np.zeros((2, 4, 4)), fps=30)
+    with pytest.raises(IndexError):
+        moving_square(3).frame(3)
+
+
+def test_batch_jpegs_match_single():
+    src = moving_square(5)
+    assert len(jpegs(src, [0, 1, 2])) == 3
