@@ -79,9 +79,7 @@ def test_parse_refuses_non_text():
 
 def test_parse_structure_of_a_grouped_alternative():
     code = facs.parse("(R6 or R12)+R15")
-    assert code == Code(
-        (Alternatives((AU(6, sides=("R",)), AU(12, sides=("R",)))), AU(15, sides=("R",)))
-    )
+    assert code == Code((Alternatives((AU(6, sides=("R",)), AU(12, sides=("R",)))), AU(15, sides=("R",))))
 
 
 def test_au_sides_and_names():
@@ -130,9 +128,7 @@ def test_emotion_from_aus(aus, sides, expected):
 
 
 def test_emotion_tie_between_emotions_is_others(monkeypatch):
-    monkeypatch.setattr(
-        facs, "PROTOTYPES", (("anger", frozenset({4})), ("sadness", frozenset({15})))
-    )
+    monkeypatch.setattr(facs, "PROTOTYPES", (("anger", frozenset({4})), ("sadness", frozenset({15}))))
     assert facs.emotion_from_aus({4, 15}) == "others"
     assert facs.emotion_from_aus({4}) == "anger"
 
@@ -160,9 +156,8 @@ leaves = aus | st.just(Unclear()) | st.sampled_from([Descriptor(d) for d in facs
 
 
 def _nest(children):
-    return st.lists(children, min_size=2, max_size=3).map(
-        lambda xs: facs._join(Code, xs)
-    ) | st.lists(children, min_size=2, max_size=3).map(lambda xs: facs._join(Alternatives, xs))
+    groups = st.lists(children, min_size=2, max_size=3)
+    return groups.map(lambda xs: facs._join(Code, xs)) | groups.map(lambda xs: facs._join(Alternatives, xs))
 
 
 terms = st.recursive(leaves, _nest, max_leaves=6)
