@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -165,10 +166,10 @@ def infer_chunk(path: str, start: int, stop: int, model: str | None, min_confide
     -------
     dict
         ``start``, ``landmarks``, ``blendshapes``, ``transform`` arrays, ``width``,
-        ``height``, ``seconds`` (time spent in the model, for the benchmark), ``pid``.
+        ``height``, ``seconds`` (time in the model) and ``chunk_seconds`` (the whole
+        task), for the benchmark, and the worker's ``pid``.
     """
-    import time
-
+    began = time.perf_counter()
     landmarker = _worker_landmarker(model, min_confidence)
     clip = _worker_clip(path)
     lms, bss, mats = [], [], []
@@ -189,6 +190,7 @@ def infer_chunk(path: str, start: int, stop: int, model: str | None, min_confide
         "width": w,
         "height": h,
         "seconds": model_seconds,
+        "chunk_seconds": time.perf_counter() - began,
         "pid": os.getpid(),
     }
 
@@ -362,6 +364,7 @@ class ClipTask:
     cached: bool = False
     error: str | None = None
     model_seconds: float = 0.0
+    other_seconds: float = 0.0
     workers: set[int] = field(default_factory=set)
 
 
@@ -388,6 +391,12 @@ class DetectReport:
     @property
     def model_seconds(self) -> float:
         return sum(t.model_seconds for t in self.done)
+
+    @property
+    def overhead(self) -> float:
+        """Pipeline time outside the model (decode, AU curves, saving) / model time."""
+        model = self.model_seconds
+        return sum(t.other_seconds for t in self.done) / model if model else float("nan")
 
     def summary(self) -> str:
         """Human-readable lines: clips done, failed with reasons, events found."""
@@ -446,6 +455,7 @@ def _finish(task: ClipTask, model_sha: str, params: DetectParams) -> None:
         "schema_version": SCHEMA_VERSION,
         "cache_key": task.key,
     }
+    began = time.perf_counter()
     if task.n_frames == 0:
         raise ValueError(f"Expected frames in clip '{task.clip_id}', but it has none ({task.path}).")
     ds = assemble(task.parts, attrs)
@@ -455,6 +465,7 @@ def _finish(task: ClipTask, model_sha: str, params: DetectParams) -> None:
     task.parts = []
     task.curves = curves
     save_curves(curves, curves_path(task.key))
+    task.other_seconds += time.perf_counter() - began
 
 
 def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: DetectParams,
@@ -483,6 +494,7 @@ def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: D
         if part is not None and t.error is None:
             t.parts.append(part)
             t.model_seconds += part["seconds"]
+            t.other_seconds += part["chunk_seconds"] - part["seconds"]
             t.workers.add(part["pid"])
             bar_frames.update(len(part["landmarks"]))
         if remaining[id(t)] == 0:
@@ -570,8 +582,6 @@ def detect(
     DetectReport
         Clips done and failed (with reasons), and the events found.
     """
-    import time
-
     started = time.perf_counter()
     params, spot_params = params or DetectParams(), spot_params or SpotParams()
     model_path = face.acquire_model(model)

@@ -1,0 +1,92 @@
+"""Throughput of ``workbench detect`` against a bare single-process MediaPipe loop.
+
+On the same clip (the sample's first clip, or ``--clip``):
+
+* bare: frames decoded into memory first, then one FaceLandmarker in this process,
+  ``detect()`` per frame, nothing else;
+* detect: :func:`workbench.detect.detect` with every core (process pool, chunks),
+  a fresh curves cache, from the clip file to saved curves and spotted events.
+
+Prints frames per second of each, their ratio (goal on 2 cores: >= 1.7x), and the
+pipeline's own overhead (decode, AU curves, saving) as a share of model time (goal < 10%).
+
+Run: ``.venv/bin/python benchmarks/detect_throughput.py [--frames 400] [--jobs N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from itertools import islice
+from pathlib import Path
+
+
+def make_clip(folder: Path, frames: int) -> Path:
+    """The first ``frames`` frames of the sample's first script, as an H.264 clip."""
+    from workbench.sample import SCRIPTS, render
+    from workbench.video import write_video
+
+    path = folder / "bench.mp4"
+    script = SCRIPTS["astronaut_1.mp4"]
+    write_video(islice(render(script, 200.0), frames), path, 200.0)
+    return path
+
+
+def bare_loop(path: Path) -> tuple[int, float]:
+    """Frames and seconds of a plain per-image loop over pre-decoded frames."""
+    import mediapipe as mp
+
+    from workbench import face
+    from workbench.video import open_clip
+
+    clip = open_clip(path)
+    frames = [clip.frame(i) for i in range(clip.n_frames)]
+    with face.open_landmarker() as landmarker:
+        landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=frames[0]))  # warm up
+        start = time.perf_counter()
+        for rgb in frames:
+            landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
+        return len(frames), time.perf_counter() - start
+
+
+def pipeline(path: Path, jobs: int | None) -> tuple[int, float, object]:
+    """Frames, wall seconds and the report of ``detect`` on the clip with a fresh cache."""
+    from workbench import face
+    from workbench.detect import detect
+
+    os.environ[face.ENV_MODEL] = str(face.acquire_model())
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ[face.ENV_CACHE] = cache
+        start = time.perf_counter()
+        report = detect([path], jobs=jobs, progress=False, write=False)
+        seconds = time.perf_counter() - start
+    return report.frames, seconds, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clip", type=Path, default=None, help="clip to run (default: generated)")
+    parser.add_argument("--frames", type=int, default=400, help="frames of the generated clip")
+    parser.add_argument("--jobs", type=int, default=None, help="workers (default: every core)")
+    args = parser.parse_args()
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = args.clip or make_clip(Path(tmp), args.frames)
+        n_bare, t_bare = bare_loop(clip)
+        n_pipe, t_pipe, report = pipeline(clip, args.jobs)
+    fps_bare, fps_pipe = n_bare / t_bare, n_pipe / t_pipe
+    workers = sorted({w for t in report.done for w in t.workers})
+    print(f"clip: {clip} ({n_bare} frames); cores: {os.cpu_count()}; load: {os.getloadavg()[0]:.1f}")
+    print(f"bare MediaPipe loop, 1 process : {fps_bare:7.1f} frames/s ({t_bare:.1f} s)")
+    print(f"workbench detect, {len(workers)} workers  : {fps_pipe:7.1f} frames/s ({t_pipe:.1f} s)")
+    print(f"ratio detect / bare            : {fps_pipe / fps_bare:7.2f}x (goal >= 1.7x on 2 cores)")
+    print(
+        f"pipeline overhead / model time : {100 * report.overhead:7.1f}% (goal < 10%; "
+        f"model {report.model_seconds:.1f} s summed over workers)"
+    )
+
+
+if __name__ == "__main__":
+    main()
