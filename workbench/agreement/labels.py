@@ -41,8 +41,7 @@ def _per_clip(codes: np.ndarray, clips: np.ndarray, **sums: np.ndarray) -> pd.Da
     """Sums of per-pair values by clip code, one row per clip of the matching."""
     n = len(clips)
     table = {
-        k: np.bincount(codes, weights=np.nan_to_num(np.asarray(v, dtype=float)), minlength=n)
-        for k, v in sums.items()
+        k: np.bincount(codes, weights=np.nan_to_num(np.asarray(v, dtype=float)), minlength=n) for k, v in sums.items()
     }
     return pd.DataFrame(table, index=pd.Index(clips, name="clip", dtype=object))
 
@@ -126,9 +125,7 @@ class LabelAgreement(AgreementMetric):
         keep = pd.notna(a) & pd.notna(b)
         codes = matching.reference.clip[matching.ref_index][keep]
         self.samples_.append(clip=matching.clips[codes], ref=a[keep], hyp=b[keep])
-        return _per_clip(
-            codes, matching.clips, n_pairs=np.ones(len(codes)), agreed=a[keep] == b[keep]
-        )
+        return _per_clip(codes, matching.clips, n_pairs=np.ones(len(codes)), agreed=a[keep] == b[keep])
 
     def samples(self) -> pd.DataFrame:
         """Every labelled pair seen so far: clip, ref, hyp."""
@@ -141,19 +138,13 @@ class LabelAgreement(AgreementMetric):
         s = self.samples_
         return table.assign(
             agreement=ratio(table["agreed"], table["n_pairs"]),
-            cohen_kappa=by_clip(s, table.index, lambda g: cohen_kappa(g["ref"], g["hyp"])).astype(
-                float
-            ),
-            krippendorff_alpha=by_clip(
-                s, table.index, lambda g: krippendorff_alpha(g[["ref", "hyp"]])
-            ).astype(float),
+            cohen_kappa=by_clip(s, table.index, lambda g: cohen_kappa(g["ref"], g["hyp"])).astype(float),
+            krippendorff_alpha=by_clip(s, table.index, lambda g: krippendorff_alpha(g[["ref", "hyp"]])).astype(float),
         )
 
     def krippendorff_alpha(self) -> float:
         """Nominal alpha over every labelled pair seen so far."""
-        return krippendorff_alpha(
-            pd.DataFrame({"ref": self.samples_.get("ref"), "hyp": self.samples_.get("hyp")})
-        )
+        return krippendorff_alpha(pd.DataFrame({"ref": self.samples_.get("ref"), "hyp": self.samples_.get("hyp")}))
 
     def confusion(self) -> pd.DataFrame:
         """Confusion matrix: reference labels as rows, hypothesis labels as columns."""
@@ -205,17 +196,13 @@ class ModifiedKappa(LabelAgreement):
         return pd.concat([table, pd.DataFrame(values.tolist(), index=table.index)], axis=1)
 
 
-def au_matrix(
-    codes: Sequence[str] | np.ndarray, universe: Sequence[int] | None = None
-) -> pd.DataFrame:
+def au_matrix(codes: Sequence[str] | np.ndarray, universe: Sequence[int] | None = None) -> pd.DataFrame:
     """One row per code, one bool column per AU number (:func:`workbench.facs.au_numbers`).
 
     Each distinct code is parsed once, so this stays fast on large tables.
     """
     index, uniques = pd.factorize(np.asarray(codes, dtype=object), use_na_sentinel=False)
-    sets = [
-        au_numbers(str(u).strip()) if isinstance(u, str) and u.strip() else set() for u in uniques
-    ]
+    sets = [au_numbers(str(u).strip()) if isinstance(u, str) and u.strip() else set() for u in uniques]
     numbers = sorted(set().union(*sets)) if universe is None else list(universe)
     column = {n: k for k, n in enumerate(numbers)}
     table = np.zeros((len(uniques), len(numbers)), dtype=bool)
@@ -226,7 +213,7 @@ def au_matrix(
 
 def _ratios(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """AU presence grids of both sides, 2|A ∩ B| and |A| + |B| per pair."""
-    grid = au_matrix(np.concatenate([a, b])).to_numpy()
+    grid = au_matrix(np.concatenate([a, b])).to_numpy(dtype=bool)
     x, y = grid[: len(a)], grid[len(a) :]
     return x, y, 2.0 * (x & y).sum(axis=1), (x.sum(axis=1) + y.sum(axis=1)).astype(float)
 
@@ -299,7 +286,7 @@ class AUAgreement(AgreementMetric):
         """Per AU number: pairs marking it (ref, hyp, both) and Cohen's kappa of presence."""
         a, b = self.samples_.get("ref"), self.samples_.get("hyp")
         grid = au_matrix(np.concatenate([a, b]))
-        x, y = grid.to_numpy()[: len(a)], grid.to_numpy()[len(a) :]
+        x, y = grid.to_numpy(dtype=bool)[: len(a)], grid.to_numpy(dtype=bool)[len(a) :]
         rows = [
             {
                 "au": n,
@@ -310,9 +297,7 @@ class AUAgreement(AgreementMetric):
             }
             for k, n in enumerate(grid.columns)
         ]
-        return pd.DataFrame(rows, columns=["au", "ref", "hyp", "both", "cohen_kappa"]).set_index(
-            "au"
-        )
+        return pd.DataFrame(rows, columns=["au", "ref", "hyp", "both", "cohen_kappa"]).set_index("au")
 
 
 def reliability_table(

@@ -12,7 +12,9 @@ match only within the same clip. Four ways to say that two events are the same
 ``megc2020``
     The MEGC 2020 baseline's counting: a reference event is found (TP) when any
     hypothesis event reaches the threshold; FP = hypotheses - TP (clipped at 0,
-    per clip). One hypothesis event may be paired with several references.
+    per clip). The pairs (for boundaries and labels) come from the one-to-one
+    assignment, and a found reference it leaves out takes its best candidate,
+    so one hypothesis event may be paired with several references.
 ``apex``
     One-to-one, pairs need apexes at most ``tolerance`` frames apart (an event
     without an apex uses its middle frame ``(onset + offset) // 2``).
@@ -90,11 +92,9 @@ class Frames:
     def column(self, name: str) -> np.ndarray:
         """A column's values in canonical order (object array; cached)."""
         if name not in self._columns:
-            values = self.table[name]
-            if name in FRAME_COLUMNS:
-                values = _float_frames(values)
-            else:
-                values = values.to_numpy(dtype=object, na_value=None)
+            series = self.table[name]
+            frames = name in FRAME_COLUMNS
+            values = _float_frames(series) if frames else series.to_numpy(dtype=object, na_value=None)
             self._columns[name] = values[self.rows]
         return self._columns[name]
 
@@ -142,9 +142,7 @@ def _frames(df: pd.DataFrame, codes: np.ndarray) -> Frames:
     if len(order) > 1 and (keys[:, 1:] == keys[:, :-1]).all(axis=0).any():
         ids = pd.factorize(df["event_id"].astype(str), sort=True)[0]
         order = np.lexsort((ids, apex_key, offset, onset, codes))
-    apex = np.where(has_apex, np.nan_to_num(apex_f, nan=0.0), (onset + offset) // 2).astype(
-        np.int64
-    )
+    apex = np.where(has_apex, np.nan_to_num(apex_f, nan=0.0), (onset + offset) // 2).astype(np.int64)
     return Frames(
         table=df,
         rows=order,
@@ -293,14 +291,24 @@ def assign(i: np.ndarray, j: np.ndarray, score: np.ndarray, n_ref: int, n_hyp: i
     return np.sort(np.concatenate(chosen))
 
 
-def _megc(i: np.ndarray, j: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """Positions (into i, j) of each found reference event's best hypothesis."""
+def _megc(i: np.ndarray, j: np.ndarray, score: np.ndarray, n_ref: int, n_hyp: int) -> np.ndarray:
+    """Positions (into i, j) pairing every found reference event with a hypothesis.
+
+    The counting is MEGC's (a reference is found when any candidate exists);
+    the pairs shown come from the one-to-one assignment first, and a found
+    reference left out of it takes its best candidate (highest score, then the
+    first in canonical order), which may be shared.
+    """
     if len(i) == 0:
         return np.zeros(0, dtype=np.int64)
-    order = np.lexsort((j, -score, i))
+    chosen = assign(i, j, score, n_ref, n_hyp)
+    left = np.ones(n_ref, dtype=bool)
+    left[i[chosen]] = False
+    rest = np.flatnonzero(left[i])
+    order = rest[np.lexsort((j[rest], -score[rest], i[rest]))]
     first = np.ones(len(order), dtype=bool)
     first[1:] = i[order][1:] != i[order][:-1]
-    return np.sort(order[first])
+    return np.sort(np.concatenate([chosen, order[first]]))
 
 
 @dataclass(frozen=True)
@@ -415,11 +423,10 @@ class Matching:
         )
 
 
-def _run(
-    ref: Frames, hyp: Frames, clips: np.ndarray, mode: str, iou: float, tolerance: int | None
-) -> Matching:
+def _run(ref: Frames, hyp: Frames, clips: np.ndarray, mode: str, iou: float, tolerance: int | None) -> Matching:
     i, j, score = _candidates(ref, hyp, mode, float(iou), tolerance)
-    chosen = _megc(i, j, score) if mode == "megc2020" else assign(i, j, score, len(ref), len(hyp))
+    solve = _megc if mode == "megc2020" else assign
+    chosen = solve(i, j, score, len(ref), len(hyp))
     return Matching(
         reference=ref,
         hypothesis=hyp,
@@ -469,9 +476,7 @@ def match(
     if mode not in MODES:
         raise ValueError(f"Expected mode among {', '.join(MODES)}, but got mode={mode!r}.")
     if mode in ("apex", "boundary") and (tolerance is None or int(tolerance) < 0):
-        raise ValueError(
-            f"Expected a tolerance >= 0 frames for mode={mode!r}, but got tolerance={tolerance!r}."
-        )
+        raise ValueError(f"Expected a tolerance >= 0 frames for mode={mode!r}, but got tolerance={tolerance!r}.")
     if not 0.0 < float(iou) <= 1.0:
         raise ValueError(f"Expected 0 < iou <= 1, but got iou={iou!r}.")
     ref, hyp, clips = prepare(reference, hypothesis)

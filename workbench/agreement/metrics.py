@@ -149,9 +149,7 @@ def frame_rates(frames: Frames, fps: float | None) -> np.ndarray:
     """
     rate = np.full(len(frames), np.nan if fps is None else float(fps))
     if "fps" in frames.table.columns:
-        given = pd.to_numeric(pd.Series(frames.column("fps")), errors="coerce").to_numpy(
-            dtype=float
-        )
+        given = pd.to_numeric(pd.Series(frames.column("fps")), errors="coerce").to_numpy(dtype=float)
         rate = np.where(np.isnan(given), rate, given)
     return rate
 
@@ -161,11 +159,7 @@ def kinds(frames: Frames, fps: float | None) -> np.ndarray:
 
     Uses :func:`workbench.schema.kind_from_duration`; stays None without fps.
     """
-    kind = (
-        frames.column("kind").copy()
-        if "kind" in frames.table.columns
-        else np.full(len(frames), None)
-    )
+    kind = frames.column("kind").copy() if "kind" in frames.table.columns else np.full(len(frames), None)
     missing = pd.isna(kind)
     rate = frame_rates(frames, fps)
     for k in np.flatnonzero(missing & ~np.isnan(rate)):
@@ -194,9 +188,7 @@ class SpottingF1(AgreementMetric):
     def compute_components(self, matching: Matching) -> pd.DataFrame:
         if self.kind is not None:
             ref, hyp = matching.reference, matching.hypothesis
-            matching = matching.subset(
-                kinds(ref, self.fps) == self.kind, kinds(hyp, self.fps) == self.kind
-            )
+            matching = matching.subset(kinds(ref, self.fps) == self.kind, kinds(hyp, self.fps) == self.kind)
         return matching.counts_by_clip().astype(float)
 
     def compute_metric(self, components: Mapping[str, float]) -> float:
@@ -259,9 +251,7 @@ def boundary_errors(matching: Matching, fps: float | None = None) -> pd.DataFram
         ("apex_in_hyp", "apex_ref", "hyp"),
     ):
         a = pairs[apex].to_numpy()
-        inside = (a >= pairs[f"onset_{side}"].to_numpy()) & (
-            a <= pairs[f"offset_{side}"].to_numpy()
-        )
+        inside = (a >= pairs[f"onset_{side}"].to_numpy()) & (a <= pairs[f"offset_{side}"].to_numpy())
         out[name] = np.where(np.isnan(a), np.nan, inside.astype(float))
     return out
 
@@ -277,11 +267,7 @@ class BoundaryError(AgreementMetric):
 
     name = "boundary mae"
     components = (
-        *(
-            f"{s}_{p}"
-            for p in FRAME_COLUMNS
-            for s in ("n", "abs", "signed", "n_ms", "abs_ms", "signed_ms")
-        ),
+        *(f"{s}_{p}" for p in FRAME_COLUMNS for s in ("n", "abs", "signed", "n_ms", "abs_ms", "signed_ms")),
         "n_apex_ref",
         "apex_in_ref",
         "n_apex_hyp",

@@ -12,10 +12,10 @@ from workbench.agreement.metrics import BoundaryError, SpottingF1
 from workbench.schema import FRAME_COLUMNS, KINDS
 
 
-def _clean(value: object) -> object:
+def clean(value: object) -> object:
     """Plain Python numbers; NaN becomes None (JSON null)."""
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: clean(v) for k, v in value.items()}
     if hasattr(value, "item"):
         value = value.item()
     if isinstance(value, float) and math.isnan(value):
@@ -111,4 +111,39 @@ def summary(
     out = scores(reference, hypothesis, matching, fps)
     out["settings"] = {"iou": iou, "mode": mode, "tolerance": tolerance, "fps": fps}
     out["n_reference"], out["n_hypothesis"] = len(reference), len(hypothesis)
-    return _clean(out)
+    return clean(out)
+
+
+def summary_tables(result: dict) -> dict[str, pd.DataFrame]:
+    """A :func:`summary` dict as readable tables: spotting, boundaries, labels, AUs."""
+    counts = ("tp", "fp", "fn", "precision", "recall", "f1")
+    spotting = pd.DataFrame(
+        [{k: result[k] for k in counts}, *(result["by_kind"][kind] for kind in KINDS)],
+        index=pd.Index(["all", *KINDS], name="events"),
+    )
+    boundary = result["boundary"]
+    bounds = pd.DataFrame([boundary[p] for p in FRAME_COLUMNS], index=pd.Index(FRAME_COLUMNS, name="phase"))
+    emotion = result["emotion"]
+    labels = {
+        "pairs": emotion["n_pairs"],
+        "agreement": emotion["agreement"],
+        "Cohen's kappa": emotion["cohen_kappa"],
+        "Krippendorff's alpha": emotion["krippendorff_alpha"],
+        **{f"ELAN {k}": v for k, v in emotion["elan"].items()},
+    }
+    aus = result["au"]
+    return {
+        "Spotting": spotting,
+        "Boundaries": bounds.assign(asr=[None, boundary["asr"], None]),
+        "Emotion labels (matched pairs)": pd.DataFrame({"value": labels}, dtype=object),
+        "Action Units (matched pairs)": pd.DataFrame(
+            {
+                "value": {
+                    "pairs with AUs": aus["n_pairs"],
+                    "agreement ratio (mean)": aus["agreement_ratio"],
+                    "agreement ratio (pooled)": aus["pooled"],
+                }
+            },
+            dtype=object,
+        ),
+    }

@@ -1,0 +1,152 @@
+"""A self-contained HTML agreement report with plotly figures (works offline).
+
+The page holds the summary, the confusion matrix of emotions, histograms of the
+onset / apex / offset errors, F1 against the IoU threshold and against a
+boundary tolerance, per-AU agreement and a per-clip table. plotly.js is inlined
+once, so the file opens without a network.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+from pathlib import Path
+
+import pandas as pd
+
+from workbench.agreement.curves import f1_by_iou, f1_by_tolerance
+from workbench.agreement.labels import AUAgreement, LabelAgreement
+from workbench.agreement.match import match
+from workbench.agreement.metrics import BoundaryError, SpottingF1
+from workbench.agreement.summary import clean, scores, summary_tables
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; font-size: 0.9em; }
+th, td { padding: 0.2em 0.6em; border-bottom: 1px solid #eee; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.meta { color: #555; }
+"""
+
+
+def _table(df: pd.DataFrame) -> str:
+    return df.to_html(float_format=lambda v: f"{v:.3f}", na_rep="–", border=0)
+
+
+def _figures(matching, ref: pd.DataFrame, hyp: pd.DataFrame, fps: float | None) -> dict[str, object]:
+    """The plotly figures of the report, by section title."""
+    import plotly.express as px
+    import plotly.graph_objects as go
+
+    labels = LabelAgreement()
+    labels(matching=matching)
+    confusion = labels.confusion()
+    cm = go.Figure(
+        go.Heatmap(
+            z=confusion.to_numpy(),
+            x=list(confusion.columns),
+            y=list(confusion.index),
+            colorscale="Blues",
+            text=confusion.to_numpy(),
+            texttemplate="%{text}",
+        )
+    )
+    cm.update_layout(xaxis_title="hypothesis", yaxis_title="reference", yaxis_autorange="reversed")
+
+    boundary = BoundaryError(fps=fps)
+    boundary(matching=matching)
+    errors = boundary.errors().melt(
+        value_vars=["onset_error", "apex_error", "offset_error"], var_name="phase", value_name="frames"
+    )
+    errors["phase"] = errors["phase"].str.replace("_error", "")
+    hist = px.histogram(errors.dropna(), x="frames", facet_col="phase", nbins=41, labels={"frames": "error (frames)"})
+
+    by_iou = f1_by_iou(ref, hyp)
+    iou_fig = px.line(by_iou, x="iou", y=["f1", "precision", "recall"], markers=True)
+    iou_fig.add_vline(x=matching.iou, line_dash="dot")
+    by_tol = f1_by_tolerance(ref, hyp)
+    tol_fig = px.line(by_tol, x="tolerance", y=["f1", "precision", "recall"], markers=True)
+    tol_fig.update_layout(xaxis_title="onset and offset tolerance (frames)")
+    return {
+        "Emotion confusion matrix (matched pairs)": cm,
+        "Boundary errors (hypothesis - reference)": hist,
+        "F1 against the IoU threshold": iou_fig,
+        "F1 against a boundary tolerance": tol_fig,
+    }
+
+
+def per_clip_table(matching, fps: float | None = None) -> pd.DataFrame:
+    """Per clip: spotting counts and scores, mean absolute onset/offset error, kappa."""
+    spotting, boundary, labels = SpottingF1(), BoundaryError(fps=fps), LabelAgreement()
+    for metric in (spotting, boundary, labels):
+        metric(matching=matching)
+    table = spotting.report()[["tp", "fp", "fn", "precision", "recall", "f1"]]
+    table = table.astype({"tp": int, "fp": int, "fn": int})
+    bounds = boundary.report()[["onset_mae_frames", "offset_mae_frames"]]
+    kappa = labels.report()[["cohen_kappa"]]
+    return pd.concat([table, bounds, kappa], axis=1)
+
+
+def render_report(
+    reference: pd.DataFrame,
+    hypothesis: pd.DataFrame,
+    iou: float = 0.5,
+    mode: str = "one-to-one",
+    tolerance: int | None = None,
+    fps: float | None = None,
+    title: str = "Agreement report",
+    names: tuple[str, str] = ("reference", "hypothesis"),
+) -> str:
+    """The report as one HTML page (plotly.js inlined once).
+
+    Parameters
+    ----------
+    reference, hypothesis : pandas.DataFrame
+        Events tables.
+    iou, mode, tolerance
+        How events are matched (see :func:`workbench.agreement.match.match`).
+    fps : float, optional
+        For errors in ms where the events carry no ``fps`` column.
+    title : str
+        The page's heading.
+    names : tuple of str
+        How the two raters are named on the page.
+    """
+    matching = match(reference, hypothesis, iou=iou, mode=mode, tolerance=tolerance)
+    summary = summary_tables(clean(scores(reference, hypothesis, matching, fps)))
+    aus = AUAgreement()
+    aus(matching=matching)
+    parts = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='meta'>{html.escape(names[0])} (reference, {len(reference)} events) against "
+        f"{html.escape(names[1])} (hypothesis, {len(hypothesis)} events); mode {html.escape(mode)}, "
+        f"IoU &ge; {iou}, tolerance {tolerance}, fps {fps}. Generated "
+        f"{_dt.datetime.now(_dt.UTC).isoformat(timespec='seconds')}.</p>",
+        "<h2>Summary</h2>",
+        *(f"<h3>{html.escape(name)}</h3>{_table(df)}" for name, df in summary.items()),
+    ]
+    first = True
+    for name, fig in _figures(matching, reference, hypothesis, fps).items():
+        fig.update_layout(height=380, margin={"t": 30})
+        body = fig.to_html(full_html=False, include_plotlyjs=first)
+        parts.append(f"<h2>{html.escape(name)}</h2>{body}")
+        first = False
+    parts += [
+        "<h2>Action Units (matched pairs)</h2>",
+        _table(aus.per_au()),
+        "<h2>Per clip</h2>",
+        _table(per_clip_table(matching, fps)),
+    ]
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>" + "\n".join(parts) + "</body></html>"
+    )
+
+
+def write_report(path: str | Path, reference: pd.DataFrame, hypothesis: pd.DataFrame, **kwargs) -> Path:
+    """Write :func:`render_report` to ``path`` (UTF-8) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(reference, hypothesis, **kwargs), encoding="utf-8")
+    return path
