@@ -414,8 +414,11 @@ function render({ model, el: host }) {
     g.textAlign = "right";
     g.fillText(hi.toFixed(2), L - 4, T + 8); g.fillText(lo.toFixed(2), L - 4, H - B);
     g.textAlign = "left";
+    let lx = L;
+    g.font = "600 12px system-ui, sans-serif";
     names.forEach((name, k) => {
-      g.strokeStyle = CURVE_COLOURS[k % CURVE_COLOURS.length]; g.lineWidth = 2;
+      const colour = CURVE_COLOURS[k % CURVE_COLOURS.length];
+      g.strokeStyle = colour; g.lineWidth = 2;
       g.beginPath();
       let pen = false;
       for (let i = 0; i < len; i++) {
@@ -425,12 +428,14 @@ function render({ model, el: host }) {
         pen = true;
       }
       g.stroke();
-      g.fillStyle = CURVE_COLOURS[k % CURVE_COLOURS.length];
-      g.fillText(name, L + 6 + k * 70, 15);
+      g.fillStyle = colour;
+      g.fillText(name, lx, 15);
+      lx += g.measureText(name).width + 12;
     });
     g.lineWidth = 1;
-    g.fillStyle = "#334155"; g.textAlign = "right";
-    g.fillText(r.curves ? "AU intensity · event span shaded" : "event span", W - R, 15);
+    g.font = "12px system-ui, sans-serif";
+    g.fillStyle = "#64748b";
+    g.fillText(r.curves ? "AU intensity · shaded: the event's span" : "shaded: the event's span", lx + 6, 15);
     if (cursor != null) {
       g.strokeStyle = "#0f172a"; g.lineWidth = 1.5;
       g.beginPath(); g.moveTo(X(cursor), T); g.lineTo(X(cursor), H - B); g.stroke();
@@ -458,7 +463,7 @@ function render({ model, el: host }) {
         const f = frames[k];
         const phase = f === it.apex ? " · apex" : f === it.onset ? " · onset" : f === it.offset ? " · offset" : "";
         tag.textContent = `slow motion ${fraction(model.get("slow"))} · frame ${f}${phase}`;
-        tag.style.display = "";
+        tag.style.display = "block";
         drawCurves(f);
       }
       s.replayTimer = requestAnimationFrame(step);

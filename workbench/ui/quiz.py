@@ -117,7 +117,7 @@ class Quiz(anywidget.AnyWidget):
         title: str = "Micro-expression quiz",
         neutral_ms: float = 1000.0,
         slow: float = 0.125,
-        gain: float = 6.0,
+        gain: float = 8.0,
         quality: int = 90,
         presenter: bool = False,
     ) -> None:
@@ -358,7 +358,7 @@ class Quiz(anywidget.AnyWidget):
             return [], "outlines off"
         item = self.items[k]
         h, w = rgb.shape[:2]
-        regions = {name: idx for name, (idx, _closed, _colour) in REGIONS.items()}
+        regions = {name: (*idx, idx[0]) if closed else idx for name, (idx, closed, _colour) in REGIONS.items()}
         face = _lookup(self.faces, item.clip)
         if face is not None:
             lm = face["landmarks"].sel(frame=item.onset).values
