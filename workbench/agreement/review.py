@@ -1,0 +1,628 @@
+"""Reviewing disagreements between two raters and building a consensus (pure logic, no UI).
+
+:func:`disagreements` lists every disagreement of two raters, worst first: misses,
+false alarms, boundaries off by more than k frames, label and AU mismatches.
+A :class:`Review` records a reviewer's decisions on those items in an
+append-only log (each decision can be reverted, and a revert reverted), builds
+the consensus rater from the decisions with provenance columns, and exports
+the audit as CSV. The log is saved atomically after every change when the
+review has a ``log_path``.
+
+Example
+-------
+::
+
+    frame  0         1         2
+           0123456789012345678901234
+    ann    [==^=]     [====]
+    det     [==^=]               [=]
+
+>>> from workbench.agreement.timeline import events_from_ascii as draw
+>>> ann, det = draw("[==^=]     [====]", rater="ann"), draw(" [==^=]               [=]", rater="det")
+>>> review = Review(ann, det)
+>>> review.items["type"].tolist()
+['miss', 'false_alarm']
+>>> _ = review.decide(review.items["item_id"][0], reason="true miss", stands="ref", reviewer="eve")
+>>> review.consensus()[["onset", "offset", "source_rater", "decided_by"]].values.tolist()
+[[0, 5, 'ann', ''], [11, 16, 'ann', 'eve']]
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.agreement.labels import agreement_ratio
+from workbench.agreement.match import Matching, match, overlapping_pairs
+from workbench.schema import COLUMNS, FRAME_COLUMNS, coerce_events, make_event, validate_events
+
+#: Why two raters disagree, as the reviewer tags it.
+REASONS: tuple[str, ...] = (
+    "blink",
+    "head motion",
+    "lighting",
+    "occlusion",
+    "speech",
+    "true miss",
+    "label error",
+    "other",
+)
+#: Which mark stands after a decision.
+STANDS: tuple[str, ...] = ("ref", "hyp", "new", "neither")
+#: Kinds of disagreement, in the order of their severity bands (worst first).
+TYPES: tuple[str, ...] = ("miss", "false_alarm", "label", "boundary", "au")
+#: Fields each kind of pair disagreement decides.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "boundary": FRAME_COLUMNS,
+    "label": ("emotion",),
+    "au": ("aus",),
+}
+ITEM_COLUMNS: tuple[str, ...] = (
+    "item_id",
+    "type",
+    "clip",
+    "ref_id",
+    "hyp_id",
+    "start",
+    "end",
+    "severity",
+    "description",
+    *(f"{side}_{c}" for side in ("ref", "hyp") for c in (*FRAME_COLUMNS, "emotion", "aus")),
+)
+LOG_COLUMNS: tuple[str, ...] = (
+    "record_id",
+    "action",
+    "target",
+    "item_id",
+    "type",
+    "clip",
+    "ref_id",
+    "hyp_id",
+    "reason",
+    "stands",
+    *(f"new_{c}" for c in (*FRAME_COLUMNS, "emotion", "aus")),
+    "reviewer",
+    "at",
+    "note",
+)
+PROVENANCE: tuple[str, ...] = ("source_rater", "source_event_id", "decided_by", "decided_at", "decision_id")
+
+
+def _rater(events: pd.DataFrame, default: str) -> str:
+    names = events["rater"].dropna().astype(str).unique() if "rater" in events.columns else []
+    return names[0] if len(names) == 1 else default
+
+
+def _span(frames: list[float]) -> str:
+    onset, apex, offset = frames
+    return f"{int(onset)}-{int(offset)}" + ("" if np.isnan(apex) else f" (apex {int(apex)})")
+
+
+def _best_iou(matching: Matching) -> tuple[np.ndarray, np.ndarray]:
+    """Each event's best IoU with any event of the other rater (0 when none overlaps)."""
+    ref, hyp = matching.reference, matching.hypothesis
+    i, j, score = overlapping_pairs(ref, hyp)
+    best_ref, best_hyp = np.zeros(len(ref)), np.zeros(len(hyp))
+    np.maximum.at(best_ref, i, score)
+    np.maximum.at(best_hyp, j, score)
+    return best_ref, best_hyp
+
+
+def _side_columns(frames, positions: np.ndarray, side: str) -> dict[str, np.ndarray]:
+    out = {}
+    for c in (*FRAME_COLUMNS, "emotion", "aus"):
+        if c in frames.table.columns:
+            out[f"{side}_{c}"] = frames.column(c)[positions]
+        else:
+            out[f"{side}_{c}"] = np.full(len(positions), None, dtype=object)
+    return out
+
+
+def _unmatched_items(matching: Matching, names: tuple[str, str], iou: float) -> list[pd.DataFrame]:
+    best = _best_iou(matching)
+    out = []
+    for k, (frames, index, kind) in enumerate(
+        (
+            (matching.reference, matching.ref_index, "miss"),
+            (matching.hypothesis, matching.hyp_index, "false_alarm"),
+        )
+    ):
+        alone = np.ones(len(frames), dtype=bool)
+        alone[index] = False
+        positions = np.flatnonzero(alone)
+        side = "ref" if k == 0 else "hyp"
+        ids = frames.column("event_id")[positions]
+        cols = _side_columns(frames, positions, side)
+        other = names[1 - k]
+        description = [
+            f"{names[k]} marked {_span([on, ap, off])}; {other} "
+            + (f"has nothing reaching IoU {iou} (best {b:.2f})" if b > 0 else "marked nothing overlapping")
+            for on, ap, off, b in zip(
+                cols[f"{side}_onset"], cols[f"{side}_apex"], cols[f"{side}_offset"], best[k][positions], strict=True
+            )
+        ]
+        out.append(
+            pd.DataFrame(
+                {
+                    "type": kind,
+                    "clip": matching.clips[frames.clip[positions]],
+                    "ref_id": ids if side == "ref" else "",
+                    "hyp_id": ids if side == "hyp" else "",
+                    "severity": 3.0 + (1.0 - best[k][positions]),
+                    "description": description,
+                    **cols,
+                }
+            )
+        )
+    return out
+
+
+def _pair_items(matching: Matching, names: tuple[str, str], tolerance: int, au_threshold: float) -> list[pd.DataFrame]:
+    i, j = matching.ref_index, matching.hyp_index
+    pairs = pd.DataFrame(
+        {
+            "clip": matching.clips[matching.reference.clip[i]],
+            "ref_id": matching.reference.column("event_id")[i],
+            "hyp_id": matching.hypothesis.column("event_id")[j],
+            **_side_columns(matching.reference, i, "ref"),
+            **_side_columns(matching.hypothesis, j, "hyp"),
+        }
+    )
+    a, b = names
+    errors = np.stack([pairs[f"hyp_{c}"].astype(float) - pairs[f"ref_{c}"].astype(float) for c in FRAME_COLUMNS])
+    worst = np.nanmax(np.abs(errors), axis=0) if len(pairs) else np.zeros(0)
+    boundary = pairs[worst > tolerance].assign(
+        type="boundary",
+        severity=1.0 + worst[worst > tolerance] / (worst[worst > tolerance] + tolerance + 1.0),
+        description=[
+            ", ".join(f"{c} {e:+.0f}" for c, e in zip(FRAME_COLUMNS, col, strict=True) if not np.isnan(e))
+            + f" frames ({b} - {a})"
+            for col in errors.T[worst > tolerance]
+        ],
+    )
+    ea, eb = pairs["ref_emotion"], pairs["hyp_emotion"]
+    differ = (ea.notna() & eb.notna() & (ea.astype(str) != eb.astype(str))).to_numpy()
+    label = pairs[differ].assign(
+        type="label",
+        severity=2.5,
+        description=[f"{x} ({a}) vs {y} ({b})" for x, y in zip(ea[differ], eb[differ], strict=True)],
+    )
+    ratio = agreement_ratio(pairs["ref_aus"].fillna("").to_numpy(), pairs["hyp_aus"].fillna("").to_numpy())
+    low = ~np.isnan(ratio) & (ratio < au_threshold)
+    au = pairs[low].assign(
+        type="au",
+        severity=0.5 + (1.0 - ratio[low]) / 2.0,
+        description=[
+            f"AUs {x or '-'} ({a}) vs {y or '-'} ({b}): agreement {r:.2f}"
+            for x, y, r in zip(pairs["ref_aus"][low], pairs["hyp_aus"][low], ratio[low], strict=True)
+        ],
+    )
+    return [boundary, label, au]
+
+
+def disagreements(
+    reference: pd.DataFrame,
+    hypothesis: pd.DataFrame,
+    iou: float = 0.5,
+    boundary_tolerance: int = 2,
+    mode: str = "one-to-one",
+    tolerance: int | None = None,
+    au_threshold: float = 1.0,
+    padding: int = 10,
+    names: tuple[str, str] | None = None,
+) -> pd.DataFrame:
+    """Every disagreement of two raters, worst first.
+
+    Parameters
+    ----------
+    reference, hypothesis : pandas.DataFrame
+        Events tables of the two raters.
+    iou, mode, tolerance
+        How events are matched (see :func:`workbench.agreement.match.match`).
+    boundary_tolerance : int
+        A matched pair disagrees on boundaries when its onset, apex or offset
+        differ by more than this many frames.
+    au_threshold : float
+        A matched pair disagrees on AUs when its agreement ratio is below this
+        (1.0: any difference).
+    padding : int
+        Frames shown before and after the events (``start``, ``end``).
+    names : tuple of str, optional
+        The raters' names in descriptions (default: their ``rater`` column).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per item: ``item_id`` (stable: ``type:ref_id:hyp_id``), ``type``
+        (miss, false_alarm, label, boundary, au), ``clip``, ``ref_id``,
+        ``hyp_id`` (empty when absent), ``start``, ``end`` (frames to show),
+        ``severity`` (misses and false alarms 3-4, the less overlap the worse;
+        labels 2.5; boundaries 1-2, the larger the error the worse; AUs
+        0.5-1), ``description``, and both events' ``ref_*`` / ``hyp_*`` frames,
+        emotion and AUs. Sorted by severity (descending), clip, start.
+    """
+    matching = match(reference, hypothesis, iou=iou, mode=mode, tolerance=tolerance)
+    names = names or (_rater(reference, "reference"), _rater(hypothesis, "hypothesis"))
+    parts = _unmatched_items(matching, names, iou) + _pair_items(matching, names, boundary_tolerance, au_threshold)
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
+    items = pd.concat(parts, ignore_index=True)
+    frames = items[[f"{s}_{c}" for s in ("ref", "hyp") for c in ("onset", "offset")]].astype(float)
+    items["start"] = np.maximum(np.nanmin(frames.to_numpy(), axis=1) - padding, 0).astype(np.int64)
+    items["end"] = (np.nanmax(frames.to_numpy(), axis=1) + padding).astype(np.int64)
+    items["item_id"] = items["type"] + ":" + items["ref_id"].astype(str) + ":" + items["hyp_id"].astype(str)
+    items = items.sort_values(["severity", "clip", "start", "item_id"], ascending=[False, True, True, True])
+    return items[list(ITEM_COLUMNS)].reset_index(drop=True)
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One consensus candidate: a matched pair, a miss or a false alarm."""
+
+    key: str
+    clip: str
+    ref_id: str
+    hyp_id: str
+
+
+class Review:
+    """Decisions on the disagreements of two raters, and the consensus they build.
+
+    Parameters
+    ----------
+    reference, hypothesis : pandas.DataFrame
+        The two raters' events (validated tables, e.g. from the store).
+    log_path : path, optional
+        CSV file of the decision log: read when it exists, rewritten
+        atomically (temporary file, fsync, rename) after every change.
+    consensus_rater : str
+        The ``rater`` of the consensus events.
+    clock : callable, optional
+        Returns the ISO time of a record (for tests); UTC now by default.
+    **options
+        Passed to :func:`disagreements` (``iou``, ``boundary_tolerance``, ...).
+    """
+
+    def __init__(
+        self,
+        reference: pd.DataFrame,
+        hypothesis: pd.DataFrame,
+        *,
+        log_path: str | Path | None = None,
+        consensus_rater: str = "consensus",
+        clock: Callable[[], str] = _now,
+        **options,
+    ):
+        self.reference = coerce_events(reference).reset_index(drop=True)
+        self.hypothesis = coerce_events(hypothesis).reset_index(drop=True)
+        self.names = (_rater(self.reference, "reference"), _rater(self.hypothesis, "hypothesis"))
+        self.options = options
+        self.items = disagreements(self.reference, self.hypothesis, names=self.names, **options)
+        self.consensus_rater = consensus_rater
+        self.clock = clock
+        self.log_path = Path(log_path) if log_path is not None else None
+        self._records: list[dict] = read_log(self.log_path) if self.log_path and self.log_path.exists() else []
+
+    # -- recording -----------------------------------------------------------------------------
+
+    def _item(self, item_id: str) -> pd.Series:
+        found = self.items[self.items["item_id"] == item_id]
+        if found.empty:
+            raise KeyError(f"Expected an item of this review's queue, but got item_id={item_id!r}.")
+        return found.iloc[0]
+
+    def decide(
+        self,
+        item_id: str,
+        *,
+        reason: str,
+        stands: str,
+        reviewer: str,
+        event: Mapping | None = None,
+        note: str = "",
+    ) -> str:
+        """Record a decision on one item; returns its ``record_id``.
+
+        Parameters
+        ----------
+        item_id : str
+            From :attr:`items`.
+        reason : str
+            One of :data:`REASONS`.
+        stands : {"ref", "hyp", "new", "neither"}
+            Which mark stands. For a pair's boundary, label or AU item, ``ref``
+            and ``hyp`` choose that field group only; ``new`` replaces the
+            event with ``event``; ``neither`` drops it.
+        reviewer : str
+            Who decided.
+        event : mapping, optional
+            The new mark, with ``stands="new"`` only: ``onset``, ``offset``,
+            optional ``apex``, ``emotion``, ``aus`` (fields left out keep the
+            current consensus values).
+        """
+        item = self._item(item_id)
+        self._check(item, reason, stands, reviewer, event)
+        new = dict(event or {})
+        record = {
+            "action": "decision",
+            "target": "",
+            "item_id": item_id,
+            "type": item["type"],
+            "clip": item["clip"],
+            "ref_id": item["ref_id"],
+            "hyp_id": item["hyp_id"],
+            "reason": reason,
+            "stands": stands,
+            **{f"new_{c}": new.get(c) for c in (*FRAME_COLUMNS, "emotion", "aus")},
+            "reviewer": reviewer,
+            "note": note,
+        }
+        return self._append(record)
+
+    def _check(self, item: pd.Series, reason: str, stands: str, reviewer: str, event: Mapping | None) -> None:
+        where = f"(item {item['item_id']})"
+        if reason not in REASONS:
+            raise ValueError(f"Expected reason among {', '.join(REASONS)}, but got reason={reason!r} {where}.")
+        allowed = {"miss": ("ref", "new", "neither"), "false_alarm": ("hyp", "new", "neither")}.get(
+            item["type"], STANDS
+        )
+        if stands not in allowed:
+            raise ValueError(f"Expected stands among {', '.join(allowed)}, but got stands={stands!r} {where}.")
+        if not str(reviewer).strip():
+            raise ValueError(f"Expected a reviewer id, but got reviewer={reviewer!r} {where}.")
+        if (stands == "new") != (event is not None):
+            got = "no event" if event is None else f"event={dict(event)!r}"
+            raise ValueError(f"Expected an event exactly when stands='new', but got stands={stands!r}, {got} {where}.")
+        if event is not None:
+            row = make_event(item["clip"], "review", event.get("onset"), event.get("offset"), apex=event.get("apex"))
+            row.update({k: v for k, v in event.items() if k in ("emotion", "aus")})
+            validate_events(pd.DataFrame([row]), source=f"new event for {item['item_id']}")
+
+    def revert(self, record_id: str, *, reviewer: str, note: str = "") -> str:
+        """Revert a decision (or a revert); returns the new record's id. Nothing is erased."""
+        target = next((r for r in self._records if r["record_id"] == record_id), None)
+        if target is None:
+            raise KeyError(f"Expected a record of this review's log, but got record_id={record_id!r}.")
+        record = {c: target.get(c, "") for c in ("item_id", "type", "clip", "ref_id", "hyp_id")}
+        record.update(action="revert", target=record_id, reviewer=reviewer, note=note)
+        return self._append(record)
+
+    def undo(self, reviewer: str) -> str | None:
+        """Revert the latest record still in effect (decision or revert); None when there is none."""
+        active = self._active()
+        for record in reversed(self._records):
+            if active[record["record_id"]]:
+                return self.revert(record["record_id"], reviewer=reviewer, note="undo")
+        return None
+
+    def _append(self, record: dict) -> str:
+        record = {c: record.get(c, "") for c in LOG_COLUMNS} | {"record_id": uuid.uuid4().hex, "at": self.clock()}
+        self._records.append({k: ("" if v is None else v) for k, v in record.items()})
+        if self.log_path is not None:
+            write_log(self.log_path, self._records)
+        return record["record_id"]
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _active(self) -> dict[str, bool]:
+        """Whether each record is in effect: no record in effect reverts it."""
+        active: dict[str, bool] = {}
+        for record in reversed(self._records):
+            rid = record["record_id"]
+            active.setdefault(rid, True)
+            if record["action"] == "revert" and active[rid]:
+                active[record["target"]] = False
+        return active
+
+    @property
+    def log(self) -> pd.DataFrame:
+        """Every record, in order, with ``active`` (still in effect)."""
+        active = self._active()
+        table = pd.DataFrame(self._records, columns=list(LOG_COLUMNS))
+        return table.assign(active=[active[r] for r in table["record_id"]])
+
+    def decisions(self) -> pd.DataFrame:
+        """The decisions in effect, the latest per item, in the order they were taken."""
+        log = self.log
+        live = log[(log["action"] == "decision") & log["active"]]
+        return live.drop_duplicates("item_id", keep="last").reset_index(drop=True)
+
+    def queue(self) -> pd.DataFrame:
+        """:attr:`items` with the decision in effect on each (``stands``, ``reason``, ``decided_by``)."""
+        decided = self.decisions().set_index("item_id")
+        out = self.items.copy()
+        for col, src in (("stands", "stands"), ("reason", "reason"), ("decided_by", "reviewer")):
+            out[col] = out["item_id"].map(decided[src]).fillna("")
+        out["decided"] = out["stands"] != ""
+        return out
+
+    def audit(self) -> pd.DataFrame:
+        """The log (tags and decisions, reverts included) with each item's description."""
+        described = self.items.set_index("item_id")["description"]
+        log = self.log
+        return log.assign(description=log["item_id"].map(described).fillna(""))
+
+    def export_audit(self, path: str | Path) -> Path:
+        """Write :meth:`audit` as CSV (atomically) and return the path."""
+        from workbench.store import atomic_write_bytes
+
+        path = Path(path)
+        atomic_write_bytes(path, _csv_bytes(self.audit()))
+        return path
+
+    # -- consensus -----------------------------------------------------------------------------
+
+    def consensus(self, pending: str = "reference") -> pd.DataFrame:
+        """The consensus events, with provenance.
+
+        Matched pairs without disagreement keep the reference's mark. Decided
+        items apply in the order they were taken. Undecided items follow
+        ``pending``: ``"reference"`` keeps the reference's mark (pairs and
+        misses) and leaves false alarms out; ``"drop"`` leaves out every unit
+        with an undecided item.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Events of rater :attr:`consensus_rater` with the extra columns
+            ``source_rater`` (whose mark; ``a+b`` when fields come from both,
+            the reviewer for a new mark), ``source_event_id``, ``decided_by``,
+            ``decided_at``, ``decision_id`` (empty where nothing was decided)
+            and ``note`` (the reasons given).
+        """
+        if pending not in ("reference", "drop"):
+            raise ValueError(f"Expected pending 'reference' or 'drop', but got pending={pending!r}.")
+        matching = match(self.reference, self.hypothesis, **_match_options(self.options))
+        decisions = self.decisions()
+        by_unit: dict[str, list[pd.Series]] = {}
+        for _, d in decisions.iterrows():
+            by_unit.setdefault(_unit_key(d["type"], d["ref_id"], d["hyp_id"]), []).append(d)
+        undecided = set(self.items["item_id"]) - set(decisions["item_id"])
+        open_units = {
+            _unit_key(t, r, h)
+            for t, r, h in self.items[self.items["item_id"].isin(undecided)][["type", "ref_id", "hyp_id"]].itertuples(
+                index=False
+            )
+        }
+        rows = []
+        for unit, ref_row, hyp_row in self._units(matching):
+            if unit.key in open_units and pending == "drop":
+                continue
+            row = self._resolve(unit, ref_row, hyp_row, by_unit.get(unit.key, []))
+            if row is not None:
+                rows.append(row)
+        return self._table(rows)
+
+    def _units(self, matching: Matching):
+        ref = self.reference.set_index("event_id", drop=False)
+        hyp = self.hypothesis.set_index("event_id", drop=False)
+        pairs = matching.pairs
+        for clip, r, h in pairs[["clip", "ref_id", "hyp_id"]].itertuples(index=False):
+            yield _Unit(_unit_key("pair", r, h), clip, r, h), ref.loc[r], hyp.loc[h]
+        for row in matching.misses.itertuples(index=False):
+            yield _Unit(_unit_key("miss", row.event_id, ""), row.clip, row.event_id, ""), ref.loc[row.event_id], None
+        for row in matching.false_alarms.itertuples(index=False):
+            yield (
+                _Unit(_unit_key("false_alarm", "", row.event_id), row.clip, "", row.event_id),
+                None,
+                hyp.loc[row.event_id],
+            )
+
+    def _resolve(self, unit: _Unit, ref_row, hyp_row, decisions: list[pd.Series]) -> dict | None:
+        """Apply a unit's decisions in order to its starting mark."""
+        base = ref_row if ref_row is not None else None
+        current = dict(base) if base is not None else None
+        sources = {c: self.names[0] for c in ("frames", "emotion", "aus")} if base is not None else {}
+        provenance = {"decided_by": "", "decided_at": "", "decision_id": "", "note": []}
+        for d in decisions:
+            provenance.update(decided_by=d["reviewer"], decided_at=d["at"], decision_id=d["record_id"])
+            provenance["note"].append(d["reason"])
+            if d["stands"] == "neither":
+                current = None
+                continue
+            if d["stands"] == "new":
+                current = dict(current if current is not None else (hyp_row if ref_row is None else ref_row))
+                current.update(_new_event(d))
+                sources = dict.fromkeys(("frames", "emotion", "aus"), d["reviewer"])
+                continue
+            side_row, side_name = (ref_row, self.names[0]) if d["stands"] == "ref" else (hyp_row, self.names[1])
+            fields = FIELDS.get(d["type"], (*FRAME_COLUMNS, "emotion", "aus"))
+            if current is None or d["type"] in ("miss", "false_alarm"):
+                current = dict(side_row)
+                sources = dict.fromkeys(("frames", "emotion", "aus"), side_name)
+            else:
+                current.update({c: side_row[c] for c in fields})
+                sources.update({("frames" if c in FRAME_COLUMNS else c): side_name for c in fields})
+        if current is None:
+            return None
+        ids = {self.names[0]: unit.ref_id, self.names[1]: unit.hyp_id}
+        whose = list(dict.fromkeys(sources.values()))
+        current.update(
+            source_rater="+".join(whose),
+            source_event_id="+".join(ids[w] for w in whose if ids.get(w)),
+            decided_by=provenance["decided_by"],
+            decided_at=provenance["decided_at"],
+            decision_id=provenance["decision_id"],
+            note="; ".join(dict.fromkeys(provenance["note"])),
+            event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"workbench-consensus:{unit.key}").hex,
+            rater=self.consensus_rater,
+            confidence=None,
+        )
+        return current
+
+    def _table(self, rows: list[dict]) -> pd.DataFrame:
+        keep = [*COLUMNS, *PROVENANCE]
+        if not rows:
+            empty = pd.DataFrame({c: pd.Series(dtype=object) for c in keep})
+            return coerce_events(empty)
+        table = pd.DataFrame(rows)[keep]
+        return (
+            validate_events(table, source="consensus").sort_values(["clip", "onset", "offset"]).reset_index(drop=True)
+        )
+
+    def write_consensus(self, store, dataset: str, pending: str = "reference", author: str | None = None) -> None:
+        """Save :meth:`consensus` in the store as rater :attr:`consensus_rater` (one undoable write)."""
+        store.write(dataset, self.consensus_rater, self.consensus(pending=pending), author=author)
+
+
+def _unit_key(kind: str, ref_id: str, hyp_id: str) -> str:
+    unit = kind if kind in ("miss", "false_alarm") else "pair"
+    return f"{unit}:{ref_id}:{hyp_id}"
+
+
+def _match_options(options: Mapping) -> dict:
+    return {k: options[k] for k in ("iou", "mode", "tolerance") if k in options}
+
+
+def _new_event(d: pd.Series) -> dict:
+    out = {}
+    for c in (*FRAME_COLUMNS, "emotion", "aus"):
+        value = d[f"new_{c}"]
+        if value is None or value == "" or (isinstance(value, float) and np.isnan(value)):
+            if c == "apex":
+                out[c] = None
+            continue
+        out[c] = int(float(value)) if c in FRAME_COLUMNS else value
+    return out
+
+
+def review_log_path(project: str | Path, dataset: str, reference: str, hypothesis: str) -> Path:
+    """Where a review's decision log lives: ``<project>/reviews/<dataset>/<ref>--vs--<hyp>.csv``."""
+    from workbench.store import check_name, rater_filename
+
+    name = f"{rater_filename(reference)}--vs--{rater_filename(hypothesis)}.csv"
+    return Path(project) / "reviews" / check_name("dataset", dataset) / name
+
+
+def _csv_bytes(table: pd.DataFrame) -> bytes:
+    buf = io.StringIO()
+    table.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue().encode("utf-8")
+
+
+def write_log(path: str | Path, records: list[dict]) -> None:
+    """Write a decision log as CSV, atomically (temporary file, fsync, rename)."""
+    from workbench.store import atomic_write_bytes
+
+    atomic_write_bytes(Path(path), _csv_bytes(pd.DataFrame(records, columns=list(LOG_COLUMNS))))
+
+
+def read_log(path: str | Path) -> list[dict]:
+    """Read a decision log written by :func:`write_log`."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in LOG_COLUMNS if c not in table.columns]
+    if missing:
+        raise ValueError(f"Expected the columns {', '.join(LOG_COLUMNS)}, but got none of {missing} ({path}).")
+    return table[list(LOG_COLUMNS)].to_dict("records")
