@@ -409,7 +409,7 @@ class Review:
 
     def _append(self, record: dict) -> str:
         record = {c: record.get(c, "") for c in LOG_COLUMNS} | {"record_id": uuid.uuid4().hex, "at": self.clock()}
-        self._records.append({k: ("" if v is None else v) for k, v in record.items()})
+        self._records.append({k: ("" if v is None else str(v)) for k, v in record.items()})
         if self.log_path is not None:
             write_log(self.log_path, self._records)
         return record["record_id"]

@@ -1,0 +1,214 @@
+"""Review logic: the disagreement queue, the reversible decision log, the consensus, the audit."""
+
+from __future__ import annotations
+
+import itertools
+
+import pandas as pd
+import pytest
+
+from workbench.agreement.review import REASONS, Review, disagreements, read_log, review_log_path
+from workbench.agreement.timeline import events_from_ascii as draw
+
+# frame  0         1         2         3         4
+#        012345678901234567890123456789012345678901234
+# ann    [==^=]    [==^===]      [==^=]    [===]
+# det    [==^=]       [==^===]   [==^=]              [==]
+#
+# ann0-det0 identical, labels happiness/happiness, AUs 6+12 / 6+12      -> no item
+# ann1 [10,17] vs det1 [13,20]: IoU 5/11 < 0.5                          -> miss + false alarm
+# ann2-det2 identical frames, surprise vs fear                          -> label
+# ann3 [34,38]: nothing overlapping                                     -> miss (worst)
+# det3 [44,47]: nothing overlapping                                     -> false alarm (worst)
+ANN = draw(
+    "[==^=]    [==^===]      [==^=]    [===]",
+    rater="ann",
+    emotions=["happiness", "disgust", "surprise", "anger"],
+    aus=["6+12", "9+10", "1+2+5", "4+7"],
+)
+DET = draw(
+    "[==^=]       [==^===]   [==^=]              [==]",
+    rater="det",
+    emotions=["happiness", "disgust", "fear", "others"],
+    aus=["6+12", "9", "1+2+5", ""],
+)
+
+
+def ticking_clock():
+    counter = itertools.count()
+    return lambda: f"2026-01-01T00:00:{next(counter):02d}.000+00:00"
+
+
+def test_queue_lists_every_disagreement_worst_first():
+    items = disagreements(ANN, DET)
+    assert items["type"].tolist() == ["miss", "false_alarm", "miss", "false_alarm", "label"]
+    assert items["ref_id"].tolist()[:3] == ["ann-clip-3", "", "ann-clip-1"]
+    # no overlap at all (severity 4) before a near miss (3 + 1 - 5/11)
+    assert items["severity"].tolist()[:4] == pytest.approx([4.0, 4.0, 4 - 5 / 11, 4 - 5 / 11])
+    assert items.loc[4, "description"] == "surprise (ann) vs fear (det)"
+    assert items.loc[0, "description"] == "ann marked 34-38; det marked nothing overlapping"
+    assert items.loc[2, "description"] == "ann marked 10-17 (apex 13); det has nothing reaching IoU 0.5 (best 0.45)"
+    # frames to show: events +- 10 frames, never before frame 0
+    assert items.loc[0, ["start", "end"]].tolist() == [24, 48]
+    assert items["item_id"].is_unique
+
+
+def test_boundary_and_au_items():
+    # ref   [==^===]        onset 0, apex 3, offset 7; AUs 1+2
+    # hyp      [==^==]      onset 3, apex 6, offset 9: errors +3, +3, +2; AUs 1+2+5 (ratio 0.8)
+    ref = draw("[==^===]", rater="a", aus=["1+2"])
+    hyp = draw("   [==^==]", rater="b", aus=["1+2+5"])
+    items = disagreements(ref, hyp, iou=0.3, boundary_tolerance=2)
+    assert items["type"].tolist() == ["boundary", "au"]
+    assert items.loc[0, "description"] == "onset +3, apex +3, offset +2 frames (b - a)"
+    assert items.loc[0, "severity"] == pytest.approx(1 + 3 / (3 + 2 + 1))
+    assert items.loc[1, "description"] == "AUs 1+2 (a) vs 1+2+5 (b): agreement 0.80"
+    assert disagreements(ref, hyp, iou=0.3, boundary_tolerance=3)["type"].tolist() == ["au"]
+    assert disagreements(ref, hyp, iou=0.3, boundary_tolerance=3, au_threshold=0.8).empty
+
+
+def test_undecided_consensus_follows_the_reference():
+    review = Review(ANN, DET)
+    consensus = review.consensus()
+    assert consensus["onset"].tolist() == [0, 10, 24, 34]
+    assert set(consensus["rater"]) == {"consensus"}
+    assert consensus["source_rater"].tolist() == ["ann"] * 4
+    assert consensus["decided_by"].tolist() == [""] * 4
+    assert review.consensus(pending="drop")["onset"].tolist() == [0]  # only the agreed pair
+
+
+def test_decisions_build_the_consensus_with_provenance():
+    review = Review(ANN, DET, clock=ticking_clock())
+    items = review.items.set_index("type", append=True)["item_id"].droplevel(0)
+    review.decide(items["label"], reason="label error", stands="hyp", reviewer="eve")
+    review.decide(review.items["item_id"][0], reason="occlusion", stands="neither", reviewer="eve")
+    review.decide(review.items["item_id"][1], reason="true miss", stands="hyp", reviewer="bob")
+    consensus = review.consensus().set_index("onset")
+    assert consensus.index.tolist() == [0, 10, 24, 44]  # ann3 dropped, det3 added
+    label = consensus.loc[24]
+    assert (label["emotion"], label["source_rater"], label["source_event_id"]) == (
+        "fear",
+        "ann+det",
+        "ann-clip-2+det-clip-2",
+    )
+    assert (label["decided_by"], label["decided_at"], label["note"]) == (
+        "eve",
+        "2026-01-01T00:00:00.000+00:00",
+        "label error",
+    )
+    added = consensus.loc[44]
+    assert (added["source_rater"], added["source_event_id"], added["decided_by"]) == ("det", "det-clip-3", "bob")
+
+
+def test_a_new_mark_replaces_the_event():
+    review = Review(ANN, DET)
+    item = review.items["item_id"][2]  # the near miss ann1 [10, 17]
+    review.decide(
+        item,
+        reason="other",
+        stands="new",
+        reviewer="eve",
+        event={"onset": 11, "apex": 15, "offset": 19, "emotion": "disgust"},
+    )
+    row = review.consensus().set_index("onset").loc[11]
+    assert (row["apex"], row["offset"], row["emotion"], row["aus"]) == (15, 19, "disgust", "9+10")
+    assert (row["source_rater"], row["source_event_id"], row["decided_by"]) == ("eve", "", "eve")
+
+
+def test_every_decision_is_reversible():
+    review = Review(ANN, DET)
+    label = review.items.loc[review.items["type"] == "label", "item_id"].iloc[0]
+    first = review.decide(label, reason="label error", stands="hyp", reviewer="eve")
+    assert review.consensus().set_index("onset").loc[24, "emotion"] == "fear"
+    undo = review.revert(first, reviewer="eve")
+    assert review.consensus().set_index("onset").loc[24, "emotion"] == "surprise"
+    review.revert(undo, reviewer="bob")  # revert the revert: the decision is back
+    assert review.consensus().set_index("onset").loc[24, "emotion"] == "fear"
+    assert review.undo("eve") is not None
+    assert review.consensus().set_index("onset").loc[24, "emotion"] == "surprise"
+    log = review.log
+    assert log["action"].tolist() == ["decision", "revert", "revert", "revert"]  # append-only
+    # the undo reverted the latest record in effect (bob's revert), so eve's first
+    # revert is in effect again and the decision is not
+    assert log["active"].tolist() == [False, True, False, True]
+    assert review.decisions().empty
+
+
+def test_the_latest_decision_on_an_item_wins():
+    review = Review(ANN, DET)
+    label = review.items.loc[review.items["type"] == "label", "item_id"].iloc[0]
+    review.decide(label, reason="label error", stands="hyp", reviewer="eve")
+    review.decide(label, reason="other", stands="ref", reviewer="bob")
+    assert review.consensus().set_index("onset").loc[24, "emotion"] == "surprise"
+    queue = review.queue().set_index("item_id")
+    assert (queue.loc[label, "stands"], queue.loc[label, "decided_by"], queue.loc[label, "decided"]) == (
+        "ref",
+        "bob",
+        True,
+    )
+    assert queue["decided"].sum() == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"reason": "tired"}, "Expected reason among blink, head motion, .*, but got reason='tired'"),
+        ({"stands": "hyp"}, r"Expected stands among ref, new, neither, but got stands='hyp' \(item miss:"),
+        ({"reviewer": " "}, "Expected a reviewer id"),
+        ({"stands": "new"}, "Expected an event exactly when stands='new', but got stands='new', no event"),
+        ({"stands": "new", "event": {"onset": 9, "offset": 3}}, r"Expected onset <= offset, but got onset=9"),
+    ],
+)
+def test_invalid_decisions_are_refused(kwargs, message):
+    review = Review(ANN, DET)
+    args = {"reason": "blink", "stands": "ref", "reviewer": "eve"} | kwargs
+    with pytest.raises(ValueError, match=message):
+        review.decide(review.items["item_id"][0], **args)
+    assert review.log.empty
+
+
+def test_unknown_item_and_record():
+    review = Review(ANN, DET)
+    with pytest.raises(KeyError, match="Expected an item of this review's queue"):
+        review.decide("nope", reason="blink", stands="ref", reviewer="eve")
+    with pytest.raises(KeyError, match="Expected a record of this review's log"):
+        review.revert("nope", reviewer="eve")
+
+
+def test_the_log_persists_and_reloads(tmp_path):
+    path = review_log_path(tmp_path, "demo", "ann", "detector:x")
+    assert path == tmp_path / "reviews" / "demo" / "ann--vs--detector--x.csv"
+    review = Review(ANN, DET, log_path=path)
+    item = review.items["item_id"][2]
+    review.decide(item, reason="other", stands="new", reviewer="eve", event={"onset": 11, "offset": 19})
+    review.decide(review.items["item_id"][0], reason="blink", stands="neither", reviewer="eve")
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+    again = Review(ANN, DET, log_path=path)
+    assert again.log.drop(columns="active").equals(review.log.drop(columns="active"))
+    assert again.consensus().equals(review.consensus())
+    assert len(read_log(path)) == 2
+
+
+def test_audit_exports_tags_and_decisions(tmp_path):
+    review = Review(ANN, DET)
+    first = review.decide(review.items["item_id"][0], reason="blink", stands="neither", reviewer="eve")
+    review.revert(first, reviewer="eve")
+    out = review.export_audit(tmp_path / "audit.csv")
+    audit = pd.read_csv(out, keep_default_na=False)
+    assert audit["action"].tolist() == ["decision", "revert"]
+    assert audit["reason"].tolist() == ["blink", ""]
+    assert audit["description"].tolist() == ["ann marked 34-38; det marked nothing overlapping"] * 2
+    assert audit["active"].tolist() == [False, True]
+    assert set(REASONS) >= set(audit["reason"]) - {""}
+
+
+def test_write_consensus_goes_through_the_store(tmp_path):
+    from workbench.store import Store
+
+    store = Store(tmp_path / "annotations")
+    review = Review(ANN, DET)
+    review.decide(review.items["item_id"][0], reason="blink", stands="neither", reviewer="eve")
+    review.write_consensus(store, "demo")
+    saved = store.read("demo", "consensus")
+    assert saved["onset"].tolist() == [0, 10, 24]
+    assert {"source_rater", "source_event_id", "decided_by", "decided_at"} <= set(saved.columns)
