@@ -115,6 +115,7 @@ class Labeller(W.VBox):
         self.undo_btn = W.Button(description="Undo", icon="undo", tooltip="Ctrl+Z")
         self.redo_btn = W.Button(description="Redo", icon="repeat", tooltip="Ctrl+Shift+Z")
         self.events_list = W.Select(options=[], rows=6, layout=W.Layout(width="390px"))
+        self.events_list.add_class("wb-events")
         self.jump_btn = W.Button(description="Jump", icon="crosshairs", tooltip="go to the onset")
         self.edit_btn = W.Button(description="Edit", icon="pencil")
         self.delete_btn = W.Button(description="Delete", icon="trash", button_style="danger")

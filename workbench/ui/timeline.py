@@ -75,6 +75,8 @@ class Timeline(W.VBox):
     ----------
     height : int
         Plot height in pixels.
+    width : int
+        Plot width in pixels (about the player and the labeller side by side).
 
     Examples
     --------
@@ -85,12 +87,13 @@ class Timeline(W.VBox):
     12
     """
 
-    def __init__(self, *, height: int = 280) -> None:
+    def __init__(self, *, height: int = 280, width: int = 1000) -> None:
         import plotly.graph_objects as go
 
         self.figure = go.FigureWidget()
         self.figure.update_layout(
             height=height,
+            width=width,
             margin=dict(l=50, r=10, t=28, b=36),
             hovermode="x",
             dragmode="zoom",

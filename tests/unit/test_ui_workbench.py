@@ -1,0 +1,92 @@
+"""The workbench in a kernel (no browser): one frame value, key actions, store, lock takeover."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from workbench.ui.frames import moving_square
+from workbench.ui.workbench import Workbench
+from workbench.video import write_video
+
+
+@pytest.fixture
+def project(tmp_path):
+    frames = moving_square(40, fps=25.0)
+    write_video((frames.frame(i) for i in range(40)), tmp_path / "data" / "demo" / "c1.mp4", 25.0)
+    write_video((frames.frame(i) for i in range(20)), tmp_path / "data" / "demo" / "c2.mp4", 25.0)
+    return tmp_path
+
+
+def test_keys_build_save_and_undo(project):
+    wb = Workbench(project, dataset="demo", rater="alice")
+    assert wb.clip_ids == ["c1.mp4", "c2.mp4"] and wb.player.n_frames == 40
+    for action, arg, frame in [
+        ("mark", "onset", 5),
+        ("mark", "apex", 7),
+        ("mark", "offset", 9),
+        ("emotion", "fear", 9),
+        ("save", None, 9),
+    ]:
+        wb._on_action(action, arg, frame)
+    assert wb.errors.value == "" and wb.player.error == ""
+    saved = wb.store.read("demo", "alice")
+    assert saved[["onset", "apex", "offset"]].iloc[0].tolist() == [5, 7, 9]
+    assert saved["emotion"].iloc[0] == "fear"
+    assert "in progress" in wb.clip_list.options[0][0]
+    wb._on_action("next", None, 0)
+    assert wb.player.frame == 5 and wb.timeline.cursor == 5
+    wb._on_action("undo", None, 5)
+    assert wb.store.read("demo", "alice").empty
+    wb.close()
+
+
+def test_errors_are_shown_in_the_widget(project):
+    wb = Workbench(project, dataset="demo", rater="alice")
+    wb._on_action("mark", "offset", 3)
+    wb._on_action("mark", "onset", 8)
+    wb._on_action("save", None, 8)
+    assert "onset &lt;= apex &lt;= offset" in wb.errors.value
+    assert "onset=8" in wb.player.error
+    wb.close()
+
+
+def test_timeline_click_moves_the_one_frame(project):
+    wb = Workbench(project, dataset="demo", rater="bob")
+    wb.timeline._seek[0](17)
+    assert wb.player.frame == 17 and wb.timeline.cursor == 17
+    wb.player.frame = 3  # the browser moved
+    assert wb.timeline.cursor == 3
+    wb.close()
+
+
+def test_rerun_takes_the_rater_over(project):
+    first = Workbench(project, dataset="demo", rater="alice")
+    second = Workbench(project, dataset="demo", rater="alice")
+    assert first.session is None and "taken over" in first.errors.value
+    assert second.session is not None
+    second.close()
+
+
+def test_curves_and_landmarks(project):
+    n = 40
+    curves = xr.DataArray(
+        np.random.default_rng(0).random((n, 2), dtype=np.float32),
+        dims=("frame", "au"),
+        coords={"frame": np.arange(n), "au": ["AU1", "AU12"]},
+    )
+    lm = np.full((n, 478, 3), 0.5, np.float32)
+    lm[:, :, 0] += np.linspace(-0.1, 0.1, 478)
+    face = xr.Dataset({"landmarks": (("frame", "landmark", "xyz"), lm)})
+    wb = Workbench(project, dataset="demo", rater="carol", curves={"c1.mp4": curves}, faces={"c1.mp4": face})
+    assert wb.player.n_points > 0 and len(wb.player.face_box) == 4
+    assert set(wb.timeline.au_picker.value) == {"AU1", "AU12"}
+    wb.open_clip("c2.mp4")
+    assert wb.player.n_points == 0 and "No AU curves" in wb.timeline.info.value
+    wb.close()
+
+
+def test_unknown_keyword_refused(project):
+    with pytest.raises(TypeError):
+        Workbench(project, dataset="demo", colour="red")

@@ -1,0 +1,358 @@
+"""The annotation workbench: clip list, player, labeller and timeline sharing one frame.
+
+One value is the cursor: ``player.frame``. The browser moves it (keys, playback); the
+timeline's clicks and the labeller's jumps set it from Python; observers only *follow* it
+(timeline cursor, labeller), never set it back, so there is no update loop. Every callback
+runs under :meth:`ErrorArea.guard`: an exception is shown in red at the top (and in the
+player) and logged, never swallowed.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import weakref
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as W
+import pandas as pd
+
+from workbench.ui.clips import Progress, clip_label, list_clips
+from workbench.ui.errors import ErrorArea
+from workbench.ui.labeller import Labeller
+from workbench.ui.player import Player
+from workbench.ui.timeline import Timeline
+
+log = logging.getLogger("workbench.ui")
+
+PerClip = Mapping[str, Any] | Callable[[str], Any] | None
+
+#: The workbench holding each (annotations root, dataset, rater) in this kernel: re-running
+#: a notebook cell makes a new widget, which takes the store lock over from the old one.
+_HOLDERS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def _lookup(table: PerClip, clip: str) -> Any:
+    if table is None:
+        return None
+    if callable(table):
+        return table(clip)
+    return table.get(clip)
+
+
+class Workbench(W.VBox):
+    """Label micro-expressions in one dataset of a project.
+
+    Parameters
+    ----------
+    project : str or Path
+        The project folder (holds ``data/<dataset>/`` and ``annotations/``).
+    dataset : str
+        Which dataset; ``"sample"`` is made on first use when missing.
+    rater : str, optional
+        The annotator's id; when None the widget asks for it.
+    curves : mapping or callable, optional
+        Clip id -> AU curves ``xr.DataArray (frame, au)`` (None: events only).
+    faces : mapping or callable, optional
+        Clip id -> face ``xr.Dataset`` with ``landmarks (frame, landmark, xyz)``, for the
+        region overlay and the face box (else a Haar-cascade box when OpenCV ships one).
+    analyse : bool
+        Compute landmarks and AU curves with the face model for clips that have none
+        given (once per clip, cached in ``<project>/cache/ui/``).
+
+    Examples
+    --------
+    >>> wb = Workbench("..", dataset="sample", rater="alice")  # doctest: +SKIP
+    >>> wb  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        project: str | Path = ".",
+        *,
+        dataset: str = "sample",
+        rater: str | None = None,
+        curves: PerClip = None,
+        faces: PerClip = None,
+        analyse: bool = False,
+    ) -> None:
+        from workbench.store import Store
+
+        super().__init__()
+        self.project = Path(project).resolve()
+        self.dataset = dataset
+        self.media = self.project / "data" / dataset
+        if dataset == "sample" and not self.media.exists():
+            from workbench.sample import make_sample
+
+            make_sample(self.project)
+        self.store = Store(self.project / "annotations")
+        self.curves, self.faces = curves, faces
+        if analyse:
+            from workbench.ui.analysis import ClipAnalysis
+
+            found = ClipAnalysis(self.project / "cache" / "ui" / dataset, self.media, progress=self._progress)
+            self.curves = curves if curves is not None else found.curves
+            self.faces = faces if faces is not None else found.face
+        self.session = None
+        self.progress: Progress | None = None
+        self.clip_id: str | None = None
+        self.clip = None
+        self._others = pd.DataFrame()
+
+        self.busy = W.HTML()
+        self.errors = ErrorArea()
+        self.player = Player()
+        self.timeline = Timeline()
+        self.labeller = Labeller(on_changed=self.errors.guard(self._on_labeller), on_jump=self.errors.guard(self.seek))
+        self.rater_box = W.Text(
+            continuous_update=False,
+            placeholder="your rater id, e.g. alice",
+            description="rater",
+            layout=W.Layout(width="260px"),
+            style={"description_width": "40px"},
+        )
+        self.rater_btn = W.Button(description="Start", button_style="primary")
+        self.clip_list = W.Select(options=[], rows=6, layout=W.Layout(width="400px"))
+        self.done_box = W.Checkbox(False, description="this clip is done", indent=False)
+        self.header = W.HTML()
+        self._build_layout()
+        self._wire()
+        self.clip_ids = list_clips(self.media)
+        if not self.clip_ids:
+            raise FileNotFoundError(f"Expected clips in {self.media}, but found none.")
+        self._refresh_clips()
+        if rater:
+            self.set_rater(rater)
+
+    # -- layout and wiring ------------------------------------------------------
+    def _build_layout(self) -> None:
+        right = W.VBox(
+            [
+                W.HTML("<b>Clips</b> <span style='color:#52606d'>(✓ done · ◐ in progress · ○ untouched)</span>"),
+                self.clip_list,
+                self.done_box,
+                W.HTML("<hr style='margin:4px 0'>"),
+                self.labeller,
+            ],
+            layout=W.Layout(grid_gap="2px"),
+        )
+        self.children = [
+            self.header,
+            W.HBox([self.rater_box, self.rater_btn], layout=W.Layout(grid_gap="8px")),
+            self.busy,
+            self.errors,
+            W.HBox([self.player, right], layout=W.Layout(grid_gap="16px", align_items="flex-start")),
+            self.timeline,
+        ]
+        self.add_class("wb-workbench")
+        self._update_header()
+
+    def _wire(self) -> None:
+        guard = self.errors.guard
+        self.player.observe(guard(self._on_frame), "frame")
+        self.player.on_action(guard(self._on_action))
+        self.timeline.on_seek(guard(self.seek))
+        self.labeller.bind(self._guard_both)
+        self.rater_btn.on_click(guard(lambda _: self.set_rater(self.rater_box.value)))
+        self.rater_box.observe(guard(self._on_rater_typed), "value")
+        self.clip_list.observe(guard(self._on_pick_clip), "value")
+        self.done_box.observe(guard(self._on_done), "value")
+
+    def _on_rater_typed(self, change) -> None:
+        new = str(change["new"]).strip()
+        if new and not (self.session and self.session.rater == new):
+            self.set_rater(new)
+
+    def _guard_both(self, fn: Callable) -> Callable:
+        """Guard a callback so its error shows at the top and in the player."""
+
+        def wrapped(*args: Any) -> Any:
+            try:
+                out = fn(*args)
+            except Exception as exc:  # noqa: BLE001 - shown and logged
+                self.errors.show(exc, where=getattr(fn, "__name__", "action"))
+                self.player.error = f"{type(exc).__name__}: {exc}"
+                return None
+            self.errors.clear()
+            self.player.error = ""
+            return out
+
+        return wrapped
+
+    def _update_header(self) -> None:
+        who = html.escape(self.session.rater) if self.session else "<i>set your rater id</i>"
+        clip = html.escape(self.clip_id or "–")
+        self.header.value = (
+            "<div style='font-size:15px'><b>Micro-expression workbench</b> · dataset "
+            f"<code>{html.escape(self.dataset)}</code> · rater <b class='wb-rater'>{who}</b> · "
+            f"clip <code class='wb-clip'>{clip}</code></div>"
+        )
+
+    def _progress(self, done: int, total: int) -> None:
+        self.busy.value = (
+            ""
+            if done >= total
+            else f"<span style='color:#b45309'>Finding landmarks and AU curves with the face model: "
+            f"{done} / {total} frames (once per clip, then cached)…</span>"
+        )
+
+    # -- rater and clips -------------------------------------------------------------
+    def set_rater(self, rater: str) -> None:
+        """Open the store for ``rater`` (releases the previous rater's lock)."""
+        from workbench.store import check_name
+
+        rater = check_name("rater", str(rater).strip())
+        self.release()
+        key = (str(self.store.root), self.dataset, rater)
+        older = _HOLDERS.get(key)
+        if older is not None and older is not self:
+            older.release(f"rater {rater} was taken over by a newer workbench in this kernel")
+        self.session = self.store.open(self.dataset, rater)
+        _HOLDERS[key] = self
+        self.progress = Progress(self.store.root, self.dataset, rater)
+        self.rater_box.value = rater
+        self.rater_box.disabled = True
+        self.rater_btn.disabled = True
+        self._refresh_clips()
+        self.open_clip(self.clip_id or self.clip_ids[0])
+        self.errors.clear()
+
+    def release(self, reason: str = "") -> None:
+        """Close the rater's store session (its lock); the widget stays, read-only."""
+        if getattr(self, "session", None) is not None:
+            self.session.close()
+            self.session = None
+            self.labeller.session = None
+        if reason:
+            self.errors.show(RuntimeError(reason), where="store")
+            self.rater_box.disabled = self.rater_btn.disabled = False
+
+    def close(self) -> None:
+        """Release the store lock and the widgets."""
+        self.release()
+        super().close()
+
+    def _refresh_clips(self) -> None:
+        mine = self.session.events if self.session else pd.DataFrame(columns=["clip"])
+        labels = []
+        for c in self.clip_ids:
+            n = int((mine["clip"].astype(str) == c).sum()) if not mine.empty else 0
+            state = self.progress.state(c, mine) if self.progress else "untouched"
+            labels.append((clip_label(c, state, n), c))
+        current = self.clip_list.value
+        self._picking = True
+        try:
+            self.clip_list.options = labels
+            if current in self.clip_ids:
+                self.clip_list.value = current
+        finally:
+            self._picking = False
+
+    def _on_pick_clip(self, change) -> None:
+        if getattr(self, "_picking", False) or not change["new"] or change["new"] == self.clip_id:
+            return
+        self.open_clip(change["new"])
+
+    def _on_done(self, change) -> None:
+        if self.progress and self.clip_id and not getattr(self, "_picking", False):
+            self.progress.set_done(self.clip_id, bool(change["new"]))
+            self._refresh_clips()
+
+    def open_clip(self, clip_id: str) -> None:
+        """Show ``clip_id`` in the player, the timeline and the labeller."""
+        from workbench.video import open_clip
+
+        if clip_id not in self.clip_ids:
+            raise KeyError(f"Expected a clip of {self.media}, but got {clip_id!r}.")
+        clip = open_clip(self.media / clip_id)
+        face_box, points, regions = self._face(clip_id, clip)
+        try:
+            curves = _lookup(self.curves, clip_id)
+        except Exception as exc:  # noqa: BLE001 - shown; the timeline works without curves
+            self.errors.show(exc, where=f"AU curves of {clip_id}")
+            curves = None
+        self.clip_id, self.clip = clip_id, clip
+        self.player.set_source(clip, face_box=face_box, landmarks=points, regions=regions)
+        everyone = self.store.read_all(self.dataset)
+        everyone = everyone[everyone["clip"].astype(str) == clip_id]
+        me = self.session.rater if self.session else ""
+        self._others = everyone[everyone["rater"].astype(str) != me]
+        self.timeline.set_events(everyone, me)  # first, so the default AUs follow the events
+        self.timeline.set_clip(clip.n_frames, clip.fps, curves)
+        self.labeller.set_clip(self.session, clip_id, clip.fps, clip.n_frames)
+        self._picking = True
+        try:
+            self.clip_list.value = clip_id
+            self.done_box.value = bool(self.progress and clip_id in self.progress.done)
+        finally:
+            self._picking = False
+        self._update_header()
+
+    def _face(self, clip_id: str, clip) -> tuple[list[float] | None, Any, list[dict] | None]:
+        from workbench.ui.overlay import box_from_image, box_from_landmarks, region_points
+
+        try:
+            face = _lookup(self.faces, clip_id)
+        except Exception as exc:  # noqa: BLE001 - shown; the player works without landmarks
+            self.errors.show(exc, where=f"landmarks of {clip_id}")
+            face = None
+        if face is not None:
+            lm = face["landmarks"].values
+            points, regions = region_points(lm)
+            return box_from_landmarks(lm), points, regions
+        try:
+            return box_from_image(clip.frame(clip.n_frames // 2)), None, None
+        except Exception as exc:  # noqa: BLE001 - the zoom is optional; say why it is off
+            log.warning("no face box for %s: %s", clip_id, exc)
+            return None, None, None
+
+    # -- the one frame -----------------------------------------------------------------
+    def seek(self, frame: int) -> None:
+        """Move the shared cursor (the player follows, then the timeline)."""
+        frame = max(0, min(int(frame), self.player.n_frames - 1))
+        if frame != self.player.frame:
+            self.player.frame = frame
+
+    def _on_frame(self, change) -> None:
+        self.timeline.set_cursor(change["new"])
+
+    def _on_action(self, action: str, arg: Any, frame: int) -> None:
+        run = self._guard_both(self._act)
+        run(action, arg, frame)
+
+    def _act(self, action: str, arg: Any, frame: int) -> None:
+        lab = self.labeller
+        if action == "mark":
+            lab.mark(arg, frame)
+        elif action == "emotion":
+            lab.set_emotion(arg)
+        elif action == "save":
+            lab.save()
+        elif action == "undo":
+            lab.undo()
+        elif action == "redo":
+            lab.redo()
+        elif action in ("next", "prev"):
+            target = lab.neighbour(frame, 1 if action == "next" else -1)
+            if target is None:
+                self.player.status = f"no {'next' if action == 'next' else 'previous'} event"
+            else:
+                self.seek(target)
+
+    def _on_labeller(self) -> None:
+        try:
+            draft = self.labeller.draft
+        except ValueError:
+            draft = {}
+        marks = {k: draft.get(k) for k in ("onset", "apex", "offset", "emotion", "aus")}
+        self.player.marks = marks
+        self.player.reference = draft["onset"] if draft.get("onset") is not None else -1
+        self.timeline.set_draft(marks)
+        parts = [f for f in (self._others, self.labeller.clip_events()) if not f.empty]
+        both = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        self.timeline.set_events(both, self.session.rater if self.session else "")
+        self.player.status = self.labeller.status_text()
+        self._refresh_clips()
