@@ -10,7 +10,7 @@ On the same clip (the sample's first clip, or ``--clip``):
 Prints frames per second of each, their ratio (goal on 2 cores: >= 1.7x), and the
 pipeline's own overhead (decode, AU curves, saving) as a share of model time (goal < 10%).
 
-Run: ``.venv/bin/python benchmarks/detect_throughput.py [--frames 400] [--jobs N]``
+Run: ``.venv/bin/python benchmarks/detect_throughput.py [--frames 1000] [--jobs N]``
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def pipeline(path: Path, jobs: int | None) -> tuple[int, float, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip", type=Path, default=None, help="clip to run (default: generated)")
-    parser.add_argument("--frames", type=int, default=400, help="frames of the generated clip")
+    parser.add_argument("--frames", type=int, default=1000, help="frames of the generated clip")
     parser.add_argument("--jobs", type=int, default=None, help="workers (default: every core)")
     args = parser.parse_args()
     os.environ.setdefault("GLOG_minloglevel", "2")

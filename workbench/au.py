@@ -198,19 +198,13 @@ def _component_mean(parts: list[np.ndarray], n: int) -> np.ndarray:
     return np.mean(np.stack(parts), axis=0)
 
 
-def au_curve(
-    spec: AUSpec, side: str, blend: dict[str, np.ndarray], geom: dict[str, np.ndarray], n: int
-) -> np.ndarray:
+def au_curve(spec: AUSpec, side: str, blend: dict[str, np.ndarray], geom: dict[str, np.ndarray], n: int) -> np.ndarray:
     """One AU's baseline-normalised intensity for one side (``"L"``, ``"R"`` or ``""``).
 
     For a bilateral spec with sided features, ``side=""`` averages both sides.
     """
     sides = [side] if side else ["L", "R"]
-    bs = [
-        _centred(blend[b.format(s=_SIDE_WORD[s])]) / spec.bs_gain
-        for b in spec.blendshapes
-        for s in sides
-    ]
+    bs = [_centred(blend[b.format(s=_SIDE_WORD[s])]) / spec.bs_gain for b in spec.blendshapes for s in sides]
     geo = []
     for feature, gain in spec.geometry:
         names = {feature.format(s=s) for s in sides}
@@ -239,9 +233,7 @@ def au_names(table: Sequence[AUSpec] = AU_TABLE) -> list[tuple[str, int, str]]:
     return names
 
 
-def au_curves(
-    face: xr.Dataset, *, fps: float | None = None, table: Sequence[AUSpec] = AU_TABLE
-) -> xr.DataArray:
+def au_curves(face: xr.Dataset, *, fps: float | None = None, table: Sequence[AUSpec] = AU_TABLE) -> xr.DataArray:
     """AU intensity curves from a face dataset (:func:`workbench.face.infer_frames`).
 
     Parameters
@@ -263,10 +255,7 @@ def au_curves(
     """
     n = face.sizes["frame"]
     fps = float(fps or face.attrs.get("fps", 1.0))
-    blend = {
-        b: face["blendshapes"].sel(blendshape=b).values.astype(float)
-        for b in face["blendshape"].values
-    }
+    blend = {b: face["blendshapes"].sel(blendshape=b).values.astype(float) for b in face["blendshape"].values}
     geom = geometry(face) if n else {}
     specs = {s.au: s for s in table}
     names = au_names(table)

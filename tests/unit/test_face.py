@@ -52,9 +52,7 @@ def test_env_variable_names_the_model(model, monkeypatch, tmp_path):
 def test_nothing_found_lists_what_was_tried(monkeypatch, tmp_path):
     monkeypatch.delenv(face.ENV_MODEL, raising=False)
     monkeypatch.setenv(face.ENV_CACHE, str(tmp_path))
-    monkeypatch.setattr(
-        face, "_fetch_url", lambda url, timeout: (_ for _ in ()).throw(OSError("offline"))
-    )
+    monkeypatch.setattr(face, "_fetch_url", lambda url, timeout: (_ for _ in ()).throw(OSError("offline")))
     with pytest.raises(face.ModelNotFoundError) as info:
         face.acquire_model(sources=("cache", "url"))
     text = str(info.value)
@@ -148,4 +146,4 @@ class _BrokenClip:
 
 def test_corrupt_frame_error_names_clip_and_frame():
     with pytest.raises(ValueError, match=r"frame 3 of clip 'broken.mp4'"):
-        list(face.clip_frames(_BrokenClip(), 0, 6, batch=4))
+        list(face.clip_frames(_BrokenClip(), 0, 6))
