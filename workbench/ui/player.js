@@ -17,8 +17,8 @@ const EMOTION_KEYS = {
 };
 const CHUNK = 12;
 const RETRY_MS = 3000;
-const SYNC_MS = 40;
-const MAX_W = 640;
+const SYNC_MS = 80;
+const MAX_W = 520;
 const MAX_H = 480;
 
 const CSS = `
@@ -152,8 +152,9 @@ function render({ model, el: host }) {
   }
 
   function prefetch() {
-    const ahead = Math.max(model.get("prefetch"),
-      s.playing ? Math.ceil(fps() * SPEEDS[speedIndex()] * 1.5) : 0);
+    const cap = Math.max(16, model.get("cache_size"));
+    const ahead = Math.min(Math.floor(cap * 0.7), Math.max(model.get("prefetch"),
+      s.playing ? Math.ceil(fps() * SPEEDS[speedIndex()] * 1.5) : 0));
     const behind = Math.max(8, Math.floor(model.get("prefetch") / 4));
     const order = [];
     for (let k = 1; k <= Math.max(ahead, behind); k++) {

@@ -1,0 +1,237 @@
+"""Drive a real JupyterLab in headless Chromium: start/stop the server, open and run notebooks.
+
+:func:`start_lab` starts the ``jupyter-lab`` executable itself (its PID is the server's) on
+127.0.0.1 with a random token; :func:`stop_lab` stops it by that PID. :func:`open_notebook`,
+:func:`run_all`, :func:`restart_kernel`, :func:`press` and :func:`wait_for` drive the page.
+JupyterLab runs with ``expose_app_in_browser`` so commands run through ``window.jupyterapp``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = os.environ.get("WORKBENCH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class Lab:
+    """A running JupyterLab server."""
+
+    url: str
+    token: str
+    root: Path
+    proc: subprocess.Popen
+    log: Path
+
+    def api(self, path: str, method: str = "GET", body: dict | None = None) -> object:
+        """Call the server's REST API with the token; returns decoded JSON (or None)."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            f"{self.url}{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw else None
+
+    def lab_url(self, notebook: str) -> str:
+        return f"{self.url}/lab/tree/{notebook}?token={self.token}&reset"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+SAMPLE_CACHE = Path(os.environ.get("WORKBENCH_TEST_CACHE", Path.home() / ".cache" / "workbench" / "browser"))
+
+
+def make_project(root: Path) -> Path:
+    """A project directory with the built-in sample and the notebooks.
+
+    The sample clips and the face-model cache are kept in :data:`SAMPLE_CACHE` between
+    runs (see :func:`keep_caches`); the annotations are always written afresh.
+    """
+    from workbench.sample import make_sample
+
+    root.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    for part in ("data", "cache"):
+        if (SAMPLE_CACHE / part).is_dir():
+            shutil.copytree(SAMPLE_CACHE / part, root / part, dirs_exist_ok=True)
+    make_sample(root)
+    shutil.copytree(REPO / "notebooks", root / "notebooks", dirs_exist_ok=True)
+    return root
+
+
+def keep_caches(root: Path) -> None:
+    """Copy the project's sample clips and face-model cache to :data:`SAMPLE_CACHE`."""
+    for part in ("data", "cache"):
+        if (root / part).is_dir():
+            shutil.copytree(root / part, SAMPLE_CACHE / part, dirs_exist_ok=True)
+
+
+def start_lab(root: Path, log_dir: Path) -> Lab:
+    """Start ``jupyter-lab`` (the executable itself, so its PID is the server's)."""
+    import secrets
+
+    port, token = free_port(), secrets.token_hex(16)
+    env = dict(os.environ)
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+        path = log_dir / name.lower()
+        path.mkdir(parents=True, exist_ok=True)
+        env[name] = str(path)
+    env["PYTHONUNBUFFERED"] = "1"
+    env["TQDM_DISABLE"] = "1"
+    settings = log_dir / "lab-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    env["JUPYTERLAB_SETTINGS_DIR"] = str(log_dir / "lab-settings")
+    exe = Path(sys.executable).with_name("jupyter-lab")
+    cmd = [
+        str(exe),
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.port_retries=0",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = log_dir / "jupyter-lab.log"
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    lab = Lab(f"http://127.0.0.1:{port}", token, root, proc, log)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"jupyter-lab exited with {proc.returncode}; see {log}")
+        try:
+            lab.api("/api/status")
+            return lab
+        except OSError:
+            time.sleep(0.5)
+    stop_lab(lab)
+    raise TimeoutError(f"Expected jupyter-lab on {lab.url} within 90 s; see {log}")
+
+
+def stop_lab(lab: Lab) -> None:
+    """Stop the server by its PID: SIGTERM (it shuts its kernels down), then SIGKILL."""
+    if lab.proc.poll() is None:
+        lab.proc.send_signal(signal.SIGTERM)
+        try:
+            lab.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            lab.proc.kill()
+            lab.proc.wait(timeout=10)
+
+
+def open_notebook(page, lab: Lab, notebook: str) -> None:
+    """Open ``notebook`` (path relative to the server root) and wait for an idle kernel."""
+    page.goto(lab.lab_url(notebook))
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
+    page.wait_for_selector(".jp-NotebookPanel", timeout=60_000)
+    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+    accept_kernel_dialog(page)
+    wait_kernel_idle(page)
+
+
+def accept_kernel_dialog(page, wait_ms: float = 3000) -> None:
+    """Accept the "Select Kernel" dialog shown for a notebook without a kernelspec."""
+    dialog = page.locator(".jp-Dialog .jp-mod-accept")
+    try:
+        dialog.first.wait_for(state="visible", timeout=wait_ms)
+    except Exception:  # noqa: BLE001 - no dialog is the normal case
+        return
+    dialog.first.click()
+
+
+def wait_kernel_idle(page, timeout: float = 60_000) -> None:
+    page.wait_for_function(
+        """() => {
+          const w = window.jupyterapp.shell.currentWidget;
+          const s = w && w.sessionContext && w.sessionContext.session;
+          const k = s && s.kernel;
+          return k && k.status === 'idle';
+        }""",
+        timeout=timeout,
+    )
+
+
+def run_all(page, timeout: float = 120_000) -> None:
+    """Run every cell and wait until the kernel is idle and no cell is queued."""
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(
+        """() => {
+          const w = window.jupyterapp.shell.currentWidget;
+          const k = w.sessionContext.session.kernel;
+          const prompts = [...document.querySelectorAll('.jp-InputArea-prompt')]
+            .map(p => p.textContent);
+          return k.status === 'idle' && prompts.every(p => !p.includes('*'));
+        }""",
+        timeout=timeout,
+    )
+    errors = page.evaluate(
+        """() => {
+          const nb = window.jupyterapp.shell.currentWidget.content;
+          const out = [];
+          for (const cell of nb.widgets) {
+            const outputs = cell.model.outputs ? cell.model.outputs.toJSON() : [];
+            for (const o of outputs) {
+              if (o.output_type === 'error') out.push(o.ename + ': ' + o.evalue);
+            }
+          }
+          return out;
+        }"""
+    )
+    if errors:
+        raise AssertionError("A cell raised: " + " | ".join(errors))
+
+
+def restart_kernel(page) -> None:
+    """Restart the kernel of the current notebook (no dialog) and wait for it to be idle."""
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.restartKernel()")
+    page.wait_for_timeout(500)
+    wait_kernel_idle(page)
+
+
+def press(page, selector: str, *keys: str, delay_ms: float = 0) -> None:
+    """Focus ``selector`` and press ``keys`` (playwright names: 'ArrowRight', 'Shift+ArrowLeft')."""
+    page.locator(selector).first.focus()
+    for key in keys:
+        page.keyboard.press(key)
+        if delay_ms:
+            page.wait_for_timeout(delay_ms)
+
+
+def wait_for(page, js: str, arg: object = None, timeout: float = 15_000):
+    """Wait until the JavaScript expression/function ``js`` is truthy; returns its value."""
+    return page.wait_for_function(js, arg=arg, timeout=timeout).json_value()
