@@ -98,7 +98,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _fail(command: str, exc: Exception) -> int:
-    print(f"workbench {command}: {exc}", file=sys.stderr)
+    print(f"error: {exc}", file=sys.stderr)
     return 2
 
 

@@ -66,9 +66,21 @@ class _Samples:
     def __init__(self, columns: tuple[str, ...]):
         self.columns = columns
         self.parts: list[dict[str, np.ndarray]] = []
+        self._memo: dict[str, object] = {}
 
     def append(self, **arrays: np.ndarray) -> None:
         self.parts.append(arrays)
+        self._memo.clear()
+
+    def memo(self, name: str, func):
+        """``func()`` computed once until the next :meth:`append` (statistics over all samples)."""
+        if name not in self._memo:
+            self._memo[name] = func()
+        return self._memo[name]
+
+    def all(self) -> pd.DataFrame:
+        """Every sample as one DataFrame (columns as arrays, no copies per clip)."""
+        return pd.DataFrame({c: self.get(c) for c in self.columns})
 
     def get(self, name: str) -> np.ndarray:
         if not self.parts:
@@ -79,16 +91,31 @@ class _Samples:
         return pd.DataFrame({c: pd.Series(self.get(c), dtype=object) for c in self.columns})
 
 
-def by_clip(samples: _Samples, index: pd.Index, func) -> pd.Series:
-    """``func`` of each clip's samples, and of all samples for ``TOTAL``, along ``index``."""
+def by_clip(samples: _Samples, index: pd.Index, func, name: str) -> pd.Series:
+    """``func`` of each clip's samples, and of all samples for ``TOTAL``, along ``index``.
+
+    The ``TOTAL`` value is memoised under ``name`` until new samples come.
+    """
     values = {}
     if len(index) > 1 or "TOTAL" not in index:
         every = samples.frame()
         wanted = every[every["clip"].isin(index)]
         values = {clip: func(group) for clip, group in wanted.groupby("clip", sort=False)}
     if "TOTAL" in index:
-        values["TOTAL"] = func(pd.DataFrame({c: samples.get(c) for c in samples.columns}))
+        values["TOTAL"] = samples.memo(name, lambda: func(samples.all()))
     return pd.Series([values.get(k, float("nan")) for k in index], index=index, dtype=object)
+
+
+def _cohen(samples: pd.DataFrame) -> float:
+    return cohen_kappa(samples["ref"].to_numpy(), samples["hyp"].to_numpy())
+
+
+def _alpha(samples: pd.DataFrame) -> float:
+    return krippendorff_alpha(samples[["ref", "hyp"]])
+
+
+def _ipf(samples: pd.DataFrame) -> dict[str, float]:
+    return kappa_ipf(samples["ref"].to_numpy(), samples["hyp"].to_numpy())
 
 
 def _order(labels: Sequence) -> list[str]:
@@ -132,19 +159,19 @@ class LabelAgreement(AgreementMetric):
         return self.samples_.frame()
 
     def compute_metric(self, components: Mapping[str, float]) -> float:
-        return cohen_kappa(self.samples_.get("ref"), self.samples_.get("hyp"))
+        return self.samples_.memo("cohen", lambda: _cohen(self.samples_.all()))
 
     def derive(self, table: pd.DataFrame) -> pd.DataFrame:
         s = self.samples_
         return table.assign(
             agreement=ratio(table["agreed"], table["n_pairs"]),
-            cohen_kappa=by_clip(s, table.index, lambda g: cohen_kappa(g["ref"], g["hyp"])).astype(float),
-            krippendorff_alpha=by_clip(s, table.index, lambda g: krippendorff_alpha(g[["ref", "hyp"]])).astype(float),
+            cohen_kappa=by_clip(s, table.index, _cohen, "cohen").astype(float),
+            krippendorff_alpha=by_clip(s, table.index, _alpha, "alpha").astype(float),
         )
 
     def krippendorff_alpha(self) -> float:
         """Nominal alpha over every labelled pair seen so far."""
-        return krippendorff_alpha(pd.DataFrame({"ref": self.samples_.get("ref"), "hyp": self.samples_.get("hyp")}))
+        return self.samples_.memo("alpha", lambda: _alpha(self.samples_.all()))
 
     def confusion(self) -> pd.DataFrame:
         """Confusion matrix: reference labels as rows, hypothesis labels as columns."""
@@ -186,13 +213,13 @@ class ModifiedKappa(LabelAgreement):
 
     def values(self) -> dict[str, float]:
         """``kappa_ipf``, ``kappa_max``, ``raw_agreement`` and their ``*_excl`` versions."""
-        return kappa_ipf(self.samples_.get("ref"), self.samples_.get("hyp"))
+        return self.samples_.memo("ipf", lambda: _ipf(self.samples_.all()))
 
     def compute_metric(self, components: Mapping[str, float]) -> float:
         return self.values()["kappa_ipf"]
 
     def derive(self, table: pd.DataFrame) -> pd.DataFrame:
-        values = by_clip(self.samples_, table.index, lambda g: kappa_ipf(g["ref"], g["hyp"]))
+        values = by_clip(self.samples_, table.index, _ipf, "ipf")
         return pd.concat([table, pd.DataFrame(values.tolist(), index=table.index)], axis=1)
 
 

@@ -135,13 +135,14 @@ def contingency(a: Sequence, b: Sequence, labels: Sequence | None = None) -> pd.
     a = np.asarray(a, dtype=object)
     b = np.asarray(b, dtype=object)
     keep = pd.notna(a) & pd.notna(b)
-    a, b = a[keep].astype(str), b[keep].astype(str)
+    codes, uniques = pd.factorize(np.concatenate([a[keep], b[keep]]))
+    names = [str(u) for u in uniques]
     if labels is None:
-        labels = sorted(set(a) | set(b))
+        labels = sorted(set(names))
     labels = [str(x) for x in labels]
     n = len(labels)
-    position = pd.Index(labels)
-    x, y = position.get_indexer(a), position.get_indexer(b)
+    where = pd.Index(labels).get_indexer(names) if names else np.zeros(0, dtype=np.int64)
+    x, y = where[codes[: int(keep.sum())]], where[codes[int(keep.sum()) :]]
     known = (x >= 0) & (y >= 0)
     matrix = np.bincount(x[known] * n + y[known], minlength=n * n).reshape(n, n)
     return pd.DataFrame(

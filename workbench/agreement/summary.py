@@ -114,6 +114,12 @@ def summary(
     return clean(out)
 
 
+def _shown(values: dict) -> pd.DataFrame:
+    """A key-value table as text: counts as integers, scores with 3 decimals, '-' for none."""
+    text = {k: "-" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)) for k, v in values.items()}
+    return pd.DataFrame({"value": text})
+
+
 def summary_tables(result: dict) -> dict[str, pd.DataFrame]:
     """A :func:`summary` dict as readable tables: spotting, boundaries, labels, AUs."""
     counts = ("tp", "fp", "fn", "precision", "recall", "f1")
@@ -135,15 +141,12 @@ def summary_tables(result: dict) -> dict[str, pd.DataFrame]:
     return {
         "Spotting": spotting,
         "Boundaries": bounds.assign(asr=[None, boundary["asr"], None]),
-        "Emotion labels (matched pairs)": pd.DataFrame({"value": labels}, dtype=object),
-        "Action Units (matched pairs)": pd.DataFrame(
+        "Emotion labels (matched pairs)": _shown(labels),
+        "Action Units (matched pairs)": _shown(
             {
-                "value": {
-                    "pairs with AUs": aus["n_pairs"],
-                    "agreement ratio (mean)": aus["agreement_ratio"],
-                    "agreement ratio (pooled)": aus["pooled"],
-                }
-            },
-            dtype=object,
+                "pairs with AUs": aus["n_pairs"],
+                "agreement ratio (mean)": aus["agreement_ratio"],
+                "agreement ratio (pooled)": aus["pooled"],
+            }
         ),
     }
