@@ -15,6 +15,8 @@ from workbench.agreement.labels import (
 )
 from workbench.agreement.match import MODES, Matching, match
 from workbench.agreement.metrics import AgreementMetric, BoundaryError, SpottingF1, boundary_errors
+from workbench.agreement.report import render_report, write_report
+from workbench.agreement.review import REASONS, STANDS, TYPES, Review, disagreements, review_log_path
 from workbench.agreement.statistics import (
     cohen_kappa,
     contingency,
@@ -22,10 +24,21 @@ from workbench.agreement.statistics import (
     kappa_ipf,
     krippendorff_alpha,
 )
-from workbench.agreement.summary import summary
+from workbench.agreement.summary import summary, summary_tables
+from workbench.agreement.timeline import events_from_ascii
 
 __all__ = [
     "MODES",
+    "REASONS",
+    "STANDS",
+    "TYPES",
+    "Review",
+    "disagreements",
+    "events_from_ascii",
+    "render_report",
+    "review_log_path",
+    "summary_tables",
+    "write_report",
     "AUAgreement",
     "AgreementMetric",
     "BoundaryError",

@@ -87,9 +87,6 @@ class _Samples:
             return np.zeros(0, dtype=object)
         return np.concatenate([p[name] for p in self.parts])
 
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame({c: pd.Series(self.get(c), dtype=object) for c in self.columns})
-
 
 def by_clip(samples: _Samples, index: pd.Index, func, name: str) -> pd.Series:
     """``func`` of each clip's samples, and of all samples for ``TOTAL``, along ``index``.
@@ -98,7 +95,7 @@ def by_clip(samples: _Samples, index: pd.Index, func, name: str) -> pd.Series:
     """
     values = {}
     if len(index) > 1 or "TOTAL" not in index:
-        every = samples.frame()
+        every = samples.all()
         wanted = every[every["clip"].isin(index)]
         values = {clip: func(group) for clip, group in wanted.groupby("clip", sort=False)}
     if "TOTAL" in index:
@@ -156,7 +153,7 @@ class LabelAgreement(AgreementMetric):
 
     def samples(self) -> pd.DataFrame:
         """Every labelled pair seen so far: clip, ref, hyp."""
-        return self.samples_.frame()
+        return self.samples_.all()
 
     def compute_metric(self, components: Mapping[str, float]) -> float:
         return self.samples_.memo("cohen", lambda: _cohen(self.samples_.all()))
@@ -298,7 +295,7 @@ class AUAgreement(AgreementMetric):
 
     def samples(self) -> pd.DataFrame:
         """Every pair with AUs seen so far: clip, ref_id, hyp_id, ref, hyp, ratio."""
-        return self.samples_.frame()
+        return self.samples_.all()
 
     def compute_metric(self, components: Mapping[str, float]) -> float:
         return ratio(components["ratio_sum"], components["n_pairs"])
