@@ -173,7 +173,7 @@ class ReviewPanel(W.VBox):
         The project folder (``data/<dataset>/``, ``annotations/``; the decision log and the
         audit go to ``reviews/<dataset>/``).
     dataset : str
-        The dataset to review.
+        The dataset to review; ``"sample"`` is made on first use when missing.
     ref, hyp : str, optional
         The reference and hypothesis raters. By default ``truth`` against
         ``detector:mediapipe`` when present, else another rater.
@@ -212,6 +212,10 @@ class ReviewPanel(W.VBox):
 
         super().__init__()
         self.project = Path(project).resolve()
+        if dataset == "sample" and not (self.project / "data" / "sample").exists():
+            from workbench.sample import make_sample
+
+            make_sample(self.project)
         self.store = Store(self.project / "annotations")
         self.curves = curves
         self.reviewer: str | None = None
