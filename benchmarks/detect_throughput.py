@@ -2,8 +2,8 @@
 
 On the same clip (the sample's first clip, or ``--clip``):
 
-* bare: frames decoded into memory first, then one FaceLandmarker in this process,
-  ``detect()`` per frame, nothing else;
+* bare: the loop a user would write, in this process: read frame i, run one
+  FaceLandmarker on it (IMAGE mode), next; nothing kept;
 * detect: :func:`workbench.detect.detect` with every core (process pool, chunks),
   a fresh curves cache, from the clip file to saved curves and spotted events.
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 from itertools import islice
@@ -34,35 +35,42 @@ def make_clip(folder: Path, frames: int) -> Path:
     return path
 
 
-def bare_loop(path: Path) -> tuple[int, float]:
-    """Frames and seconds of a plain per-image loop over pre-decoded frames."""
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its reaped children."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def bare_loop(path: Path) -> tuple[int, float, float]:
+    """Frames, wall and CPU seconds of the plain loop a user would write: read a frame,
+    run the landmarker on it, next (one process, nothing kept)."""
     import mediapipe as mp
 
     from workbench import face
     from workbench.video import open_clip
 
     clip = open_clip(path)
-    frames = [clip.frame(i) for i in range(clip.n_frames)]
     with face.open_landmarker() as landmarker:
-        landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=frames[0]))  # warm up
-        start = time.perf_counter()
-        for rgb in frames:
-            landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
-        return len(frames), time.perf_counter() - start
+        landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=clip.frame(0)))  # warm up
+        clip = open_clip(path)
+        start, cpu = time.perf_counter(), cpu_seconds()
+        for i in range(clip.n_frames):
+            landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=clip.frame(i)))
+        return clip.n_frames, time.perf_counter() - start, cpu_seconds() - cpu
 
 
-def pipeline(path: Path, jobs: int | None) -> tuple[int, float, object]:
-    """Frames, wall seconds and the report of ``detect`` on the clip with a fresh cache."""
+def pipeline(path: Path, jobs: int | None) -> tuple[int, float, float, object]:
+    """Frames, wall and CPU seconds (workers included) and the report of ``detect``."""
     from workbench import face
     from workbench.detect import detect
 
     os.environ[face.ENV_MODEL] = str(face.acquire_model())
     with tempfile.TemporaryDirectory() as cache:
         os.environ[face.ENV_CACHE] = cache
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         report = detect([path], jobs=jobs, progress=False, write=False)
         seconds = time.perf_counter() - start
-    return report.frames, seconds, report
+    return report.frames, seconds, cpu_seconds() - cpu, report
 
 
 def main() -> None:
@@ -74,8 +82,8 @@ def main() -> None:
     os.environ.setdefault("GLOG_minloglevel", "2")
     with tempfile.TemporaryDirectory() as tmp:
         clip = args.clip or make_clip(Path(tmp), args.frames)
-        n_bare, t_bare = bare_loop(clip)
-        n_pipe, t_pipe, report = pipeline(clip, args.jobs)
+        n_bare, t_bare, cpu_bare = bare_loop(clip)
+        n_pipe, t_pipe, cpu_pipe, report = pipeline(clip, args.jobs)
     fps_bare, fps_pipe = n_bare / t_bare, n_pipe / t_pipe
     workers = sorted({w for t in report.done for w in t.workers})
     print(f"clip: {clip} ({n_bare} frames); cores: {os.cpu_count()}; load: {os.getloadavg()[0]:.1f}")
@@ -85,6 +93,12 @@ def main() -> None:
     print(
         f"pipeline overhead / model time : {100 * report.overhead:7.1f}% (goal < 10%; "
         f"model {report.model_seconds:.1f} s summed over workers)"
+    )
+    per_bare, per_pipe = 1000 * cpu_bare / n_bare, 1000 * cpu_pipe / n_pipe
+    print(f"CPU per frame                  : bare {per_bare:.1f} ms, detect {per_pipe:.1f} ms (start-up included)")
+    print(
+        f"ratio on {len(workers)} idle cores (estimate): {len(workers) * per_bare / per_pipe:7.2f}x "
+        "(CPU-time based; the wall-clock ratio above depends on what else runs)"
     )
 
 

@@ -43,7 +43,7 @@ from workbench.spot import DETECTOR_NAME, DETECTOR_RATER, SpotParams, spot
 #: Version of the detection pipeline (inference + AU mapping); part of the cache key.
 DETECTOR_VERSION = f"1+au{AU_VERSION}"
 #: Frames per task; a clip is also cut into at least as many chunks as there are workers.
-CHUNK_FRAMES = 250
+CHUNK_FRAMES = 100
 
 
 @dataclass(frozen=True)

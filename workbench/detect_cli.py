@@ -44,7 +44,7 @@ def cmd_model(args: argparse.Namespace) -> int:
 
 def cmd_detect(args: argparse.Namespace) -> int:
     """Detect curves and events; print a summary. 1 when a clip failed, else 0."""
-    from workbench.detect import DetectParams, detect
+    from workbench.detect import CHUNK_FRAMES, DetectParams, detect
 
     os.environ.setdefault("GLOG_minloglevel", "2")
     report = detect(
@@ -56,7 +56,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
         params=DetectParams(min_confidence=args.min_confidence),
         spot_params=_spot_params(args),
         model=args.model,
-        chunk_frames=args.chunk_frames,
+        chunk_frames=args.chunk_frames or CHUNK_FRAMES,
         progress=not args.no_progress,
     )
     print(report.summary())
@@ -102,7 +102,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="dask.distributed scheduler")
     p.add_argument("--model", default=None, help="FaceLandmarker model file")
     p.add_argument("--min-confidence", type=float, default=0.5, help="face detection confidence")
-    p.add_argument("--chunk-frames", type=int, default=250, help="frames per task")
+    p.add_argument("--chunk-frames", type=int, default=None, help="frames per task (default 100)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_spot_options(p)
     p.set_defaults(func=cmd_detect)

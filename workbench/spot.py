@@ -29,10 +29,10 @@ The spotter works on the bilateral AU curves of :func:`workbench.au.au_curves`
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from workbench.schema import (
     DETECTOR_PREFIX,
@@ -42,6 +42,9 @@ from workbench.schema import (
     make_event,
     validate_events,
 )
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 DETECTOR_NAME = "mediapipe"
 DETECTOR_RATER = f"{DETECTOR_PREFIX}{DETECTOR_NAME}"
