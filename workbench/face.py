@@ -289,8 +289,30 @@ def open_landmarker(model: str | os.PathLike | None = None, *, min_confidence: f
         output_face_blendshapes=True,
         output_facial_transformation_matrixes=True,
     )
-    with vision.FaceLandmarker.create_from_options(options) as landmarker:
+    with _quiet_stderr():
+        landmarker = vision.FaceLandmarker.create_from_options(options)
+    with landmarker:
         yield landmarker
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence C++ log lines (XNNPACK, feedback manager) written to fd 2 while the graph starts.
+
+    Python exceptions still propagate; set ``WORKBENCH_VERBOSE=1`` to see the lines.
+    """
+    if os.environ.get("WORKBENCH_VERBOSE"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def detect_frame(landmarker: Any, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
