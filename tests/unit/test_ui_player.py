@@ -19,7 +19,7 @@ class Sent:
 
 @pytest.fixture
 def player(monkeypatch):
-    p = Player(moving_square(40, fps=25.0))
+    p = Player(moving_square(40, fps=25.0), threaded=False)
     sent = Sent()
     monkeypatch.setattr(p, "send", sent)
     p.sent = sent
@@ -77,3 +77,30 @@ def test_array_frames_refuse_bad_input():
 def test_batch_jpegs_match_single():
     src = moving_square(5)
     assert len(jpegs(src, [0, 1, 2])) == 3
+
+
+def test_frame_server_serves_front_first_and_drops_far_prefetch():
+    import threading
+
+    from workbench.ui.frame_server import FrameServer
+
+    served, done = [], threading.Event()
+    gate, taken = threading.Event(), threading.Event()
+
+    def serve(request):
+        taken.set()
+        gate.wait(5)
+        served.append(request["indices"])
+        if len(served) == 3:
+            done.set()
+
+    server = FrameServer(serve, reach=lambda: 10, on_error=lambda exc: None)
+    server.submit({"indices": [1, 2], "cursor": 0})
+    assert taken.wait(5)  # the worker holds [1, 2] while the rest queue up
+    server.submit({"indices": [3, 4], "cursor": 0})
+    server.submit({"indices": [50, 90], "cursor": 0})  # 90 is far once the cursor is at 50
+    server.submit({"indices": [50], "front": True, "cursor": 50})
+    gate.set()
+    assert done.wait(5)
+    assert served[1] == [50] and served[2] == [50]
+    assert server.dropped == 3  # 3, 4 and 90 are far from frame 50

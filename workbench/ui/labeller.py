@@ -17,6 +17,8 @@ import pandas as pd
 from workbench.schema import EMOTIONS, PHASES
 
 Draft = dict
+#: The player's key that marks each phase.
+KEYS = {"onset": "o", "apex": "a", "offset": "f"}
 
 
 def check_aus(code: str) -> str:
@@ -71,6 +73,9 @@ class Labeller(W.VBox):
         Called with no argument after every change of the draft or the saved events.
     on_jump : callable, optional
         Called with a frame when the user jumps to an event.
+    guard : callable, optional
+        Wraps the widget's own observers so that their errors are shown (see
+        :meth:`workbench.ui.errors.ErrorArea.guard`).
     """
 
     def __init__(
@@ -78,6 +83,7 @@ class Labeller(W.VBox):
         *,
         on_changed: Callable[[], None] | None = None,
         on_jump: Callable[[int], None] | None = None,
+        guard: Callable[[Callable], Callable] | None = None,
     ) -> None:
         self.session = None
         self.clip = ""
@@ -90,7 +96,7 @@ class Labeller(W.VBox):
         self.message = ""
         lay = W.Layout(width="118px")
         self.fields = {
-            p: W.Text(description=p, placeholder="key " + p[0], layout=lay, style={"description_width": "46px"})
+            p: W.Text(description=p, placeholder=f"key {KEYS[p]}", layout=lay, style={"description_width": "46px"})
             for p in PHASES
         }
         self.emotion = W.Dropdown(
@@ -148,7 +154,7 @@ class Labeller(W.VBox):
         )
         self.add_class("wb-labeller")
         for w in (*self.fields.values(), self.emotion, self.aus, self.note):
-            w.observe(self._on_field, "value")
+            w.observe((guard or (lambda f: f))(self._on_field), "value")
 
     # -- wiring (the workbench guards these against errors) --------------------
     def bind(self, guard: Callable[[Callable], Callable]) -> None:

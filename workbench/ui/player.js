@@ -92,7 +92,9 @@ function render({ model, el: host }) {
     ["diff", "diff vs onset", "amplified difference from the reference frame (the marked onset)"],
   ]) {
     const box = el("input", { type: "checkbox", className: `wb-toggle-${name}` });
-    box.addEventListener("change", () => { model.set(name, box.checked); model.save_changes(); });
+    box.addEventListener("change", () => {
+      model.set(name, box.checked); model.save_changes(); root.focus();
+    });
     toggles[name] = box;
     toggleBar.append(el("label", { title }, [box, " " + label]));
   }
@@ -147,7 +149,7 @@ function render({ model, el: host }) {
     for (const i of want) s.pending.set(i, now);
     const size = front ? 1 : CHUNK;
     for (let k = 0; k < want.length; k += size) {
-      model.send({ type: "get", indices: want.slice(k, k + size), token: s.token });
+      model.send({ type: "get", indices: want.slice(k, k + size), token: s.token, front, cursor: s.cur });
     }
   }
 
@@ -316,6 +318,11 @@ function render({ model, el: host }) {
     if (n() <= 0) return;
     const f = clamp(target);
     if (f !== s.cur) s.dir = f > s.cur ? 1 : -1;
+    if (Math.abs(f - s.cur) > model.get("prefetch")) {
+      // a jump: the kernel drops prefetch requests far from the new cursor; ask again later
+      const reach = Math.max(2 * model.get("prefetch"), model.get("cache_size") / 2);
+      for (const i of [...s.pending.keys()]) if (Math.abs(i - f) > reach) s.pending.delete(i);
+    }
     s.cur = f;
     s.want = f;
     const cached = s.cache.has(f);

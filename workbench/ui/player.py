@@ -21,6 +21,7 @@ import anywidget
 import numpy as np
 import traitlets as t
 
+from workbench.ui.frame_server import FrameServer
 from workbench.ui.frames import FrameSource, jpegs
 
 log = logging.getLogger("workbench.ui")
@@ -46,6 +47,9 @@ class Player(anywidget.AnyWidget):
         Decoded frames the browser keeps around the cursor.
     prefetch : int
         Frames fetched ahead of the cursor in the direction of travel.
+    threaded : bool
+        Encode frames on a worker thread (:class:`FrameServer`), so that a jump and the
+        cursor are not queued behind prefetch batches; False serves in the handler.
 
     Examples
     --------
@@ -87,12 +91,14 @@ class Player(anywidget.AnyWidget):
         quality: int = 85,
         cache_size: int = 160,
         prefetch: int = 40,
+        threaded: bool = True,
     ) -> None:
         super().__init__(cache_size=int(cache_size), prefetch=int(prefetch))
         self.quality = int(quality)
         self.source: FrameSource | None = None
         self._actions: list[ActionCallback] = []
         self.served = 0
+        self.server = FrameServer(self._serve, reach=self._reach, on_error=self._show_error) if threaded else None
         self.on_msg(self._on_msg)
         if source is not None:
             self.set_source(source)
@@ -150,7 +156,7 @@ class Player(anywidget.AnyWidget):
         try:
             kind = content.get("type")
             if kind == "get":
-                self._serve(content)
+                (self.server.submit if self.server else self._serve)(content)
             elif kind == "action":
                 self._act(content)
             else:
@@ -158,6 +164,12 @@ class Player(anywidget.AnyWidget):
         except Exception as exc:  # noqa: BLE001 - shown in the widget and logged
             log.exception("player message %r failed", content)
             self.error = f"{type(exc).__name__}: {exc}"
+
+    def _reach(self) -> int:
+        return max(2 * self.prefetch, self.cache_size // 2)
+
+    def _show_error(self, exc: BaseException) -> None:
+        self.error = f"{type(exc).__name__}: {exc}"
 
     def _serve(self, content: dict) -> None:
         if self.source is None or content.get("token") != self.token:

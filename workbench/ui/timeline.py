@@ -77,6 +77,9 @@ class Timeline(W.VBox):
         Plot height in pixels.
     width : int
         Plot width in pixels (about the player and the labeller side by side).
+    guard : callable, optional
+        Wraps the widget's own observers and click handler so that their errors are
+        shown (see :meth:`workbench.ui.errors.ErrorArea.guard`).
 
     Examples
     --------
@@ -87,7 +90,13 @@ class Timeline(W.VBox):
     12
     """
 
-    def __init__(self, *, height: int = 280, width: int = 1000) -> None:
+    def __init__(
+        self,
+        *,
+        height: int = 280,
+        width: int = 1000,
+        guard: Callable[[Callable], Callable] | None = None,
+    ) -> None:
         import plotly.graph_objects as go
 
         self.figure = go.FigureWidget()
@@ -132,8 +141,9 @@ class Timeline(W.VBox):
         self.draft: dict = {}
         self._seek: list[Callable[[int], None]] = []
         self._building = False
-        self.au_picker.observe(self._on_pick, "value")
-        self.blind.observe(lambda _: self._draw_events(), "value")
+        self._guard = guard or (lambda f: f)
+        self.au_picker.observe(self._guard(self._on_pick), "value")
+        self.blind.observe(self._guard(lambda _: self._draw_events()), "value")
 
     # -- public -------------------------------------------------------------
     def on_seek(self, callback: Callable[[int], None]) -> None:
@@ -227,7 +237,7 @@ class Timeline(W.VBox):
             self.figure.layout.yaxis.range = [-0.05 * top, top]
             self.figure.layout.yaxis.showticklabels = bool(traces)
             self.figure.layout.yaxis.title.text = "AU intensity" if traces else ""
-        self.figure.data[-1].on_click(self._on_click)
+        self.figure.data[-1].on_click(self._guard(self._on_click))
         self._draw_events()
 
     def _span(self, x0, x1, colour, *, opacity, name=None, dash=None, legend=False):

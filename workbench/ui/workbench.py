@@ -105,8 +105,12 @@ class Workbench(W.VBox):
         self.busy = W.HTML()
         self.errors = ErrorArea()
         self.player = Player()
-        self.timeline = Timeline()
-        self.labeller = Labeller(on_changed=self.errors.guard(self._on_labeller), on_jump=self.errors.guard(self.seek))
+        self.timeline = Timeline(guard=self.errors.guard)
+        self.labeller = Labeller(
+            on_changed=self.errors.guard(self._on_labeller),
+            on_jump=self.errors.guard(self.seek),
+            guard=self.errors.guard,
+        )
         self.rater_box = W.Text(
             continuous_update=False,
             placeholder="your rater id, e.g. alice",

@@ -1,0 +1,84 @@
+"""Serve the player's frame requests on a worker thread, newest and nearest first.
+
+The kernel handles comm messages one after another. Encoding prefetch batches in the
+message handler would queue a random jump (and the cursor's ``frame`` updates) behind
+every batch asked for earlier. Here the handler only files the request: a request for
+the frame on screen goes to the front, and prefetch frames that are by now far from the
+browser's cursor are dropped. The worker decodes and encodes (both release the GIL)
+and sends the JPEG buffers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+
+log = logging.getLogger("workbench.ui")
+
+
+class FrameServer:
+    """A request queue and one daemon worker calling ``serve(request)``.
+
+    Parameters
+    ----------
+    serve : callable
+        Sends the frames of one request (``{"indices", "token", ...}``).
+    reach : callable
+        Returns how far (frames) from the cursor a prefetch frame is still worth sending.
+    on_error : callable
+        Called with the exception when ``serve`` fails.
+    """
+
+    def __init__(
+        self,
+        serve: Callable[[dict], None],
+        *,
+        reach: Callable[[], int],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        self._serve, self._reach, self._on_error = serve, reach, on_error
+        self._queue: deque[dict] = deque()
+        self._cv = threading.Condition()
+        self._cursor = 0
+        self._thread: threading.Thread | None = None
+        self.dropped = 0
+
+    def submit(self, request: dict) -> None:
+        """File a request: ``front`` ones first; ``cursor`` updates what is near."""
+        with self._cv:
+            if request.get("cursor") is not None:
+                self._cursor = int(request["cursor"])
+            if request.get("front"):
+                self._queue.appendleft(request)
+            else:
+                self._queue.append(request)
+            self._cv.notify()
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="workbench-frames", daemon=True)
+            self._thread.start()
+
+    def _next(self) -> dict:
+        with self._cv:
+            while not self._queue:
+                self._cv.wait()
+            request = self._queue.popleft()
+            cursor = self._cursor
+        if request.get("front"):
+            return request
+        reach = self._reach()
+        keep = [i for i in request.get("indices", []) if abs(int(i) - cursor) <= reach]
+        self.dropped += len(request.get("indices", [])) - len(keep)
+        return {**request, "indices": keep}
+
+    def _run(self) -> None:
+        while True:
+            request = self._next()
+            if not request.get("indices"):
+                continue
+            try:
+                self._serve(request)
+            except Exception as exc:  # noqa: BLE001 - reported to the widget and logged
+                log.exception("serving frames %s failed", request.get("indices"))
+                self._on_error(exc)
