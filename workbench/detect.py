@@ -15,15 +15,12 @@ Public entry points:
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import hashlib
 import json
 import math
 import multiprocessing
 import os
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -106,95 +103,6 @@ def load_curves(path: str | os.PathLike) -> xr.DataArray:
         return ds["au_intensity"].load()
 
 
-# ---------------------------------------------------------------------------- worker
-
-_WORKER: dict[str, Any] = {}
-
-
-def _close_worker() -> None:
-    entry = _WORKER.pop("landmarker", None)
-    if entry is not None:
-        with contextlib.suppress(RuntimeError):
-            entry[1].__exit__(None, None, None)
-
-
-def _at_exit(fn: Callable[[], None]) -> None:
-    """Run ``fn`` at interpreter exit *before* thread pools shut down.
-
-    MediaPipe closes a landmarker through its own thread pool, which the ordinary
-    ``atexit`` stage finds already shut down; ``threading``'s exit hooks run earlier.
-    """
-    register = getattr(threading, "_register_atexit", None)
-    (register or atexit.register)(fn)
-
-
-def _worker_landmarker(model: str | None, min_confidence: float) -> Any:
-    """This process's FaceLandmarker, made once per (model, confidence)."""
-    key = (model, min_confidence)
-    entry = _WORKER.get("landmarker")
-    if entry is None or entry[0] != key:
-        _close_worker()
-        ctx = face.open_landmarker(model, min_confidence=min_confidence)
-        _WORKER["landmarker"] = (key, ctx, ctx.__enter__())
-        if not _WORKER.get("exit_hook"):
-            _at_exit(_close_worker)
-            _WORKER["exit_hook"] = True
-    return _WORKER["landmarker"][2]
-
-
-def _worker_clip(path: str) -> Any:
-    from workbench.video import open_clip
-
-    clips = _WORKER.setdefault("clips", {})
-    if path not in clips:
-        if len(clips) > 4:
-            clips.clear()
-        clips[path] = open_clip(path)
-    return clips[path]
-
-
-def init_worker(model: str | None, min_confidence: float) -> None:
-    """Pool initializer: load the model once per worker process."""
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    _worker_landmarker(model, min_confidence)
-
-
-def infer_chunk(path: str, start: int, stop: int, model: str | None, min_confidence: float) -> dict[str, Any]:
-    """Run the landmarker on frames ``start..stop-1`` of a clip (in a worker).
-
-    Returns
-    -------
-    dict
-        ``start``, ``landmarks``, ``blendshapes``, ``transform`` arrays, ``width``,
-        ``height``, ``seconds`` (time in the model) and ``chunk_seconds`` (the whole
-        task), for the benchmark, and the worker's ``pid``.
-    """
-    began = time.perf_counter()
-    landmarker = _worker_landmarker(model, min_confidence)
-    clip = _worker_clip(path)
-    lms, bss, mats = [], [], []
-    model_seconds = 0.0
-    for rgb in face.clip_frames(clip, start, stop):
-        t0 = time.perf_counter()
-        lm, bs, mat = face.detect_frame(landmarker, rgb)
-        model_seconds += time.perf_counter() - t0
-        lms.append(lm)
-        bss.append(bs)
-        mats.append(mat)
-    h, w = clip.shape[:2]
-    return {
-        "start": start,
-        "landmarks": np.stack(lms),
-        "blendshapes": np.stack(bss),
-        "transform": np.stack(mats),
-        "width": w,
-        "height": h,
-        "seconds": model_seconds,
-        "chunk_seconds": time.perf_counter() - began,
-        "pid": os.getpid(),
-    }
-
-
 def plan_chunks(n_frames: int, workers: int, chunk_frames: int = CHUNK_FRAMES) -> list[tuple[int, int]]:
     """Split ``range(n_frames)`` into ``[start, stop)`` chunks, at least one per worker."""
     if n_frames <= 0:
@@ -250,7 +158,7 @@ class _Pool:
         self.pool = ProcessPoolExecutor(
             max_workers=jobs,
             mp_context=ctx,
-            initializer=init_worker,
+            initializer=face.init_worker,
             initargs=(model, params.min_confidence),
         )
 
@@ -481,7 +389,7 @@ def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: D
     owner: dict[Any, ClipTask] = {}
     for t in todo:
         for a, b in t.chunks:
-            owner[runner.submit(infer_chunk, str(t.path), a, b, model, params.min_confidence)] = t
+            owner[runner.submit(face.infer_chunk, str(t.path), a, b, model, params.min_confidence)] = t
     remaining = {id(t): len(t.chunks) for t in todo}
     for fut in runner.as_completed(list(owner)):
         t = owner[fut]

@@ -16,25 +16,34 @@ match is refused with its path in the message.
 Inference runs MediaPipe in IMAGE mode (one independent detection per frame): the
 VIDEO (tracking) mode smooths landmarks over time and shifts apexes late, which at
 200 fps is several frames. Frames without a face stay in the result as NaN.
+
+Worker processes (:func:`init_worker`, :func:`infer_chunk`, used by
+:mod:`workbench.detect`) keep one landmarker each and import only numpy, mediapipe and
+the clip reader, so that they start fast; xarray is imported where a Dataset is built.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import os
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import urllib.request
 import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 MODEL_NAME = "face_landmarker.task"
 #: sha256 of the float16 FaceLandmarker bundle (landmarks + blendshapes + pose).
@@ -373,6 +382,8 @@ def face_dataset(
     attrs: dict | None = None,
 ) -> xr.Dataset:
     """Assemble per-frame arrays into the face ``xr.Dataset`` (see :func:`infer_frames`)."""
+    import xarray as xr
+
     frames = np.asarray(frames, dtype=np.int64)
     found = np.isfinite(landmarks[:, 0, 0]) if len(frames) else np.zeros(0, bool)
     ds = xr.Dataset(
@@ -487,3 +498,92 @@ def warn_frames_without_face(frames: np.ndarray, total: int, clip: str) -> int:
             stacklevel=3,
         )
     return missing
+
+
+# ------------------------------------------------------------------- worker processes
+
+_WORKER: dict[str, Any] = {}
+
+
+def _close_worker() -> None:
+    entry = _WORKER.pop("landmarker", None)
+    if entry is not None:
+        with contextlib.suppress(RuntimeError):
+            entry[1].__exit__(None, None, None)
+
+
+def _at_exit(fn: Callable[[], None]) -> None:
+    """Run ``fn`` at interpreter exit *before* thread pools shut down.
+
+    MediaPipe closes a landmarker through its own thread pool, which the ordinary
+    ``atexit`` stage finds already shut down; ``threading``'s exit hooks run earlier.
+    """
+    register = getattr(threading, "_register_atexit", None)
+    (register or atexit.register)(fn)
+
+
+def _worker_landmarker(model: str | None, min_confidence: float) -> Any:
+    """This process's FaceLandmarker, made once per (model, confidence)."""
+    key = (model, min_confidence)
+    entry = _WORKER.get("landmarker")
+    if entry is None or entry[0] != key:
+        _close_worker()
+        ctx = open_landmarker(model, min_confidence=min_confidence)
+        _WORKER["landmarker"] = (key, ctx, ctx.__enter__())
+        if not _WORKER.get("exit_hook"):
+            _at_exit(_close_worker)
+            _WORKER["exit_hook"] = True
+    return _WORKER["landmarker"][2]
+
+
+def _worker_clip(path: str) -> Any:
+    from workbench.video import open_clip
+
+    clips = _WORKER.setdefault("clips", {})
+    if path not in clips:
+        if len(clips) > 4:
+            clips.clear()
+        clips[path] = open_clip(path)
+    return clips[path]
+
+
+def init_worker(model: str | None, min_confidence: float) -> None:
+    """Pool initializer: load the model once per worker process."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    _worker_landmarker(model, min_confidence)
+
+
+def infer_chunk(path: str, start: int, stop: int, model: str | None, min_confidence: float) -> dict[str, Any]:
+    """Run the landmarker on frames ``start..stop-1`` of a clip (in a worker).
+
+    Returns
+    -------
+    dict
+        ``start``, ``landmarks``, ``blendshapes``, ``transform`` arrays, ``width``,
+        ``height``, ``seconds`` (time in the model) and ``chunk_seconds`` (the whole
+        task), for the benchmark, and the worker's ``pid``.
+    """
+    began = time.perf_counter()
+    landmarker = _worker_landmarker(model, min_confidence)
+    clip = _worker_clip(path)
+    lms, bss, mats = [], [], []
+    model_seconds = 0.0
+    for rgb in clip_frames(clip, start, stop):
+        t0 = time.perf_counter()
+        lm, bs, mat = detect_frame(landmarker, rgb)
+        model_seconds += time.perf_counter() - t0
+        lms.append(lm)
+        bss.append(bs)
+        mats.append(mat)
+    h, w = clip.shape[:2]
+    return {
+        "start": start,
+        "landmarks": np.stack(lms),
+        "blendshapes": np.stack(bss),
+        "transform": np.stack(mats),
+        "width": w,
+        "height": h,
+        "seconds": model_seconds,
+        "chunk_seconds": time.perf_counter() - began,
+        "pid": os.getpid(),
+    }
