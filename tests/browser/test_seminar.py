@@ -122,6 +122,10 @@ def test_two_item_quiz_timing_answers_score_and_export(page, lab, lab_project, n
 
     # the presenter's live view picks the answers up by itself, then exports them
     wait_for(page, "() => /1 student\\(s\\) · 2 answer\\(s\\)/.test(document.body.innerText)", timeout=20_000)
+    plots = ".wb-presenter .js-plotly-plot"
+    wait_for(page, f"() => document.querySelectorAll('{plots}').length === 3")
+    wait_for(page, f"() => document.querySelectorAll('{plots} .barlayer .point').length >= 2")  # bars drawn
+    assert "alice" in page.locator(".wb-presenter .wb-scores").inner_text()
     page.get_by_role("button", name="Export CSV").click()
     wait_for(page, "() => /wrote 2 answer/.test(document.body.innerText)")
     exported = pd.read_csv(lab_project / "answers" / "seminar-test-answers.csv")

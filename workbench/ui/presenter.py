@@ -5,7 +5,7 @@ each answer lands in ``<answers>/<student>.csv`` (atomic rewrites). The presente
 folder every second (an asyncio task on the kernel's loop; :meth:`Presenter.refresh` does one
 pass by hand), redraws only when a file changed, and shows:
 
-- a plotly tally of the answers per item (stacked by emotion) and the share right per true
+- plotly tallies: the answers per item (stacked by emotion) and the share right per true
   emotion,
 - each student's score with the class ``TOTAL``,
 - the class's confusion matrix (rows truth, columns answer),
@@ -59,6 +59,9 @@ class Presenter(W.VBox):
         Seconds between polls of the folder; 0 disables polling (call :meth:`refresh`).
     export_path : str or Path, optional
         Where the export button writes (default ``<answers>/../<folder name>-answers.csv``).
+    show_truth : bool
+        Name each item's true emotion under its bar and in the items table (turn off while
+        the class is still answering on a projected screen).
 
     Examples
     --------
@@ -74,14 +77,13 @@ class Presenter(W.VBox):
         *,
         interval: float = 1.0,
         export_path: str | Path | None = None,
+        show_truth: bool = True,
     ) -> None:
-        import plotly.graph_objects as go
-        from plotly.subplots import make_subplots
-
         if interval < 0:
             raise ValueError(f"Expected interval >= 0 seconds, but got interval={interval!r}.")
         self.folder = Path(answers)
         self.items = list(items or [])
+        self.show_truth = bool(show_truth)
         self.interval = float(interval)
         default = self.folder.parent / f"{self.folder.name}-answers.csv"
         self.export_path = Path(export_path) if export_path is not None else default
@@ -91,34 +93,10 @@ class Presenter(W.VBox):
         self._timer: threading.Timer | None = None
 
         self.header = W.HTML()
-        self.tally_fig = go.FigureWidget(
-            make_subplots(
-                rows=1,
-                cols=2,
-                column_widths=[0.62, 0.38],
-                subplot_titles=("answers per item", "right, per true emotion (%)"),
-            )
-        )
-        for e in EMOTIONS:
-            self.tally_fig.add_bar(x=[], y=[], name=e, marker_color=COLOURS[e], row=1, col=1)
-        self.tally_fig.add_bar(x=[], y=[], name="right %", marker_color="#0f172a", showlegend=False, row=1, col=2)
-        self.tally_fig.update_layout(
-            barmode="stack", height=360, margin=dict(l=40, r=10, t=40, b=40), legend_title_text="answer"
-        )
-        self.tally_fig.update_yaxes(title_text="students", row=1, col=1)
-        self.tally_fig.update_yaxes(range=[0, 100], row=1, col=2)
-        self.confusion_fig = go.FigureWidget(
-            go.Heatmap(z=[], x=list(EMOTIONS), y=list(EMOTIONS), colorscale="Blues", showscale=False)
-        )
-        self.confusion_fig.update_layout(
-            title="class confusion matrix",
-            height=420,
-            width=520,
-            margin=dict(l=90, r=10, t=40, b=80),
-            xaxis_title="answer",
-            yaxis_title="truth",
-            yaxis_autorange="reversed",
-        )
+        self._outs = (W.Output(), W.Output(), W.Output())
+        self.tally_box = W.HBox(self._outs[:2])
+        self.confusion_box = self._outs[2]
+        self.tally_fig = self.emotion_fig = self.confusion_fig = None  # plotly Figures, made by _draw
         self.scores_html = W.HTML()
         self.items_html = W.HTML()
         self.path_box = W.Text(value=str(self.export_path), description="export to", layout=W.Layout(width="520px"))
@@ -129,9 +107,9 @@ class Presenter(W.VBox):
         super().__init__(
             [
                 self.header,
-                self.tally_fig,
+                self.tally_box,
                 W.HBox([self.scores_html, self.items_html], layout=W.Layout(gap="24px")),
-                self.confusion_fig,
+                self.confusion_box,
                 W.HBox([self.path_box, self.export_button, self.export_status]),
                 self.errors,
             ]
@@ -215,21 +193,13 @@ class Presenter(W.VBox):
         return [f"item {n}" for n in numbers]
 
     def _draw(self, answers: pd.DataFrame) -> None:
-        counts = teach.tally(answers, self.items)
-        per_emotion = teach.emotion_tally(answers)
-        matrix = teach.confusion(answers)
-        labels = self._item_labels(counts.index.tolist())
-        with self.tally_fig.batch_update():
-            for trace, e in zip(self.tally_fig.data[: len(EMOTIONS)], EMOTIONS, strict=True):
-                trace.x, trace.y = labels, counts[e].tolist()
-            asked = per_emotion[per_emotion["answers"] > 0]
-            self.tally_fig.data[-1].x = asked.index.astype(str).tolist()
-            self.tally_fig.data[-1].y = (asked["accuracy"] * 100).round(1).tolist()
-        with self.confusion_fig.batch_update():
-            heat = self.confusion_fig.data[0]
-            heat.z = matrix.to_numpy().tolist()
-            heat.text = [[str(v) if v else "" for v in row] for row in matrix.to_numpy()]
-            heat.texttemplate = "%{text}"
+        # Whole figures in Output widgets, replaced when the answers change: plotly 7's
+        # FigureWidget sometimes renders empty axes in JupyterLab 4 (its first state is lost).
+        self.tally_fig = tally_figure(answers, self.items, show_truth=self.show_truth)
+        self.emotion_fig = emotion_figure(answers)
+        self.confusion_fig = confusion_figure(answers)
+        for out, fig in zip(self._outs, (self.tally_fig, self.emotion_fig, self.confusion_fig), strict=True):
+            _show(out, fig)
         students = answers["student"].nunique() if not answers.empty else 0
         stamp = time.strftime("%H:%M:%S")
         self.header.value = (
@@ -243,6 +213,7 @@ class Presenter(W.VBox):
     def _item_summary(self, answers: pd.DataFrame) -> pd.DataFrame:
         rows = []
         truth = {it.number: (it.emotion, it.aus, it.event_id) for it in self.items}
+        hidden = not self.show_truth
         for number, df in answers.groupby("item"):
             truth.setdefault(int(number), (df["truth"].iloc[0], "", df["event_id"].iloc[0]))
         for number in sorted(truth):
@@ -251,8 +222,8 @@ class Presenter(W.VBox):
             rows.append(
                 {
                     "item": number,
-                    "truth": emotion,
-                    "AUs": aus,
+                    "truth": "?" if hidden else emotion,
+                    "AUs": "?" if hidden else aus,
                     "answers": len(df),
                     "right": f"{df['correct'].mean():.0%}" if len(df) else "–",
                     "event": event_id,
@@ -270,6 +241,96 @@ class Presenter(W.VBox):
 
     def _on_export(self, _button) -> None:
         self.export_csv(self.path_box.value.strip() or None)
+
+
+def tally_figure(answers: pd.DataFrame, items: Sequence[teach.QuizItem] = (), *, show_truth: bool = True):
+    """How many students gave each answer to each item: bars stacked by emotion."""
+    import plotly.graph_objects as go
+
+    counts = teach.tally(answers, items)
+    truth = {it.number: it.emotion for it in items} if show_truth else {}
+    labels = [f"item {n}" + (f"<br>({truth[n]})" if n in truth else "") for n in counts.index]
+    fig = go.Figure([go.Bar(x=labels, y=counts[e].tolist(), name=e, marker_color=COLOURS[e]) for e in EMOTIONS])
+    fig.update_layout(
+        title="answers per item" + (" (truth in brackets)" if show_truth else ""),
+        barmode="stack",
+        height=380,
+        width=720,
+        margin=dict(l=50, r=10, t=40, b=60),
+        legend_title_text="answer",
+        yaxis_title="students",
+        yaxis_rangemode="tozero",
+    )
+    return fig
+
+
+def emotion_figure(answers: pd.DataFrame):
+    """The share of right answers per true emotion (only emotions asked)."""
+    import plotly.graph_objects as go
+
+    per_emotion = teach.emotion_tally(answers)
+    asked = per_emotion[per_emotion["answers"] > 0]
+    names = asked.index.astype(str).tolist()
+    fig = go.Figure(
+        go.Bar(
+            x=names,
+            y=(asked["accuracy"] * 100).round(1).tolist(),
+            text=[f"{c}/{n}" for c, n in zip(asked["correct"], asked["answers"], strict=True)],
+            marker_color=[COLOURS[e] for e in names],
+            hovertemplate="%{x}: %{y}% right (%{text})<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title="right, per true emotion (%)",
+        height=380,
+        width=420,
+        margin=dict(l=50, r=10, t=40, b=60),
+        yaxis_range=[0, 100],
+    )
+    return fig
+
+
+def confusion_figure(answers: pd.DataFrame):
+    """The class's confusion matrix as a heatmap with the counts written in."""
+    import plotly.graph_objects as go
+
+    matrix = teach.confusion(answers).to_numpy()
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix.tolist(),
+            x=list(EMOTIONS),
+            y=list(EMOTIONS),
+            text=[[str(v) if v else "" for v in row] for row in matrix],
+            texttemplate="%{text}",
+            colorscale="Blues",
+            showscale=False,
+            hovertemplate="truth %{y}<br>answer %{x}<br>%{z} answer(s)<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title="class confusion matrix",
+        height=440,
+        width=560,
+        margin=dict(l=90, r=10, t=40, b=80),
+        xaxis_title="answer",
+        yaxis_title="truth",
+        yaxis_autorange="reversed",
+    )
+    return fig
+
+
+def _show(out: W.Output, fig) -> None:
+    """Replace what ``out`` shows by ``fig`` (works from a polling task, outside any cell)."""
+    import json
+
+    import plotly.io as pio
+
+    figure = json.loads(pio.to_json(fig, validate=False))
+    data = {
+        "application/vnd.plotly.v1+json": {**figure, "config": {"displaylogo": False}},
+        "text/plain": f"<plotly figure: {figure.get('layout', {}).get('title', {}).get('text', '')}>",
+    }
+    out.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
 
 
 def _format_scores(scores: pd.DataFrame) -> pd.DataFrame:

@@ -22,7 +22,7 @@ const EMOTION_OF = Object.fromEntries(Object.entries(KEY_OF).map(([e, k]) => [k,
 const CURVE_COLOURS = ["#2563eb", "#dc2626", "#059669", "#9333ea", "#ea580c", "#0891b2"];
 const STAGE = 560;
 const STAGE_PRESENTER = 720;
-const THUMB = 200;
+const THUMB = 240;
 
 const CSS = `
 .wb-quiz { font: 15px/1.45 system-ui, sans-serif; color: #0f172a; background: #f1f5f9;
@@ -64,7 +64,8 @@ const CSS = `
 .wb-quiz .wb-q-nav button { padding: 8px 14px; background: #1d4ed8; color: #fff; border-color: #1e40af; }
 .wb-quiz .wb-q-nav button.secondary { background: #fff; color: #1e3a8a; }
 .wb-quiz .wb-q-timing { font: 13px ui-monospace, monospace; color: #334155; }
-.wb-quiz .wb-q-strip { display: flex; gap: 14px; padding: 0 16px; }
+.wb-quiz .wb-q-strip { display: grid; grid-template-columns: repeat(3, 1fr); gap: 10px; }
+.wb-quiz .wb-q-strip canvas { width: 100%; height: auto; display: block; border-radius: 4px; }
 .wb-quiz figure { margin: 0; line-height: 0; }
 .wb-quiz figcaption { line-height: 1.4; font-size: 13px; color: #334155; padding-top: 4px; }
 .wb-quiz .wb-q-err { margin: 0 16px; color: #b00020; background: #fdecee; border: 1px solid #b00020;
@@ -111,7 +112,7 @@ function render({ model, el: host }) {
   const counter = el("span", { className: "wb-q-pill wb-q-counter" });
   const who = el("span", { className: "wb-q-pill" });
   const score = el("span", { className: "wb-q-pill wb-q-score" });
-  const fullBtn = el("button", { className: "secondary", textContent: "⛶ Full screen (f)",
+  const fullBtn = el("button", { className: "secondary", textContent: "Full screen (f)",
     title: "presenter view: the quiz alone, full screen; Esc leaves" });
   const head = el("div", { className: "wb-q-head" }, [title, counter, who, score, fullBtn]);
 
@@ -125,7 +126,8 @@ function render({ model, el: host }) {
   const curves = el("canvas", { className: "wb-q-curves", width: 520, height: 210 });
   const curvesCard = el("div", { className: "wb-q-card" }, [curves]);
   const timing = el("div", { className: "wb-q-timing" });
-  const side = el("div", { className: "wb-q-side" }, [info, curvesCard, timing]);
+  const strip = el("div", { className: "wb-q-strip" });
+  const side = el("div", { className: "wb-q-side" }, [info, curvesCard, strip, timing]);
   const body = el("div", { className: "wb-q-body" }, [stage, side]);
 
   const buttons = {};
@@ -144,8 +146,7 @@ function render({ model, el: host }) {
   const nav = el("div", { className: "wb-q-nav" }, [flashBtn, replayBtn, nextBtn, save]);
 
   const thumbs = {};
-  const strip = el("div", { className: "wb-q-strip" });
-  for (const [name, caption] of [["onset", "onset"], ["apex", "apex"], ["motion", "movement onset → apex"]]) {
+  for (const [name, caption] of [["onset", "onset"], ["apex", "apex"], ["motion", "movement"]]) {
     const c = el("canvas", { width: THUMB, height: THUMB, className: `wb-q-thumb-${name}` });
     const cap = el("figcaption", { textContent: caption });
     thumbs[name] = { canvas: c, caption: cap };
@@ -153,7 +154,7 @@ function render({ model, el: host }) {
   }
   const err = el("div", { className: "wb-q-err" });
   const root = el("div", { className: "wb-quiz", tabIndex: 0 },
-    [head, body, answersBar, nav, strip, err]);
+    [head, body, answersBar, nav, err]);
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   host.append(root);
 
@@ -355,7 +356,8 @@ function render({ model, el: host }) {
     const pos = (f) => s.item.frames.indexOf(f);
     drawThumb("onset", s.bitmaps[pos(s.item.onset)], `onset · frame ${s.item.onset}`);
     drawThumb("apex", s.bitmaps[pos(s.item.apex)], `apex · frame ${s.item.apex}`);
-    drawThumb("motion", s.motion, `movement onset → apex (×${m.gain}) · ${m.outlines}`);
+    drawThumb("motion", s.motion, `movement, onset → apex (×${m.gain})`);
+    thumbs.motion.canvas.title = m.outlines;
     save.textContent = model.get("saving");
     setPhase("reveal");
     showTiming();
