@@ -308,3 +308,70 @@ def test_region_outlines_scale_landmarks_to_pixels():
     assert teach.region_outlines(np.full((3, 2), np.nan), {"m": (0, 1)}, 10, 10) == []
     with pytest.raises(ValueError, match="n_points, 2"):
         teach.region_outlines(np.zeros(5), {}, 10, 10)
+
+
+# --------------------------------------------------------------------------- the quiz widget, kernel side
+
+
+class _Frames:
+    """A 200 fps clip of 400 grey frames whose brightness is the frame index / 2."""
+
+    n_frames, fps, shape = 400, 200.0, (24, 32, 3)
+
+    def frame(self, i: int) -> np.ndarray:
+        return np.full(self.shape, i // 2, np.uint8)
+
+    def frames(self, indices) -> np.ndarray:
+        return np.stack([self.frame(i) for i in indices])
+
+
+@pytest.fixture
+def quiz(tmp_path, items):
+    from workbench.ui.quiz import Quiz
+
+    q = Quiz(items, {"a.mp4": _Frames()}, student="ann", answers=tmp_path, outlines=False)
+    q.sent = []
+    q.send = lambda content, buffers=None: q.sent.append((content, buffers or []))
+    return q
+
+
+def test_quiz_sends_the_neutral_frame_then_every_event_frame(quiz):
+    quiz._on_msg(quiz, {"type": "load", "item": 0}, [])
+    content, buffers = quiz.sent[-1]
+    assert content["frames"] == list(range(100, 140)) and content["neutral"] == 60
+    assert content["flash"]["times"][:2] == [0.0, 5.0] and len(buffers) == 41
+    assert all(bytes(b[:2]) == b"\xff\xd8" for b in buffers)  # JPEG
+    assert quiz.asked_ms == [200.0, 80.0] and quiz.error == ""
+
+
+def test_quiz_records_shown_duration_answer_and_score(quiz, tmp_path):
+    quiz._on_msg(quiz, {"type": "shown", "item": 0, "shown_ms": 200.04, "refresh_ms": 16.7}, [])
+    quiz._on_msg(quiz, {"type": "answer", "item": 0, "answer": "happiness", "response_ms": 640}, [])
+    assert quiz.error == "" and quiz.shown_ms == [200.04, None] and quiz.score == "1 / 1"
+    reveal, buffers = quiz.sent[-1]
+    assert reveal["truth"] == "happiness" and reveal["correct"] and reveal["curves"] is None
+    assert ["AU6", "cheek raiser"] in [list(e) for e in reveal["explanations"]] and len(buffers) == 1
+    saved = teach.read_answers(tmp_path)
+    assert saved[["student", "item", "answer", "correct", "shown_ms"]].values.tolist() == [
+        ["ann", 1, "happiness", True, 200.04]
+    ]
+
+
+def test_quiz_shows_errors_in_the_widget(quiz):
+    quiz._on_msg(quiz, {"type": "answer", "item": 0, "answer": "joy"}, [])
+    assert "answer among happiness" in quiz.error and quiz.answers == ["", ""]
+    quiz._on_msg(quiz, {"type": "load", "item": 7}, [])
+    assert quiz.error.startswith("IndexError")
+    quiz._on_msg(quiz, {"type": "load", "item": 0}, [])
+    assert quiz.error == ""  # cleared by the next message that works
+
+
+def test_quiz_refuses_unknown_or_inconsistent_arguments(items):
+    from workbench.ui.quiz import Quiz
+
+    with pytest.raises(TypeError, match="colour"):
+        Quiz(items, {}, colour="red")
+    with pytest.raises(ValueError, match="answers folder for student 'ann'"):
+        Quiz(items, {}, student="ann")
+    with pytest.raises(ValueError, match="at least one quiz item"):
+        Quiz([], {})

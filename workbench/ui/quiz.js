@@ -551,7 +551,14 @@ function render({ model, el: host }) {
     ["change:shown_ms change:refresh_ms", showTiming],
     ["change:saving", () => { save.textContent = model.get("saving"); }],
     ["change:presenter", size],
-    ["change:error", () => showError(model.get("error"))],
+    ["change:error", () => {
+      showError(model.get("error"));
+      if (model.get("error") && s.phase === "checking") {  // the answer was not recorded: ask again
+        for (const b of Object.values(buttons)) b.classList.remove("chosen");
+        message("Your answer could not be recorded (see the red message). Answer again.");
+        setPhase("answer");
+      }
+    }],
   ];
   for (const [ev, fn] of handlers) model.on(ev, fn);
   showError(model.get("error"));
