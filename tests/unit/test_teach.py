@@ -375,3 +375,17 @@ def test_quiz_refuses_unknown_or_inconsistent_arguments(items):
         Quiz(items, {}, student="ann")
     with pytest.raises(ValueError, match="at least one quiz item"):
         Quiz([], {})
+
+
+def test_a_refused_answer_is_asked_again_and_broken_curves_do_not_block_the_reveal(quiz, tmp_path):
+    quiz._on_msg(quiz, {"type": "answer", "item": 0, "answer": "joy"}, [])
+    assert quiz.sent[-1][0] == {"type": "refused", "item": 0}
+
+    def broken(clip):
+        raise OSError(f"cannot read the curves of {clip}")
+
+    quiz.curves = broken
+    quiz._on_msg(quiz, {"type": "answer", "item": 0, "answer": "fear"}, [])
+    assert quiz.sent[-1][0]["type"] == "reveal" and quiz.sent[-1][0]["curves"] is None
+    assert "AU curves unavailable: OSError: cannot read the curves of a.mp4" in quiz.error
+    assert teach.read_answers(tmp_path)["answer"].tolist() == ["fear"]

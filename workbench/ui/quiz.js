@@ -13,7 +13,8 @@
 // Messages to Python:   {type: "load", item}, {type: "shown", item, shown_ms, refresh_ms, painted},
 //                       {type: "answer", item, answer, response_ms}
 // Messages from Python: {type: "item", ...} + JPEG buffers (neutral, onset..offset),
-//                       {type: "reveal", ...} + buffers (motion JPEG, float32 AU curves)
+//                       {type: "reveal", ...} + buffers (motion JPEG, float32 AU curves),
+//                       {type: "refused", item} (the answer was not recorded: ask again)
 
 const EMOTIONS = ["happiness", "sadness", "anger", "fear", "disgust", "surprise", "contempt", "others"];
 const KEY_OF = { happiness: "1", sadness: "2", anger: "3", fear: "4", disgust: "5", surprise: "6",
@@ -539,6 +540,11 @@ function render({ model, el: host }) {
   function onCustom(m, buffers) {
     if (m.type === "item") onItem(m, buffers);
     else if (m.type === "reveal") onReveal(m, buffers);
+    else if (m.type === "refused" && m.item === index() && s.phase === "checking") {
+      for (const b of Object.values(buttons)) b.classList.remove("chosen");
+      message("Your answer could not be recorded (see the red message). Answer again.");
+      setPhase("answer");
+    }
   }
   function onIndex() {
     if (s.item && s.item.item === index()) return;
@@ -551,14 +557,7 @@ function render({ model, el: host }) {
     ["change:shown_ms change:refresh_ms", showTiming],
     ["change:saving", () => { save.textContent = model.get("saving"); }],
     ["change:presenter", size],
-    ["change:error", () => {
-      showError(model.get("error"));
-      if (model.get("error") && s.phase === "checking") {  // the answer was not recorded: ask again
-        for (const b of Object.values(buttons)) b.classList.remove("chosen");
-        message("Your answer could not be recorded (see the red message). Answer again.");
-        setPhase("answer");
-      }
-    }],
+    ["change:error", () => showError(model.get("error"))],
   ];
   for (const [ev, fn] of handlers) model.on(ev, fn);
   showError(model.get("error"));

@@ -9,7 +9,8 @@ paint of the expression to the first paint of the following neutral frame).
 Messages from the browser: ``{"type": "load", "item"}``, ``{"type": "shown", "item", "shown_ms",
 "refresh_ms", "painted"}``, ``{"type": "answer", "item", "answer", "response_ms"}``.
 Messages to the browser: ``{"type": "item", ...}`` + JPEG buffers, ``{"type": "reveal", ...}``
-+ buffers (motion image JPEG, AU curves float32). Errors raised while handling a message are
++ buffers (motion image JPEG, AU curves float32), ``{"type": "refused", "item"}`` (an answer that
+could not be recorded is asked again). Errors raised while handling a message are
 shown in the widget (``error`` trait) and logged, never swallowed.
 
 Keys (click the quiz first): Space / Enter / right arrow start the flash, then go to the next
@@ -217,8 +218,10 @@ class Quiz(anywidget.AnyWidget):
 
     # -- messages ----------------------------------------------------------------
     def _on_msg(self, _widget: Any, content: dict, _buffers: list) -> None:
+        kind = content.get("type")
         try:
-            kind = content.get("type")
+            if self.error:
+                self.error = ""
             if kind == "load":
                 self._send_item(int(content["item"]))
             elif kind == "shown":
@@ -227,11 +230,11 @@ class Quiz(anywidget.AnyWidget):
                 self._answer(content)
             else:
                 raise ValueError(f"Expected a message of type load, shown or answer, but got {kind!r}.")
-            if self.error:
-                self.error = ""
         except Exception as exc:  # noqa: BLE001 - shown in the widget and logged
             log.exception("quiz message %r failed", content)
             self.error = f"{type(exc).__name__}: {exc}"
+            if kind == "answer":  # the browser asks for the answer again
+                self.send({"type": "refused", "item": content.get("item")})
 
     def _item(self, k: int) -> teach.QuizItem:
         if not 0 <= k < len(self.items):
@@ -324,9 +327,20 @@ class Quiz(anywidget.AnyWidget):
         item = self._item(k)
         source = self._source(item.clip)
         onset, apex = (np.asarray(source.frame(i)) for i in (item.onset, item.apex))
-        lines, outline_note = self._outlines(k, onset)
+        problems = []
+        try:
+            lines, outline_note = self._outlines(k, onset)
+        except Exception as exc:  # noqa: BLE001 - the reveal goes on without outlines; the error is shown
+            log.exception("quiz: outlines of item %d failed", k)
+            problems.append(f"outlines unavailable: {type(exc).__name__}: {exc}")
+            lines, outline_note = [], "outlines unavailable"
         motion = teach.motion_image(onset, apex, gain=self.gain, outlines=lines)
-        window = teach.curve_window(_lookup(self.curves, item.clip), item)
+        try:
+            window = teach.curve_window(_lookup(self.curves, item.clip), item)
+        except Exception as exc:  # noqa: BLE001 - the reveal goes on with the span only; the error is shown
+            log.exception("quiz: AU curves of %s failed", item.clip)
+            problems.append(f"AU curves unavailable: {type(exc).__name__}: {exc}")
+            window = None
         buffers = [encode_jpeg(motion, self.quality)]
         curves_msg = None
         if window is not None:
@@ -350,6 +364,8 @@ class Quiz(anywidget.AnyWidget):
             },
             buffers=buffers,
         )
+        if problems:
+            self.error = "; ".join(problems)
 
     def _outlines(self, k: int, rgb: np.ndarray) -> tuple[list[np.ndarray], str]:
         from workbench.ui.overlay import REGIONS
