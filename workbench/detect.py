@@ -273,6 +273,7 @@ class ClipTask:
     error: str | None = None
     model_seconds: float = 0.0
     other_seconds: float = 0.0
+    cpu_seconds: float = 0.0
     workers: set[int] = field(default_factory=set)
 
 
@@ -403,6 +404,7 @@ def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: D
             t.parts.append(part)
             t.model_seconds += part["seconds"]
             t.other_seconds += part["chunk_seconds"] - part["seconds"]
+            t.cpu_seconds += part["cpu_seconds"]
             t.workers.add(part["pid"])
             bar_frames.update(len(part["landmarks"]))
         if remaining[id(t)] == 0:

@@ -560,10 +560,11 @@ def infer_chunk(path: str, start: int, stop: int, model: str | None, min_confide
     -------
     dict
         ``start``, ``landmarks``, ``blendshapes``, ``transform`` arrays, ``width``,
-        ``height``, ``seconds`` (time in the model) and ``chunk_seconds`` (the whole
-        task), for the benchmark, and the worker's ``pid``.
+        ``height``, ``seconds`` (time in the model), ``chunk_seconds`` (the whole task)
+        and ``cpu_seconds`` (the process's CPU time, all threads), for the benchmark, and
+        the worker's ``pid``.
     """
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     landmarker = _worker_landmarker(model, min_confidence)
     clip = _worker_clip(path)
     lms, bss, mats = [], [], []
@@ -585,5 +586,6 @@ def infer_chunk(path: str, start: int, stop: int, model: str | None, min_confide
         "height": h,
         "seconds": model_seconds,
         "chunk_seconds": time.perf_counter() - began,
+        "cpu_seconds": time.process_time() - cpu,
         "pid": os.getpid(),
     }

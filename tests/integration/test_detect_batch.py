@@ -50,6 +50,7 @@ def project(tmp_path):
     return root
 
 
+@pytest.mark.slow
 def test_bad_clip_is_reported_and_the_others_finish(project, capsys):
     with pytest.warns(RuntimeWarning, match=r"No face found in 8 of 8 frames of clip 'blank.mp4'"):
         status = main(["detect", str(project / "data" / "demo"), "--project", str(project),
@@ -62,6 +63,7 @@ def test_bad_clip_is_reported_and_the_others_finish(project, capsys):
     assert set(events["clip"]) <= {"good.mp4"}  # no events on the blank clip
 
 
+@pytest.mark.slow
 def test_no_face_gives_nan_curves_zero_events_and_exit_0(project, capsys):
     blank = project / "data" / "demo" / "blank.mp4"
     with pytest.warns(RuntimeWarning, match="blank.mp4"):
@@ -73,6 +75,7 @@ def test_no_face_gives_nan_curves_zero_events_and_exit_0(project, capsys):
     assert curves.sizes["frame"] == 8 and bool(np.isnan(curves).all())
 
 
+@pytest.mark.slow
 def test_chunks_on_a_pool_equal_one_process_and_frames_stay_in_place(project, tmp_path, monkeypatch):
     good = project / "data" / "demo" / "good.mp4"
     one = clip_curves(good)
@@ -101,6 +104,7 @@ def test_dask_local_cluster_runs_the_same_tasks(project, tmp_path, monkeypatch):
     np.testing.assert_allclose(report.done[0].curves.values, local.values, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_spot_command_writes_events_from_saved_curves(project, tmp_path, capsys):
     good = project / "data" / "demo" / "good.mp4"
     main(["detect", str(good), "--project", str(project), "--jobs", "1", "--no-progress"])
