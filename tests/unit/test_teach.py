@@ -389,3 +389,22 @@ def test_a_refused_answer_is_asked_again_and_broken_curves_do_not_block_the_reve
     assert quiz.sent[-1][0]["type"] == "reveal" and quiz.sent[-1][0]["curves"] is None
     assert "AU curves unavailable: OSError: cannot read the curves of a.mp4" in quiz.error
     assert teach.read_answers(tmp_path)["answer"].tolist() == ["fear"]
+
+
+def test_presenter_follows_the_folder_names_broken_files_and_exports(tmp_path, items):
+    from workbench.ui.presenter import Presenter
+
+    folder = tmp_path / "answers"
+    view = Presenter(folder, items, interval=0, export_path=tmp_path / "class.csv")
+    assert "0 answer(s)" in view.header.value and not view.refresh()  # nothing changed
+    teach.record_answer(folder, teach.answer_record(items[0], "happiness", student="ann"))
+    teach.record_answer(folder, teach.answer_record(items[1], "fear", student="bob"))
+    assert view.refresh() and "2 student(s) · 2 answer(s)" in view.header.value
+    assert [list(t.y) for t in view.tally_fig.data][0] == [1, 0]  # happiness: item 1 once
+    assert view.confusion_fig.data[0].z[EMOTIONS.index("surprise")][EMOTIONS.index("fear")] == 1
+    assert "ann" in view.scores_html.value and "TOTAL" in view.scores_html.value
+    (folder / "eve.csv").write_text("student,item\neve,1\n")
+    assert view.refresh() and "eve.csv lacks" in view.errors.value and "2 answer(s)" in view.header.value
+    path = view.export_csv()
+    assert pd.read_csv(path)["student"].tolist() == ["ann", "bob"] and "wrote 2 answer(s)" in view.export_status.value
+    view.close()

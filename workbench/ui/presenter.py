@@ -97,7 +97,7 @@ class Presenter(W.VBox):
         self.tally_box = W.HBox(self._outs[:2])
         self.confusion_box = self._outs[2]
         self.tally_fig = self.emotion_fig = self.confusion_fig = None  # plotly Figures, made by _draw
-        self.scores_html = W.HTML()
+        self.scores_html = W.HTML(layout=W.Layout(margin="0 28px 0 0"))
         self.items_html = W.HTML()
         self.path_box = W.Text(value=str(self.export_path), description="export to", layout=W.Layout(width="520px"))
         self.export_button = W.Button(description="Export CSV", icon="download", button_style="primary")
@@ -108,7 +108,7 @@ class Presenter(W.VBox):
             [
                 self.header,
                 self.tally_box,
-                W.HBox([self.scores_html, self.items_html], layout=W.Layout(gap="24px")),
+                W.HBox([self.scores_html, self.items_html]),
                 self.confusion_box,
                 W.HBox([self.path_box, self.export_button, self.export_status]),
                 self.errors,
@@ -167,6 +167,11 @@ class Presenter(W.VBox):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+    def close(self) -> None:
+        """Stop polling and close the view's widgets."""
+        self.stop()
+        super().close()
 
     async def _poll(self) -> None:
         while True:
