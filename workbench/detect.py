@@ -89,7 +89,7 @@ def save_curves(curves: xr.DataArray, path: Path) -> Path:
     os.close(fd)
     try:
         curves.to_dataset(name="au_intensity").to_netcdf(tmp, engine="h5netcdf")
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, face.umask_mode())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -129,6 +129,13 @@ def verify_model(path: str | os.PathLike, expected: str = MODEL_SHA256) -> Path:
     return path
 
 
+def umask_mode() -> int:
+    """File mode a plain ``open(..., "w")`` would give: 0o666 without the user's umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _write_atomic(data: bytes, dst: Path) -> Path:
     """Write bytes to ``dst`` through a temporary file in the same folder and a rename."""
     dst.parent.mkdir(parents=True, exist_ok=True)
@@ -138,6 +145,7 @@ def _write_atomic(data: bytes, dst: Path) -> Path:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, umask_mode())
         os.replace(tmp, dst)
     finally:
         if os.path.exists(tmp):
