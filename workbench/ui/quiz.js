@@ -37,7 +37,7 @@ const CSS = `
 .wb-quiz .wb-q-title { font-size: 19px; font-weight: 650; flex: 1; }
 .wb-quiz .wb-q-pill { background: #1e293b; border-radius: 999px; padding: 3px 12px; font-size: 14px; }
 .wb-quiz .wb-q-pill b { color: #93c5fd; }
-.wb-quiz .wb-q-body { display: flex; gap: 16px; padding: 0 16px; align-items: flex-start; }
+.wb-quiz .wb-q-body { display: flex; flex-wrap: wrap; gap: 16px; padding: 0 16px; align-items: flex-start; }
 .wb-quiz .wb-q-stage { position: relative; background: #000; border-radius: 6px; line-height: 0;
   flex: none; overflow: hidden; }
 .wb-quiz canvas.wb-q-face { display: block; }
