@@ -12,9 +12,9 @@ The spotter works on the bilateral AU curves of :func:`workbench.au.au_curves`
    on to the nearest local minimum (where it leaves / returns to baseline).
    Apex: the frame of peak activity. Movements that overlap or touch (gap up to
    ``merge_gap`` frames) are one event.
-4. The AUs active at the apex are those whose ratio reaches 1 within ``apex_window``
-   frames of it; an AU whose left and right curves differ by more than ``side_ratio`` is
-   written with its side (``R12``). The emotion comes from
+4. The AUs active at the apex are those whose ratio reaches 1, and ``au_relative`` of
+   the strongest AU's, within ``apex_window`` frames of it; an AU whose left and right
+   curves differ by more than ``side_ratio`` is written with its side (``R12``). The emotion comes from
    :func:`workbench.facs.emotion_from_aus` (EMFACS / FACS Investigator's Guide
    prototypes, cited there).
 5. Kind: :func:`workbench.schema.kind_from_duration` (micro up to 0.5 s).
@@ -76,6 +76,9 @@ class SpotParams:
         An AU is unilateral when its weaker side is below this fraction of the stronger.
     apex_smooth_div
         The apex is the peak of the profile smoothed over (duration / this) frames.
+    au_relative
+        An active AU also reaches this fraction of the strongest AU's ratio near the
+        apex (weak co-activations, often cross-talk, are left out of the code).
     """
 
     threshold: float = 0.3
@@ -88,6 +91,7 @@ class SpotParams:
     apex_window: int = 3
     side_ratio: float = 0.3
     apex_smooth_div: int = 10
+    au_relative: float = 0.5
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -178,7 +182,8 @@ def active_aus(ratio: xr.DataArray, apex: int, params: SpotParams) -> tuple[list
     lo, hi = max(0, apex - params.apex_window), apex + params.apex_window + 1
     near = ratio.isel(frame=slice(lo, hi)).max("frame")
     both = near.where(near["side"] == "", drop=True)
-    aus = sorted(int(n) for n, v in zip(both["au_number"].values, both.values, strict=True) if v >= 1)
+    floor = max(1.0, params.au_relative * float(both.max()))
+    aus = sorted(int(n) for n, v in zip(both["au_number"].values, both.values, strict=True) if v >= floor)
     sides = {}
     for number in aus:
         left = near.where((near["au_number"] == number) & (near["side"] == "L"), drop=True).values

@@ -148,3 +148,10 @@ def test_frames_are_the_curves_frame_coordinate():
     curves = curves.assign_coords(frame=curves["frame"] + 1000)
     e = spot.spot(curves).iloc[0]
     assert 1095 <= e.onset <= 1100 and pd.notna(e.apex)
+
+
+def test_weak_co_activation_is_left_out_of_the_code():
+    curves = make_curves(events=[((6, 12), 100, 116, 139, 0.9), ((10,), 100, 116, 139, 0.35)])
+    assert spot.spot(curves)["aus"].tolist() == ["6+12"]
+    loose = spot.SpotParams(au_relative=0.0)
+    assert spot.spot(curves, loose)["aus"].tolist() == ["6+10+12"]
