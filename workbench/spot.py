@@ -6,17 +6,18 @@ The spotter works on the bilateral AU curves of :func:`workbench.au.au_curves`
 1. Each curve is smoothed (centred moving average of ``smooth`` frames) and divided by
    its own threshold, ``max(threshold, noise_k * noise)``: 1 means "clearly moving".
 2. The activity is the largest of these ratios at each frame. A run of frames where the
-   activity reaches 1 is a movement.
-3. Onset and offset: from the run, walk outwards while the activity stays above
-   ``low_fraction`` of the peak (the movement has not yet returned to baseline), then
-   on to the nearest local minimum (where it leaves / returns to baseline).
-   Apex: the frame of peak activity. Movements that overlap or touch (gap up to
-   ``merge_gap`` frames) are one event.
+   activity reaches 1 is a movement; its profile is the mean ratio of the AUs that
+   reach 1 in the run (other AUs' slow drifts do not stretch it).
+3. Onset and offset: from the run, walk outwards while the profile stays above
+   ``low_fraction`` of its peak (the movement has not yet returned to baseline), then
+   on to the nearest local minimum (where it leaves / returns to baseline). Movements
+   that overlap or touch (gap up to ``merge_gap`` frames) are one event. Apex: the peak
+   of the profile smoothed over a tenth of the event (``apex_smooth_div``).
 4. The AUs active at the apex are those whose ratio reaches 1, and ``au_relative`` of
    the strongest AU's, within ``apex_window`` frames of it; an AU whose left and right
-   curves differ by more than ``side_ratio`` is written with its side (``R12``). The emotion comes from
-   :func:`workbench.facs.emotion_from_aus` (EMFACS / FACS Investigator's Guide
-   prototypes, cited there).
+   curves differ by more than ``side_ratio`` is written with its side (``R12``). The
+   emotion comes from :func:`workbench.facs.emotion_from_aus` (EMFACS / FACS
+   Investigator's Guide prototypes, cited there).
 5. Kind: :func:`workbench.schema.kind_from_duration` (micro up to 0.5 s).
    Confidence: ``1 - exp(-(peak - 1))`` for the peak activity in threshold units.
 
