@@ -44,6 +44,8 @@ class FrameServer:
         self._cursor = 0
         self._thread: threading.Thread | None = None
         self.dropped = 0
+        #: Frames sent per message, so that a front request waits for at most this many.
+        self.batch = 4
 
     def submit(self, request: dict) -> None:
         """File a request: ``front`` ones first; ``cursor`` updates what is near."""
@@ -72,11 +74,24 @@ class FrameServer:
         self.dropped += len(request.get("indices", [])) - len(keep)
         return {**request, "indices": keep}
 
+    def _split(self, request: dict) -> dict:
+        """Keep the first :attr:`batch` frames; file the rest behind any front request."""
+        indices = request.get("indices", [])
+        if request.get("front") or len(indices) <= self.batch:
+            return request
+        with self._cv:
+            k = 0
+            while k < len(self._queue) and self._queue[k].get("front"):
+                k += 1
+            self._queue.insert(k, {**request, "indices": indices[self.batch :]})
+        return {**request, "indices": indices[: self.batch]}
+
     def _run(self) -> None:
         while True:
             request = self._next()
             if not request.get("indices"):
                 continue
+            request = self._split(request)
             try:
                 self._serve(request)
             except Exception as exc:  # noqa: BLE001 - reported to the widget and logged

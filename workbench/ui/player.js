@@ -158,11 +158,11 @@ function render({ model, el: host }) {
     const ahead = Math.min(Math.floor(cap * 0.7), Math.max(model.get("prefetch"),
       s.playing ? Math.ceil(fps() * SPEEDS[speedIndex()] * 1.5) : 0));
     const behind = Math.max(8, Math.floor(model.get("prefetch") / 4));
+    // Monotonic runs (ahead in the direction of travel, then behind), so that the
+    // kernel's decoder moves on instead of seeking for every frame.
     const order = [];
-    for (let k = 1; k <= Math.max(ahead, behind); k++) {
-      if (k <= ahead) order.push(s.cur + s.dir * k);
-      if (k <= behind) order.push(s.cur - s.dir * k);
-    }
+    for (let k = 1; k <= ahead; k++) order.push(s.cur + s.dir * k);
+    for (let k = 1; k <= behind; k++) order.push(s.cur - s.dir * k);
     if (model.get("diff")) order.unshift(refFrame());
     request(order.filter((i) => i >= 0 && i < n()));
   }
