@@ -80,6 +80,8 @@ def test_selecting_an_item_shows_both_marks_in_distinct_colours(project):
     spans = [s for s in panel.timeline.figure.layout.shapes if s.type == "rect" and s.name in ("ann", "det")]
     colour = {s.name: s.fillcolor for s in spans}
     assert {"ann", "det"} == set(colour) and colour["ann"] != colour["det"]
+    lane = {s.name: (s.y0, s.y1) for s in spans}
+    assert lane["ann"][0] > lane["det"][1]  # each rater in its own band: overlapping marks stay apart
     assert f"background:{colour['ann']}" in panel.card.value and f"background:{colour['det']}" in panel.card.value
     assert "onset +3, apex +3, offset +3" in panel.card.value
     # The new mark starts from the reference's mark.

@@ -57,6 +57,10 @@ DECISIONS: tuple[tuple[str, str, str], ...] = (
     ("neither", "Neither", "danger"),
     ("new", "Enter new mark", "primary"),
 )
+#: Paper-y band of each role on the timeline, so that marks on the same frames stay apart.
+LANES = {"ref": (0.68, 1.0), "hyp": (0.34, 0.66), "consensus": (0.0, 0.32)}
+#: Buttons as wide as their text, never squeezed.
+FIT = {"width": "auto", "flex": "0 0 auto"}
 STATUS = {"": "open", "ref": "✓ ref", "hyp": "✓ hyp", "new": "✓ new", "neither": "✗ neither"}
 
 PerClip = Mapping[str, Any] | Callable[[str], Any] | None
@@ -264,8 +268,8 @@ class ReviewPanel(W.VBox):
         self.queue_list = W.Select(options=[], rows=12, layout=W.Layout(width="560px"))
         self.queue_list.add_class("wb-queue-list")
         self.progress = W.HTML()
-        self.prev_btn = W.Button(description="Previous (p)", icon="arrow-up", layout=W.Layout(width="auto"))
-        self.next_btn = W.Button(description="Next open (n)", icon="arrow-down", layout=W.Layout(width="auto"))
+        self.prev_btn = W.Button(description="Previous (p)", icon="arrow-up", layout=W.Layout(**FIT))
+        self.next_btn = W.Button(description="Next open (n)", icon="arrow-down", layout=W.Layout(**FIT))
         self.advance = W.Checkbox(bool(advance), description="go to the next open item after deciding", indent=False)
         self.card = W.HTML()
         self.player = Player()
@@ -278,12 +282,12 @@ class ReviewPanel(W.VBox):
         self.reason.add_class("wb-reasons")
         self.decide_btns = {}
         for stands, label, style in DECISIONS:
-            btn = W.Button(description=label, button_style=style, layout=W.Layout(width="auto", height="34px"))
+            btn = W.Button(description=label, button_style=style, layout=W.Layout(height="34px", **FIT))
             btn.add_class(f"wb-decide-{stands}")
             self.decide_btns[stands] = btn
         self.decide_btns["new"].description = "Enter new mark (Enter)"
         self.undo_btn = W.Button(
-            description="Undo last decision", icon="undo", tooltip="Ctrl+Z in the player", layout=W.Layout(width="auto")
+            description="Undo last decision", icon="undo", tooltip="Ctrl+Z in the player", layout=W.Layout(**FIT)
         )
         self.undo_btn.add_class("wb-undo")
         self.fields = {
@@ -291,9 +295,7 @@ class ReviewPanel(W.VBox):
             for p in PHASES
         }
         self.set_btns = {
-            p: W.Button(
-                description=f"{p[0]} ← frame", tooltip=f"{p} := the player's frame", layout=W.Layout(width="auto")
-            )
+            p: W.Button(description=f"{p[0]} ← frame", tooltip=f"{p} := the player's frame", layout=W.Layout(**FIT))
             for p in PHASES
         }
         self.emotion = W.Dropdown(
@@ -301,10 +303,11 @@ class ReviewPanel(W.VBox):
         )
         self.aus = W.Text(description="AUs", placeholder="e.g. 6+12", layout=W.Layout(width="160px"), style=wide)
         self.note = W.Text(description="note", placeholder="optional", layout=W.Layout(width="300px"), style=wide)
-        self.export_btn = W.Button(description="Export audit CSV", icon="download", layout=W.Layout(width="auto"))
+        self.export_btn = W.Button(description="Export audit CSV", icon="download", layout=W.Layout(**FIT))
         self.export_btn.add_class("wb-export")
         self.export_info = W.HTML()
-        self.timeline = Timeline(height=230)
+        self.timeline = Timeline(height=250, guard=self.errors.guard)
+        self.timeline.blind.layout.display = "none"  # blind mode is for labelling, not for a review
 
     def _build_layout(self) -> None:
         def section(text: str) -> W.HTML:
@@ -364,11 +367,15 @@ class ReviewPanel(W.VBox):
         self.export_btn.on_click(run(lambda _: self.export()))
         for p, btn in self.set_btns.items():
             btn.on_click(run(lambda _, p=p: self.mark(p, self.player.frame)))
+        # Passive followers show their errors but do not clear those of the reviewer's last action.
         for w in (*self.fields.values(), self.emotion, self.aus):
-            w.observe(run(lambda _: self._show_draft()), "value")
-        self.player.observe(run(lambda c: self.timeline.set_cursor(c["new"])), "frame")
+            w.observe(self.errors.guard(lambda _: self._show_draft()), "value")
+        self.player.observe(self.errors.guard(lambda c: self.timeline.set_cursor(c["new"])), "frame")
         self.player.on_action(run(self._act))
         self.timeline.on_seek(run(self.seek))
+        # The timeline redraws its spans full height when its AU or blind controls change: re-lane them.
+        for control in (self.timeline.au_picker, self.timeline.blind):
+            control.observe(self.errors.guard(lambda _: self._lanes()), "value")
 
     def _guarded(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """Run ``fn``; show an error at the top and in the player, clear both on success."""
@@ -496,6 +503,11 @@ class ReviewPanel(W.VBox):
             boundary_tolerance=int(self.k_box.value),
         )
         self.audit_path = path.with_name(path.stem + "-audit.csv")
+        colours = self._colours()
+        for stands, rater in (("ref", self.ref), ("hyp", self.hyp)):
+            btn = self.decide_btns[stands]
+            btn.style.button_color, btn.style.text_color = colours[rater], "white"
+            btn.tooltip = f"{rater}'s mark stands (its colour on the timeline)"
         self.position = None
         self._refresh_queue()
         self._update_header()
@@ -581,6 +593,39 @@ class ReviewPanel(W.VBox):
         parts = [t[t["clip"].astype(str) == self.clip_id][list(COLUMNS)] for t in tables]
         parts = [p for p in parts if not p.empty]
         self.timeline.set_events(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(), CONSENSUS)
+        self._lanes()
+
+    def _lanes(self) -> None:
+        """Move each rater's spans and apex ticks into its own band, and name the bands.
+
+        The timeline draws every span full height; a reference and a hypothesis on the same
+        frames (a label or AU item) would blend into one colour.
+        """
+        if self.review is None:
+            return
+        colours = self._colours()
+        role = {self.ref: "ref", self.hyp: "hyp", CONSENSUS: "consensus", f"{CONSENSUS} (you)": "consensus"}
+        by_colour = {colours[self.ref]: "ref", colours[self.hyp]: "hyp", colours[CONSENSUS]: "consensus"}
+        shapes = []
+        for shape in self.timeline.figure.layout.shapes:
+            s = shape.to_plotly_json()
+            lane = role.get(s.get("name")) if s.get("type") == "rect" else None
+            if s.get("type") == "line" and s.get("name") is None and s.get("y0") != 0:
+                lane = by_colour.get(s.get("line", {}).get("color"))
+                if lane:
+                    s["y0"], s["y1"] = LANES[lane][1] - 0.1, LANES[lane][1]
+                    lane = None
+            if lane:
+                s["y0"], s["y1"] = LANES[lane]
+            shapes.append(s)
+        labels = [
+            dict(xref="paper", yref="paper", x=0.002, y=LANES[k][1] - 0.01, xanchor="left", yanchor="top",
+                 text=f"<b>{html.escape(name)}</b>", showarrow=False, font=dict(size=10, color=colours[name]))
+            for k, name in (("ref", self.ref), ("hyp", self.hyp), ("consensus", CONSENSUS))
+        ]  # fmt: skip
+        with self.timeline.figure.batch_update():
+            self.timeline.figure.layout.shapes = shapes
+            self.timeline.figure.layout.annotations = labels
 
     def _on_pick(self, change) -> None:
         if not self._quiet and change["new"] is not None and change["new"] != self.position:
@@ -651,6 +696,7 @@ class ReviewPanel(W.VBox):
         d = self.draft
         self.player.marks = {k: d.get(k) for k in ("onset", "apex", "offset", "emotion", "aus")}
         self.timeline.set_draft({p: d[p] for p in PHASES})
+        self._lanes()
 
     def _new_mark(self) -> dict:
         from workbench.ui.labeller import check_draft
