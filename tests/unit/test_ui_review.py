@@ -84,6 +84,11 @@ def test_selecting_an_item_shows_both_marks_in_distinct_colours(project):
     assert lane["ann"][0] > lane["det"][1]  # each rater in its own band: overlapping marks stay apart
     assert f"background:{colour['ann']}" in panel.card.value and f"background:{colour['det']}" in panel.card.value
     assert "onset +3, apex +3, offset +3" in panel.card.value
+    assert [b.description for b in panel.set_btns.values()] == ["o ← frame", "a ← frame", "f ← frame"]
+    panel.player.frame = 12
+    panel.set_btns["offset"].click()
+    assert panel.draft["offset"] == 12
+    panel.fields["offset"].value = "15"
     # The new mark starts from the reference's mark.
     assert panel.draft == {"onset": 5, "apex": 10, "offset": 15, "emotion": "happiness", "aus": "6+12"}
 

@@ -57,6 +57,8 @@ DECISIONS: tuple[tuple[str, str, str], ...] = (
     ("neither", "Neither", "danger"),
     ("new", "Enter new mark", "primary"),
 )
+#: The player's key that sets each phase of the new mark.
+KEYS = {"onset": "o", "apex": "a", "offset": "f"}
 #: Paper-y band of each role on the timeline, so that marks on the same frames stay apart.
 LANES = {"ref": (0.68, 1.0), "hyp": (0.34, 0.66), "consensus": (0.0, 0.32)}
 #: Buttons as wide as their text, never squeezed.
@@ -291,11 +293,11 @@ class ReviewPanel(W.VBox):
         )
         self.undo_btn.add_class("wb-undo")
         self.fields = {
-            p: W.Text(placeholder="key " + p[0], description=p, layout=W.Layout(width="112px"), style=wide)
+            p: W.Text(placeholder="key " + KEYS[p], description=p, layout=W.Layout(width="112px"), style=wide)
             for p in PHASES
         }
         self.set_btns = {
-            p: W.Button(description=f"{p[0]} ← frame", tooltip=f"{p} := the player's frame", layout=W.Layout(**FIT))
+            p: W.Button(description=f"{KEYS[p]} ← frame", tooltip=f"{p} := the player's frame", layout=W.Layout(**FIT))
             for p in PHASES
         }
         self.emotion = W.Dropdown(
