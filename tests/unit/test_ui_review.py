@@ -110,6 +110,23 @@ def test_a_decision_builds_the_consensus_in_the_store_and_undo_reverts_it(projec
     assert "B" in set(saved["source_event_id"]) and (saved["decided_by"].fillna("") == "").all()
     assert "0 of 4 decided" in panel.progress.value
     assert panel.review.log["action"].tolist() == ["decision", "revert"]  # nothing erased
+    assert panel.undo_btn.disabled and panel.undo() is None  # undo is no redo
+
+
+def test_undo_walks_back_through_the_decisions(project):
+    panel = panel_of(project)
+    panel.decide("ref", reason="true miss")  # the miss, then on to the false alarm
+    panel.decide("hyp", reason="other")
+    panel.select(0)
+    panel.decide("neither", reason="blink")  # the reviewer changes their mind on the miss
+    assert panel.queue["stands"].tolist()[:2] == ["neither", "hyp"]
+    panel.undo()
+    assert panel.queue["stands"].tolist()[:2] == ["ref", "hyp"] and panel.position == 0
+    panel.undo()
+    assert panel.queue["stands"].tolist()[:2] == ["ref", ""] and panel.position == 1
+    panel.undo()
+    assert not panel.queue["decided"].any() and panel.undo_btn.disabled
+    assert consensus(project)["decided_by"].fillna("").eq("").all()
 
 
 def test_keep_hypothesis_on_a_label_item_has_provenance(project):
@@ -194,6 +211,17 @@ def test_curves_are_shown_when_given_and_optional(project):
     panel.select(2)  # c2.mp4 has none: events only
     assert panel.errors.value == "" and panel.timeline.au_picker.options == ()
     assert "No AU curves" in panel.timeline.info.value
+
+
+def test_choosing_another_rater_builds_its_queue(project):
+    store = Store(project / "annotations")
+    store.write("demo", "cat", store.read("demo", "ann"))  # agrees with ann on everything
+    panel = panel_of(project)
+    panel.hyp_pick.value = "cat"
+    assert panel.errors.value == "" and panel.hyp == "cat" and panel.queue.empty
+    assert "no disagreements" in panel.card.value and "cat" in panel.header.value
+    panel.hyp_pick.value = "ann"  # the same rater twice is refused, the queue stays
+    assert "two different raters" in panel.errors.value and panel.hyp == "cat"
 
 
 @pytest.mark.parametrize(

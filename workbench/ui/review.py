@@ -231,7 +231,9 @@ class ReviewPanel(W.VBox):
         self.clip_id: str | None = None
         self.clip = None
         self.audit_path: Path | None = None
-        self._clips: dict[str, Any] = {}
+        self._clips: dict[tuple[str, str], Any] = {}
+        #: The dataset and raters of the queue shown (set by :meth:`load`).
+        self.dataset, self.ref, self.hyp = dataset, "", ""
         self._quiet = False
         self._build_widgets(tolerance, iou, advance)
         self._build_layout()
@@ -239,10 +241,9 @@ class ReviewPanel(W.VBox):
         self._fill_datasets(dataset, ref, hyp)
         if reviewer:
             self.set_reviewer(reviewer)
+        self._show_item()
         if self.ref_pick.value and self.hyp_pick.value and self.ref_pick.value != self.hyp_pick.value:
-            self.load()
-        else:
-            self._show_item()
+            self._guarded(self.load)()  # a clip that cannot be opened is shown, not raised
 
     # -- widgets -----------------------------------------------------------------------
     def _build_widgets(self, tolerance: int, iou: float, advance: bool) -> None:
@@ -359,6 +360,8 @@ class ReviewPanel(W.VBox):
         run = self._guarded
         self.reviewer_box.observe(run(self._on_reviewer_typed), "value")
         self.dataset_pick.observe(run(self._on_dataset), "value")
+        self.ref_pick.observe(run(self._on_pair), "value")
+        self.hyp_pick.observe(run(self._on_pair), "value")
         self.load_btn.on_click(run(lambda _: self.load()))
         self.queue_list.observe(run(self._on_pick), "value")
         self.prev_btn.on_click(run(lambda _: self.step(-1)))
@@ -425,6 +428,12 @@ class ReviewPanel(W.VBox):
     def _on_dataset(self, _change) -> None:
         if not self._quiet:
             self._fill_raters()
+            self._on_pair(None)
+
+    def _on_pair(self, _change) -> None:
+        """A new reference or hypothesis: build its queue (k and IoU wait for *Build queue*)."""
+        if not self._quiet and self.ref_pick.value and self.hyp_pick.value:
+            self.load()
 
     def _on_reviewer_typed(self, change) -> None:
         new = str(change["new"]).strip()
@@ -465,21 +474,9 @@ class ReviewPanel(W.VBox):
             )
         self.header.value = (
             "<div style='font-size:15px'><b>Review disagreements</b> · dataset "
-            f"<code>{html.escape(str(self.dataset_pick.value))}</code>{pair} · reviewer "
+            f"<code>{html.escape(str(self.dataset))}</code>{pair} · reviewer "
             f"<b class='wb-reviewer'>{who}</b></div>"
         )
-
-    @property
-    def dataset(self) -> str:
-        return str(self.dataset_pick.value)
-
-    @property
-    def ref(self) -> str:
-        return str(self.ref_pick.value)
-
-    @property
-    def hyp(self) -> str:
-        return str(self.hyp_pick.value)
 
     def _colours(self) -> dict[str, str]:
         """Timeline colours: the consensus blue, detectors orange, people green / purple."""
@@ -491,19 +488,22 @@ class ReviewPanel(W.VBox):
 
         Decisions logged earlier for the same dataset and raters (``reviews/``) are read back.
         """
-        if not self.ref_pick.value or not self.hyp_pick.value:
+        dataset, ref, hyp = self.dataset_pick.value, self.ref_pick.value, self.hyp_pick.value
+        if not ref or not hyp:
             raise ValueError("Expected a reference and a hypothesis rater, but one is not chosen.")
-        if self.ref == self.hyp:
-            raise ValueError(f"Expected two different raters, but both are {self.ref!r}.")
-        path = logic.review_log_path(self.project, self.dataset, self.ref, self.hyp)
-        self.review = logic.Review(
-            self.store.read(self.dataset, self.ref),
-            self.store.read(self.dataset, self.hyp),
+        if ref == hyp:
+            raise ValueError(f"Expected two different raters, but both are {ref!r}.")
+        path = logic.review_log_path(self.project, dataset, ref, hyp)
+        review = logic.Review(
+            self.store.read(dataset, ref),
+            self.store.read(dataset, hyp),
             log_path=path,
             consensus_rater=CONSENSUS,
             iou=float(self.iou_box.value),
             boundary_tolerance=int(self.k_box.value),
         )
+        self.review, self.dataset, self.ref, self.hyp = review, dataset, ref, hyp
+        self.clip_id = self.clip = None
         self.audit_path = path.with_name(path.stem + "-audit.csv")
         colours = self._colours()
         for stands, rater in (("ref", self.ref), ("hyp", self.hyp)):
@@ -532,13 +532,13 @@ class ReviewPanel(W.VBox):
         total = len(self.queue)
         cls = "wb-done" if done == total else "wb-open"
         self.progress.value = f"<span class='wb-progress {cls}'>&nbsp; {done} of {total} decided</span>"
-        self.undo_btn.disabled = self.review is None or not bool(self.review.log["active"].any())
+        self.undo_btn.disabled = self._last_decision() is None
 
     def item(self, position: int | None = None) -> dict:
         """A queue item (the current one by default) with its decision in effect."""
         position = self.position if position is None else int(position)
         if position is None or not 0 <= position < len(self.queue):
-            raise IndexError(f"Expected a queue item 1..{len(self.queue)}, but got {position}.")
+            raise IndexError(f"Expected a queue position 0..{len(self.queue) - 1}, but got {position}.")
         return self.queue.iloc[position].to_dict()
 
     def select(self, position: int) -> None:
@@ -568,9 +568,10 @@ class ReviewPanel(W.VBox):
 
         if clip_id == self.clip_id and self.clip is not None:
             return
-        if clip_id not in self._clips:
-            self._clips[clip_id] = open_clip(self.project / "data" / self.dataset / clip_id)
-        clip = self._clips[clip_id]
+        key = (self.dataset, clip_id)
+        if key not in self._clips:
+            self._clips[key] = open_clip(self.project / "data" / self.dataset / clip_id)
+        clip = self._clips[key]
         try:
             curves = _lookup(self.curves, clip_id) if self.curves is not None else cached_curves(clip)
         except Exception as exc:  # noqa: BLE001 - logged; the review works without curves
@@ -733,22 +734,29 @@ class ReviewPanel(W.VBox):
         return record
 
     def undo(self) -> str | None:
-        """Revert the latest decision still in effect (the log keeps both records); opens its item."""
+        """Revert the latest decision still in effect and open its item; None when there is none.
+
+        The log keeps the decision and its revert; undoing again reverts the decision before.
+        """
         reviewer = self._need_reviewer()
-        if self.review is None:
-            raise ValueError("Expected a queue (Build queue), but there is none.")
-        target = self.review.log
-        target = target[target["active"]]
-        record = self.review.undo(reviewer)
-        if record is None:
+        last = self._last_decision()
+        if last is None:
             self.player.status = "nothing to undo"
             return None
-        item_id = target["item_id"].iloc[-1]
-        self._after_change("undone")
-        where = np.flatnonzero(self.queue["item_id"].to_numpy() == item_id)
+        record = self.review.revert(last["record_id"], reviewer=reviewer, note="undo")
+        self._after_change(f"undone: {STATUS[last['stands']]} ({last['reason']})")
+        where = np.flatnonzero(self.queue["item_id"].to_numpy() == last["item_id"])
         if len(where):
             self.select(int(where[0]))
         return record
+
+    def _last_decision(self) -> dict | None:
+        """The latest decision record still in effect (None when there is none)."""
+        if self.review is None:
+            return None
+        log = self.review.log
+        live = log[(log["action"] == "decision") & log["active"]]
+        return None if live.empty else live.iloc[-1].to_dict()
 
     def _after_change(self, message: str) -> None:
         """Write the consensus through the store, then refresh the queue, the timeline, the card."""
