@@ -213,6 +213,15 @@ def test_curves_are_shown_when_given_and_optional(project):
     assert "No AU curves" in panel.timeline.info.value
 
 
+def test_unreadable_curves_are_shown_and_the_review_goes_on(project):
+    def broken(clip_id):
+        raise OSError(f"Expected a netCDF file for {clip_id}, but it is truncated.")
+
+    panel = panel_of(project, curves=broken)
+    assert panel.errors.value == "" and panel.player.n_frames == 60
+    assert "AU curves unreadable: OSError: Expected a netCDF file for c1.mp4" in panel.timeline.info.value
+
+
 def test_choosing_another_rater_builds_its_queue(project):
     store = Store(project / "annotations")
     store.write("demo", "cat", store.read("demo", "ann"))  # agrees with ann on everything

@@ -11,7 +11,7 @@
     reason    [blink][head motion][lighting][occlusion][speech][true miss][label error][other]
     decision  [keep reference][keep hypothesis][neither][enter new mark]  [undo last decision]
     new mark  onset [ ] [o ← frame]  apex [ ] [a ← frame]  offset [ ] [f ← frame]  emotion  AUs  note
-    timeline  ░░ reference  ▒▒ hypothesis  ██ consensus (dashed: the new mark)  │ cursor
+    timeline  AU curves; one band each: reference ░░, hypothesis ▒▒, consensus ██; the new mark dashed; │ cursor
 
 The review LOGIC (which items disagree, the reversible decision log, the consensus with
 its provenance, the audit table) is :mod:`workbench.agreement.review`; this widget shows
@@ -63,6 +63,7 @@ KEYS = {"onset": "o", "apex": "a", "offset": "f"}
 LANES = {"ref": (0.68, 1.0), "hyp": (0.34, 0.66), "consensus": (0.0, 0.32)}
 #: Buttons as wide as their text, never squeezed.
 FIT = {"width": "auto", "flex": "0 0 auto"}
+#: The queue's status column, by which mark stands.
 STATUS = {"": "open", "ref": "✓ ref", "hyp": "✓ hyp", "new": "✓ new", "neither": "✗ neither"}
 
 PerClip = Mapping[str, Any] | Callable[[str], Any] | None
@@ -231,7 +232,7 @@ class ReviewPanel(W.VBox):
         self.clip_id: str | None = None
         self.clip = None
         self.audit_path: Path | None = None
-        self._clips: dict[tuple[str, str], Any] = {}
+        self._clips: dict[tuple[str, str], tuple[Any, Any, str]] = {}  # (dataset, clip) -> (clip, curves, problem)
         #: The dataset and raters of the queue shown (set by :meth:`load`).
         self.dataset, self.ref, self.hyp = dataset, "", ""
         self._quiet = False
@@ -570,16 +571,22 @@ class ReviewPanel(W.VBox):
             return
         key = (self.dataset, clip_id)
         if key not in self._clips:
-            self._clips[key] = open_clip(self.project / "data" / self.dataset / clip_id)
-        clip = self._clips[key]
-        try:
-            curves = _lookup(self.curves, clip_id) if self.curves is not None else cached_curves(clip)
-        except Exception as exc:  # noqa: BLE001 - logged; the review works without curves
-            log.warning("no AU curves for %s: %s", clip_id, exc)
-            curves = None
+            clip = open_clip(self.project / "data" / self.dataset / clip_id)
+            problem = ""
+            try:
+                curves = _lookup(self.curves, clip_id) if self.curves is not None else cached_curves(clip)
+            except Exception as exc:  # noqa: BLE001 - shown under the timeline; the review works without curves
+                log.warning("no AU curves for %s: %s", clip_id, exc)
+                curves, problem = None, f"{type(exc).__name__}: {exc}"
+            self._clips[key] = (clip, curves, problem)
+        clip, curves, problem = self._clips[key]
         self.clip_id, self.clip = clip_id, clip
         self.player.set_source(clip)
         self.timeline.set_clip(clip.n_frames, clip.fps, curves)
+        if problem:
+            self.timeline.info.value += (
+                f"<div class='wb-curves-error' style='color:#b00020'>AU curves unreadable: {html.escape(problem)}</div>"
+            )
 
     def _pick_aus(self, item: Mapping) -> None:
         """Show the curves of the AUs either rater coded for this item (else the most active ones)."""
