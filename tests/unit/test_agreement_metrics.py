@@ -289,3 +289,22 @@ def test_contingency_agrees_with_scikit_learn():
     labels = ["x", "y", "z"]
     expected = confusion_matrix(a[:5], b[:5], labels=labels)
     assert (contingency(a, b).to_numpy() == expected).all()
+
+
+def test_label_report_per_clip_and_total():
+    # clip x: (happiness, happiness), (surprise, surprise)  -> kappa 1
+    # clip y: (happiness, surprise), (surprise, happiness)  -> kappa -1
+    x = draw("[==] [==]", clip="x", emotions=["happiness", "surprise"])
+    y = draw("[==] [==]", clip="y", emotions=["happiness", "surprise"])
+    hx = draw("[==] [==]", rater="b", clip="x", emotions=["happiness", "surprise"])
+    hy = draw("[==] [==]", rater="b", clip="y", emotions=["surprise", "happiness"])
+    metric = LabelAgreement()
+    total = metric(pd.concat([x, y]), pd.concat([hx, hy]))
+    report = metric.report()
+    assert report.loc["x", "cohen_kappa"] == pytest.approx(1.0)
+    assert report.loc["y", "cohen_kappa"] == pytest.approx(-1.0)
+    assert report.loc["TOTAL", "cohen_kappa"] == pytest.approx(total) == pytest.approx(0.0)
+    assert report["n_pairs"].tolist() == [2, 2, 4]
+    elan = ModifiedKappa()
+    elan(pd.concat([x, y]), pd.concat([hx, hy]))
+    assert elan.report().loc[["x", "y"], "kappa_excl"].tolist() == pytest.approx([1.0, -1.0])

@@ -125,3 +125,34 @@ def test_kappa_is_symmetric(ref, hyp):
     a = cohen_kappa(p["emotion_ref"], p["emotion_hyp"])
     b = cohen_kappa(p["emotion_hyp"], p["emotion_ref"])
     assert a == pytest.approx(b, nan_ok=True)
+
+
+def _decide_all(review, choice: dict[str, str]) -> None:
+    for item in review.items.itertuples():
+        review.decide(item.item_id, reason="other", stands=choice[item.type], reviewer="prop")
+
+
+def _marks(events: pd.DataFrame, apex: bool = True) -> list[tuple]:
+    cols = ["clip", "onset", *(["apex"] if apex else []), "offset", "emotion", "aus"]
+    rows = events[cols].astype(object).where(events[cols].notna(), None)
+    return sorted(map(tuple, rows.values.tolist()), key=repr)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raters(), raters())
+def test_consensus_is_the_side_every_decision_chose(ref, hyp):
+    from workbench.agreement.review import Review
+
+    hyp = hyp.assign(rater="other", event_id="h" + hyp["event_id"])
+    options = {"boundary_tolerance": 0, "au_threshold": 1.0}
+    keep_ref = Review(ref, hyp, **options)
+    _decide_all(keep_ref, {"miss": "ref", "false_alarm": "neither", "boundary": "ref", "label": "ref", "au": "ref"})
+    assert _marks(keep_ref.consensus()) == _marks(ref)
+    keep_hyp = Review(ref, hyp, **options)
+    _decide_all(keep_hyp, {"miss": "neither", "false_alarm": "hyp", "boundary": "hyp", "label": "hyp", "au": "hyp"})
+    # an apex marked by one rater only is no disagreement: the agreed pair keeps the reference's
+    assert _marks(keep_hyp.consensus(), apex=False) == _marks(hyp, apex=False)
+    while keep_hyp.undo("prop") is not None:
+        pass
+    assert _marks(keep_hyp.consensus()) == _marks(keep_hyp.consensus(pending="reference"))
+    assert keep_hyp.decisions().empty

@@ -128,9 +128,10 @@ def test_every_decision_is_reversible():
     assert review.consensus().set_index("onset").loc[24, "emotion"] == "surprise"
     log = review.log
     assert log["action"].tolist() == ["decision", "revert", "revert", "revert"]  # append-only
-    # the undo reverted the latest record in effect (bob's revert), so eve's first
-    # revert is in effect again and the decision is not
-    assert log["active"].tolist() == [False, True, False, True]
+    # the undo reverted the decision (the latest decision in effect); bob's revert
+    # still cancels eve's first revert
+    assert log["active"].tolist() == [False, False, True, True]
+    assert review.undo("eve") is None  # no decision left in effect
     assert review.decisions().empty
 
 

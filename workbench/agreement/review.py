@@ -255,6 +255,7 @@ def disagreements(
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
     items = pd.concat(parts, ignore_index=True)
+    items = items.reindex(columns=list(dict.fromkeys([*items.columns, *ITEM_COLUMNS])))
     frames = items[[f"{s}_{c}" for s in ("ref", "hyp") for c in ("onset", "offset")]].astype(float)
     items["start"] = np.maximum(np.nanmin(frames.to_numpy(), axis=1) - padding, 0).astype(np.int64)
     items["end"] = (np.nanmax(frames.to_numpy(), axis=1) + padding).astype(np.int64)
@@ -400,10 +401,14 @@ class Review:
         return self._append(record)
 
     def undo(self, reviewer: str) -> str | None:
-        """Revert the latest record still in effect (decision or revert); None when there is none."""
+        """Revert the latest decision still in effect; None when no decision is in effect.
+
+        Undo never reverts a revert (that would undo forever); to bring a
+        reverted decision back, :meth:`revert` the revert.
+        """
         active = self._active()
         for record in reversed(self._records):
-            if active[record["record_id"]]:
+            if record["action"] == "decision" and active[record["record_id"]]:
                 return self.revert(record["record_id"], reviewer=reviewer, note="undo")
         return None
 
