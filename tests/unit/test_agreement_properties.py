@@ -138,7 +138,7 @@ def _marks(events: pd.DataFrame, apex: bool = True) -> list[tuple]:
     return sorted(map(tuple, rows.values.tolist()), key=repr)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raters(), raters())
 def test_consensus_is_the_side_every_decision_chose(ref, hyp):
     from workbench.agreement.review import Review
