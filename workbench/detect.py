@@ -272,7 +272,8 @@ class ClipTask:
     cached: bool = False
     error: str | None = None
     model_seconds: float = 0.0
-    other_seconds: float = 0.0
+    model_cpu: float = 0.0
+    other_cpu: float = 0.0
     cpu_seconds: float = 0.0
     workers: set[int] = field(default_factory=set)
 
@@ -303,9 +304,9 @@ class DetectReport:
 
     @property
     def overhead(self) -> float:
-        """Pipeline time outside the model (decode, AU curves, saving) / model time."""
-        model = self.model_seconds
-        return sum(t.other_seconds for t in self.done) / model if model else float("nan")
+        """CPU time of the pipeline outside the model (decode, AU curves, saving) / model CPU time."""
+        model = sum(t.model_cpu for t in self.done)
+        return sum(t.other_cpu for t in self.done) / model if model else float("nan")
 
     def summary(self) -> str:
         """Human-readable lines: clips done, failed with reasons, events found."""
@@ -364,7 +365,7 @@ def _finish(task: ClipTask, model_sha: str, params: DetectParams) -> None:
         "schema_version": SCHEMA_VERSION,
         "cache_key": task.key,
     }
-    began = time.perf_counter()
+    began = time.process_time()
     if task.n_frames == 0:
         raise ValueError(f"Expected frames in clip '{task.clip_id}', but it has none ({task.path}).")
     ds = assemble(task.parts, attrs)
@@ -374,7 +375,7 @@ def _finish(task: ClipTask, model_sha: str, params: DetectParams) -> None:
     task.parts = []
     task.curves = curves
     save_curves(curves, curves_path(task.key))
-    task.other_seconds += time.perf_counter() - began
+    task.other_cpu += time.process_time() - began
 
 
 def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: DetectParams,
@@ -403,7 +404,8 @@ def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: D
         if part is not None and t.error is None:
             t.parts.append(part)
             t.model_seconds += part["seconds"]
-            t.other_seconds += part["chunk_seconds"] - part["seconds"]
+            t.model_cpu += part["model_cpu"]
+            t.other_cpu += part["cpu_seconds"] - part["model_cpu"]
             t.cpu_seconds += part["cpu_seconds"]
             t.workers.add(part["pid"])
             bar_frames.update(len(part["landmarks"]))
