@@ -217,7 +217,8 @@ class ModifiedKappa(LabelAgreement):
 
     def derive(self, table: pd.DataFrame) -> pd.DataFrame:
         values = by_clip(self.samples_, table.index, _ipf, "ipf")
-        return pd.concat([table, pd.DataFrame(values.tolist(), index=table.index)], axis=1)
+        rows = [v if isinstance(v, dict) else _ipf(pd.DataFrame({"ref": [], "hyp": []})) for v in values]
+        return pd.concat([table, pd.DataFrame(rows, index=table.index)], axis=1)
 
 
 def au_matrix(codes: Sequence[str] | np.ndarray, universe: Sequence[int] | None = None) -> pd.DataFrame:
