@@ -525,6 +525,7 @@ class ReviewPanel(W.VBox):
         options = [(queue_label(k, item), k) for k, item in enumerate(self.queue.to_dict("records"))]
         self._quiet = True
         try:
+            self.queue_list.rows = max(5, min(14, len(options)))
             self.queue_list.options = options
             self.queue_list.value = self.position
         finally:
