@@ -102,7 +102,7 @@ def test_walk_the_queue_decide_and_export(review, lab):
     assert (row["decided_by"], row["note"], row["source_rater"]) == (REVIEWER, "true miss", "truth")
     assert "extra-h" not in set(consensus["source_event_id"])  # the open false alarm is not in it
 
-    # A new mark for the false alarm from the player's keys: o, 10 frames on, f, then Enter.
+    # A new mark for the false alarm from the player's keys: o, ten frames on a, two on f, 2 (sadness), Enter.
     wait_frame(page, 300)
     page.locator(PLAYER).scroll_into_view_if_needed()
     press(page, PLAYER, "o", "Shift+ArrowRight")
