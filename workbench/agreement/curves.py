@@ -11,7 +11,7 @@ from workbench.agreement.match import assign, match, overlapping_pairs, prepare
 from workbench.agreement.metrics import ratio
 
 #: IoU thresholds of the default curve: 0.05, 0.10, ..., 1.00.
-THRESHOLDS: tuple[float, ...] = tuple(np.round(np.arange(1, 21) / 20, 2))
+THRESHOLDS: tuple[float, ...] = tuple(round(k / 20, 2) for k in range(1, 21))
 
 
 def _scores(tp: np.ndarray, n_ref: int, n_hyp: int) -> dict[str, np.ndarray]:
