@@ -748,10 +748,10 @@ class ReviewPanel(W.VBox):
         """
         reviewer = self._need_reviewer()
         last = self._last_decision()
-        if last is None:
+        record = self.review.undo(reviewer) if self.review is not None else None
+        if record is None:
             self.player.status = "nothing to undo"
             return None
-        record = self.review.revert(last["record_id"], reviewer=reviewer, note="undo")
         self._after_change(f"undone: {STATUS[last['stands']]} ({last['reason']})")
         where = np.flatnonzero(self.queue["item_id"].to_numpy() == last["item_id"])
         if len(where):
