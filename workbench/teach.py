@@ -8,6 +8,12 @@ tables out) except :func:`record_answer` and :func:`load_answers`, which write a
 shared answers folder: one CSV per student, each rewritten atomically, so a reader sees a
 student's old file or the new one, never half of it.
 
+The browser measures every flash (:func:`flash_record`): a flash the display did not show
+as asked (a frame dropped, or the duration off by more than one refresh) is *disturbed*.
+The student is told so and may replay it; an answer given after a disturbed flash anyway
+carries ``flash_disturbed=True``, and the class results mark it (or leave it out, with
+``exclude_disturbed=True``).
+
 ::
 
     neutral ......... │ expression │ neutral ...... answer   reveal
@@ -61,8 +67,16 @@ ANSWER_COLUMNS: tuple[str, ...] = (
     "response_ms",
     "asked_ms",
     "shown_ms",
+    "refresh_ms",
+    "dropped_frames",
+    "flash_disturbed",
     "answered_at",
 )
+#: Columns added with the disturbed-flash check: files written before it lack them and are read
+#: as unknown refresh and drops (NaN) and an undisturbed flash.
+FLASH_COLUMNS: tuple[str, ...] = ("refresh_ms", "dropped_frames", "flash_disturbed")
+#: A flash is disturbed when one display refresh took longer than this many measured refreshes.
+DISTURBED_INTERVAL = 1.5
 _STUDENT = re.compile(r"^[A-Za-z0-9_@-][A-Za-z0-9_.@-]{0,63}$")
 
 
@@ -304,6 +318,63 @@ def _holds(mode: str, hold_ms, n: int) -> list[float | None]:
     return values
 
 
+# --------------------------------------------------------------------------- flashes
+
+
+def flash_record(
+    asked_ms: float,
+    shown_ms: float,
+    refresh_ms: float | None = None,
+    dropped_frames: int | None = None,
+    disturbed: bool | None = None,
+) -> dict:
+    """One flash as the browser measured it, checked: ``{asked_ms, shown_ms, refresh_ms, dropped_frames, disturbed}``.
+
+    The browser decides ``disturbed`` from its rAF timestamps (a refresh longer than
+    :data:`DISTURBED_INTERVAL` measured refreshes, or ``|shown - asked|`` over one refresh).
+    The second rule is applied here as well, so a flash shown too long or too short is never
+    recorded as undisturbed, even from a front end that does not send ``disturbed``.
+
+    Parameters
+    ----------
+    asked_ms, shown_ms : float
+        Asked duration and the one measured on screen (first paint of the expression to the
+        first paint of the neutral frame after it).
+    refresh_ms : float, optional
+        The display's refresh measured just before the flash (None or 0: unknown).
+    dropped_frames : int, optional
+        Refreshes missed during the flash (None: 0).
+    disturbed : bool, optional
+        The browser's verdict.
+
+    Examples
+    --------
+    >>> flash_record(40, 133.4, 16.7, 6, True)["disturbed"]
+    True
+    >>> flash_record(40, 50.1, 16.7)
+    {'asked_ms': 40.0, 'shown_ms': 50.1, 'refresh_ms': 16.7, 'dropped_frames': 0, 'disturbed': False}
+    >>> flash_record(40, 133.4, 16.7)["disturbed"]  # off by more than one refresh
+    True
+    """
+    asked, shown = float(asked_ms), float(shown_ms)
+    refresh = float(refresh_ms or 0.0)
+    if not (np.isfinite(shown) and shown >= 0):
+        raise ValueError(f"Expected a shown duration >= 0 ms, but got shown_ms={shown_ms!r}.")
+    if not (np.isfinite(refresh) and refresh >= 0):
+        raise ValueError(f"Expected a display refresh >= 0 ms, but got refresh_ms={refresh_ms!r}.")
+    dropped = int(dropped_frames or 0)
+    if dropped < 0:
+        raise ValueError(f"Expected dropped_frames >= 0, but got dropped_frames={dropped_frames!r}.")
+    off = refresh > 0 and abs(shown - asked) > refresh
+    return {
+        "asked_ms": round(asked, 2),
+        "shown_ms": round(shown, 2),
+        "refresh_ms": round(refresh, 2),
+        "dropped_frames": dropped,
+        "disturbed": bool(disturbed) or bool(off),
+    }
+
+
 # --------------------------------------------------------------------------- answers
 
 
@@ -314,9 +385,15 @@ def answer_record(
     student: str,
     response_ms: float | None = None,
     shown_ms: float | None = None,
+    refresh_ms: float | None = None,
+    dropped_frames: int | None = None,
+    flash_disturbed: bool = False,
     answered_at: str | None = None,
 ) -> dict:
     """One answer as a row of :data:`ANSWER_COLUMNS` (``correct`` computed here).
+
+    ``shown_ms``, ``refresh_ms``, ``dropped_frames`` and ``flash_disturbed`` describe the
+    flash the answer followed (see :func:`flash_record`); None is unknown (NaN).
 
     Raises
     ------
@@ -337,6 +414,9 @@ def answer_record(
         "response_ms": float("nan") if response_ms is None else round(float(response_ms), 1),
         "asked_ms": round(item.asked_ms, 2),
         "shown_ms": float("nan") if shown_ms is None else round(float(shown_ms), 2),
+        "refresh_ms": float("nan") if refresh_ms is None else round(float(refresh_ms), 2),
+        "dropped_frames": float("nan") if dropped_frames is None else int(dropped_frames),
+        "flash_disturbed": bool(flash_disturbed),
         "answered_at": answered_at or datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
@@ -367,6 +447,19 @@ def _empty_answers() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in ANSWER_COLUMNS})
 
 
+_TRUE, _FALSE = {"true", "1", "1.0", "yes"}, {"false", "0", "0.0", "no", "", "nan"}
+
+
+def _flags(values: pd.Series, path: Path) -> pd.Series:
+    """``flash_disturbed`` read back from a CSV: True/False (empty: False); anything else is refused."""
+    text = values.astype(str).str.strip().str.lower().where(values.notna(), "")
+    bad = text.index[~text.isin(_TRUE | _FALSE)]
+    if len(bad):
+        i = int(bad[0])
+        raise ValueError(f"Expected flash_disturbed True or False, but got {values[i]!r} ({path}, line {i + 2}).")
+    return text.isin(_TRUE)
+
+
 def read_answer_file(path: str | Path) -> pd.DataFrame:
     """One student's answers, checked: the columns, the student named in the file name.
 
@@ -380,6 +473,9 @@ def read_answer_file(path: str | Path) -> pd.DataFrame:
         df = pd.read_csv(path, dtype={"student": str, "event_id": str, "clip": str, "answer": str, "truth": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise ValueError(f"Expected an answers CSV, but {path} cannot be read: {exc}") from exc
+    for column in FLASH_COLUMNS:  # files written before the disturbed-flash check
+        if column not in df.columns:
+            df[column] = False if column == "flash_disturbed" else float("nan")
     missing = [c for c in ANSWER_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"Expected the columns {', '.join(ANSWER_COLUMNS)}, but {path} lacks {', '.join(missing)}.")
@@ -395,6 +491,9 @@ def read_answer_file(path: str | Path) -> pd.DataFrame:
         )
     df["item"] = df["item"].astype(int)
     df["correct"] = df["answer"] == df["truth"]
+    df["flash_disturbed"] = _flags(df["flash_disturbed"], path)
+    for column in ("refresh_ms", "dropped_frames"):
+        df[column] = pd.to_numeric(df[column], errors="coerce")
     return df[list(ANSWER_COLUMNS)]
 
 
@@ -415,7 +514,7 @@ def load_answers(folder: str | Path) -> tuple[pd.DataFrame, list[str]]:
             problems.append(str(exc))
     tables = [t for t in tables if not t.empty]
     if not tables:
-        return _empty_answers().astype({"item": int, "correct": bool}), problems
+        return _empty_answers().astype({"item": int, "correct": bool, "flash_disturbed": bool}), problems
     return pd.concat(tables, ignore_index=True), problems
 
 
@@ -430,20 +529,36 @@ def read_answers(folder: str | Path) -> pd.DataFrame:
 # --------------------------------------------------------------------------- class results
 
 
-def tally(answers: pd.DataFrame, items: Sequence[QuizItem] | None = None) -> pd.DataFrame:
+def is_disturbed(answers: pd.DataFrame) -> pd.Series:
+    """Which answers followed a disturbed flash (all False for a table without the column)."""
+    if "flash_disturbed" not in answers.columns:
+        return pd.Series(False, index=answers.index)
+    return answers["flash_disturbed"].fillna(False).astype(bool)
+
+
+def _kept(answers: pd.DataFrame, exclude_disturbed: bool) -> pd.DataFrame:
+    return answers[~is_disturbed(answers)] if exclude_disturbed else answers
+
+
+def tally(
+    answers: pd.DataFrame, items: Sequence[QuizItem] | None = None, *, exclude_disturbed: bool = False
+) -> pd.DataFrame:
     """How many students gave each answer to each item: rows item, columns :data:`EMOTIONS`.
 
-    Items of ``items`` nobody answered yet are rows of zeros.
+    Items of ``items`` nobody answered yet are rows of zeros; so are items whose every
+    answer followed a disturbed flash, with ``exclude_disturbed``.
     """
     numbers = sorted({int(i) for i in answers["item"]} | {it.number for it in items or []})
+    answers = _kept(answers, exclude_disturbed)
     counts = pd.crosstab(answers["item"].astype(int), pd.Categorical(answers["answer"], categories=list(EMOTIONS)))
     counts = counts.reindex(index=numbers, columns=list(EMOTIONS), fill_value=0)
     counts.index.name, counts.columns.name = "item", "answer"
     return counts.astype(int)
 
 
-def emotion_tally(answers: pd.DataFrame) -> pd.DataFrame:
+def emotion_tally(answers: pd.DataFrame, *, exclude_disturbed: bool = False) -> pd.DataFrame:
     """Per true emotion: answers given, correct ones, and the share correct."""
+    answers = _kept(answers, exclude_disturbed)
     grouped = answers.groupby(pd.Categorical(answers["truth"], categories=list(EMOTIONS)), observed=False)
     out = pd.DataFrame({"answers": grouped.size(), "correct": grouped["correct"].sum().astype(int)})
     out["accuracy"] = out["correct"] / out["answers"].where(out["answers"] > 0)
@@ -451,19 +566,25 @@ def emotion_tally(answers: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def scores(answers: pd.DataFrame) -> pd.DataFrame:
+def scores(answers: pd.DataFrame, *, exclude_disturbed: bool = False) -> pd.DataFrame:
     """Each student's score, and a ``TOTAL`` row for the class.
 
-    Columns: ``answered``, ``correct``, ``accuracy`` (0 to 1), ``median_response_ms``.
+    Columns: ``answered``, ``correct``, ``accuracy`` (0 to 1), ``median_response_ms``,
+    ``disturbed``. By default every answer counts and ``disturbed`` says how many of them
+    followed a disturbed flash; with ``exclude_disturbed`` those are left out of the score
+    and ``disturbed`` says how many were left out.
     """
 
     def row(df: pd.DataFrame) -> dict:
-        n = len(df)
+        marked = is_disturbed(df)
+        kept = df[~marked] if exclude_disturbed else df
+        n = len(kept)
         return {
             "answered": n,
-            "correct": int(df["correct"].sum()),
-            "accuracy": float(df["correct"].mean()) if n else float("nan"),
-            "median_response_ms": float(pd.to_numeric(df["response_ms"]).median()) if n else float("nan"),
+            "correct": int(kept["correct"].sum()),
+            "accuracy": float(kept["correct"].mean()) if n else float("nan"),
+            "median_response_ms": float(pd.to_numeric(kept["response_ms"]).median()) if n else float("nan"),
+            "disturbed": int(marked.sum()),
         }
 
     rows = {student: row(df) for student, df in answers.groupby("student", sort=True)}
@@ -473,10 +594,11 @@ def scores(answers: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def confusion(answers: pd.DataFrame) -> pd.DataFrame:
+def confusion(answers: pd.DataFrame, *, exclude_disturbed: bool = False) -> pd.DataFrame:
     """The class's confusion matrix: rows truth, columns answer, both :data:`EMOTIONS`."""
     from sklearn.metrics import confusion_matrix
 
+    answers = _kept(answers, exclude_disturbed)
     labels = list(EMOTIONS)
     if answers.empty:
         matrix = np.zeros((len(labels), len(labels)), dtype=int)

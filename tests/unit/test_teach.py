@@ -203,6 +203,68 @@ def test_a_broken_file_is_named_and_the_others_still_count(tmp_path, items):
         teach.read_answers(tmp_path)
 
 
+def test_flash_record_keeps_the_browsers_verdict_and_checks_the_duration():
+    ok = teach.flash_record(40, 50.004, 16.667, 0, False)
+    assert ok == {"asked_ms": 40.0, "shown_ms": 50.0, "refresh_ms": 16.67, "dropped_frames": 0, "disturbed": False}
+    # frames dropped but the duration happened to come out right: the browser's verdict stands
+    assert teach.flash_record(200, 201.0, 16.7, 9, True)["disturbed"] is True
+    # the 133 ms of a 40 ms flash seen in CI: disturbed even from a front end that does not say so
+    assert teach.flash_record(40, 133.4, 16.7)["disturbed"] is True
+    assert teach.flash_record(40, 56.6, 16.7)["disturbed"] is False  # within one refresh
+    assert teach.flash_record(40, 133.4, None) == {
+        "asked_ms": 40.0,
+        "shown_ms": 133.4,
+        "refresh_ms": 0.0,
+        "dropped_frames": 0,
+        "disturbed": False,
+    }  # unknown refresh: no rule to apply
+    for bad, match in [({"shown_ms": -1}, "shown_ms=-1"), ({"refresh_ms": float("nan")}, "refresh_ms=nan")]:
+        with pytest.raises(ValueError, match=match):
+            teach.flash_record(**{"asked_ms": 40, "shown_ms": 40, **bad})
+    with pytest.raises(ValueError, match="dropped_frames=-2"):
+        teach.flash_record(40, 40, 16.7, -2)
+
+
+def test_an_answer_after_a_disturbed_flash_carries_the_flash(tmp_path, items):
+    rec = teach.answer_record(
+        items[0], "happiness", student="ann", shown_ms=283.3, refresh_ms=16.67, dropped_frames=5, flash_disturbed=True
+    )
+    assert list(rec) == list(teach.ANSWER_COLUMNS)
+    assert (rec["shown_ms"], rec["refresh_ms"], rec["dropped_frames"], rec["flash_disturbed"]) == (
+        283.3,
+        16.67,
+        5,
+        True,
+    )
+    plain = teach.answer_record(items[1], "fear", student="ann")
+    assert plain["flash_disturbed"] is False and np.isnan(plain["refresh_ms"]) and np.isnan(plain["dropped_frames"])
+    teach.record_answer(tmp_path, rec)
+    teach.record_answer(tmp_path, plain)
+    back = teach.read_answer_file(tmp_path / "ann.csv")
+    assert back["flash_disturbed"].tolist() == [True, False] and back["flash_disturbed"].dtype == bool
+    assert back["shown_ms"][0] == 283.3 and back["dropped_frames"][0] == 5 and back["refresh_ms"][0] == 16.67
+
+
+def test_answers_files_written_before_the_disturbed_flash_check_still_read(tmp_path, items):
+    old_columns = [c for c in teach.ANSWER_COLUMNS if c not in teach.FLASH_COLUMNS]
+    row = teach.answer_record(items[0], "happiness", student="ann", shown_ms=200.0)
+    pd.DataFrame([row])[old_columns].to_csv(tmp_path / "ann.csv", index=False)
+    old = teach.read_answer_file(tmp_path / "ann.csv")
+    assert list(old.columns) == list(teach.ANSWER_COLUMNS) and old["flash_disturbed"].tolist() == [False]
+    assert np.isnan(old["refresh_ms"][0]) and np.isnan(old["dropped_frames"][0])
+    # a new answer rewrites the file with every column, the old row kept
+    teach.record_answer(tmp_path, teach.answer_record(items[1], "fear", student="ann", flash_disturbed=True))
+    assert (tmp_path / "ann.csv").read_text().splitlines()[0] == ",".join(teach.ANSWER_COLUMNS)
+    assert teach.read_answer_file(tmp_path / "ann.csv")["flash_disturbed"].tolist() == [False, True]
+
+
+def test_an_unreadable_disturbed_flag_is_named(tmp_path, items):
+    row = teach.answer_record(items[0], "happiness", student="ann")
+    pd.DataFrame([{**row, "flash_disturbed": "maybe"}]).to_csv(tmp_path / "ann.csv", index=False)
+    with pytest.raises(ValueError, match=r"flash_disturbed True or False, but got 'maybe' \(.*ann.csv, line 2\)"):
+        teach.read_answer_file(tmp_path / "ann.csv")
+
+
 def test_an_empty_or_missing_folder_has_no_answers(tmp_path):
     df, problems = teach.load_answers(tmp_path / "nowhere")
     assert df.empty and not problems and list(df.columns) == list(teach.ANSWER_COLUMNS)
@@ -256,6 +318,40 @@ def test_emotion_tally(answers):
     e = teach.emotion_tally(answers)
     assert e.loc["happiness", "answers"] == 3 and e.loc["happiness", "correct"] == 2
     assert e.loc["surprise", "accuracy"] == 0.5 and np.isnan(e.loc["fear", "accuracy"])
+
+
+@pytest.fixture
+def disturbed_answers(answers) -> pd.DataFrame:
+    """The ``answers`` fixture, with ann's wrong answer to item 2 and cat's to item 1 given after a disturbed flash."""
+    out = answers.copy()
+    out.loc[(out["student"] == "ann") & (out["item"] == 2), "flash_disturbed"] = True
+    out.loc[(out["student"] == "cat") & (out["item"] == 1), "flash_disturbed"] = True
+    return out
+
+
+def test_disturbed_answers_are_counted_and_marked_by_default(disturbed_answers, answers):
+    assert teach.is_disturbed(disturbed_answers).tolist() == [False, False, True, True, False]
+    s = teach.scores(disturbed_answers)
+    assert s["disturbed"].to_dict() == {"ann": 1, "bob": 0, "cat": 1, "TOTAL": 2}
+    assert s.drop(columns="disturbed").equals(teach.scores(answers).drop(columns="disturbed"))
+    assert teach.tally(disturbed_answers).equals(teach.tally(answers))
+    assert teach.confusion(disturbed_answers).equals(teach.confusion(answers))
+    # a table without the column (e.g. built by hand) has no disturbed answer
+    assert not teach.is_disturbed(answers.drop(columns="flash_disturbed")).any()
+
+
+def test_disturbed_answers_can_be_left_out_of_the_class_results(disturbed_answers, items):
+    s = teach.scores(disturbed_answers, exclude_disturbed=True)
+    assert s.loc["ann", ["answered", "correct", "accuracy", "disturbed"]].tolist() == [1, 1, 1.0, 1]
+    assert s.loc["cat", "answered"] == 0 and np.isnan(s.loc["cat", "accuracy"]) and s.loc["cat", "disturbed"] == 1
+    assert s.loc["TOTAL", ["answered", "correct", "disturbed"]].tolist() == [3, 3, 2]
+    t = teach.tally(disturbed_answers, items, exclude_disturbed=True)
+    assert t.index.tolist() == [1, 2] and t.loc[1, "contempt"] == 0 and t.loc[2, "fear"] == 0
+    assert int(t.to_numpy().sum()) == 3
+    c = teach.confusion(disturbed_answers, exclude_disturbed=True)
+    assert int(c.to_numpy().sum()) == 3 and int(np.trace(c.to_numpy())) == 3
+    e = teach.emotion_tally(disturbed_answers, exclude_disturbed=True)
+    assert e.loc["happiness", ["answers", "correct"]].tolist() == [2, 2] and e.loc["surprise", "accuracy"] == 1.0
 
 
 def test_export_csv_round_trips(tmp_path, answers):
@@ -357,6 +453,43 @@ def test_quiz_records_shown_duration_answer_and_score(quiz, tmp_path):
     ]
 
 
+def test_a_disturbed_flash_is_kept_per_item_and_marks_an_answer_given_anyway(quiz, tmp_path):
+    shown = {"type": "shown", "item": 0, "shown_ms": 283.26, "refresh_ms": 16.67, "dropped_frames": 5}
+    quiz._on_msg(quiz, {**shown, "disturbed": True}, [])
+    assert quiz.error == "" and quiz.shown_ms == [283.26, None] and quiz.refresh_ms == 16.67
+    assert quiz.flashes == [
+        {"asked_ms": 200.0, "shown_ms": 283.26, "refresh_ms": 16.67, "dropped_frames": 5, "disturbed": True},
+        None,
+    ]
+    quiz._on_msg(quiz, {"type": "answer", "item": 0, "answer": "happiness", "response_ms": 700}, [])  # anyway
+    reveal = quiz.sent[-1][0]
+    assert reveal["flash"]["disturbed"] is True and reveal["flash"]["shown_ms"] == 283.26
+    row = teach.read_answers(tmp_path).iloc[0]
+    assert row["flash_disturbed"] and row["shown_ms"] == 283.26 and row["dropped_frames"] == 5 and row["correct"]
+    assert quiz.results()["flash_disturbed"].tolist() == [True]
+
+    # item 2 disturbed, replayed (r) and undisturbed: the answer follows the replay
+    quiz._on_msg(quiz, {**shown, "item": 1, "shown_ms": 150.0, "disturbed": True}, [])
+    quiz._on_msg(quiz, {**shown, "item": 1, "shown_ms": 83.3, "dropped_frames": 0, "disturbed": False}, [])
+    assert quiz.flashes[1]["disturbed"] is False and quiz.shown_ms[1] == 83.3
+    assert [(f["item"], f["shown_ms"], f["disturbed"]) for f in quiz.flash_log] == [
+        (1, 283.26, True),
+        (2, 150.0, True),
+        (2, 83.3, False),
+    ]
+    quiz._on_msg(quiz, {"type": "answer", "item": 1, "answer": "surprise", "response_ms": 500}, [])
+    saved = teach.read_answers(tmp_path)
+    assert saved["flash_disturbed"].tolist() == [True, False] and saved["shown_ms"].tolist() == [283.26, 83.3]
+    assert teach.scores(saved).loc["ann", ["answered", "correct", "disturbed"]].tolist() == [2, 2, 1]
+
+
+def test_a_front_end_without_the_verdict_still_gets_a_long_flash_marked(quiz):
+    quiz._on_msg(quiz, {"type": "shown", "item": 1, "shown_ms": 133.4, "refresh_ms": 16.7}, [])  # 80 ms asked
+    assert quiz.flashes[1]["disturbed"] is True and quiz.flashes[1]["dropped_frames"] == 0
+    quiz._on_msg(quiz, {"type": "shown", "item": 1, "shown_ms": -3, "refresh_ms": 16.7}, [])
+    assert "shown_ms=-3" in quiz.error and quiz.shown_ms[1] == 133.4  # refused, the last good flash kept
+
+
 def test_quiz_shows_errors_in_the_widget(quiz):
     quiz._on_msg(quiz, {"type": "answer", "item": 0, "answer": "joy"}, [])
     assert "answer among happiness" in quiz.error and quiz.answers == ["", ""]
@@ -407,4 +540,24 @@ def test_presenter_follows_the_folder_names_broken_files_and_exports(tmp_path, i
     assert view.refresh() and "eve.csv lacks" in view.errors.value and "2 answer(s)" in view.header.value
     path = view.export_csv()
     assert pd.read_csv(path)["student"].tolist() == ["ann", "bob"] and "wrote 2 answer(s)" in view.export_status.value
+    assert "disturbed flash" not in view.header.value
     view.close()
+
+
+def test_presenter_marks_or_leaves_out_answers_after_a_disturbed_flash(tmp_path, items):
+    from workbench.ui.presenter import Presenter
+
+    folder = tmp_path / "answers"
+    teach.record_answer(folder, teach.answer_record(items[0], "happiness", student="ann"))
+    teach.record_answer(folder, teach.answer_record(items[0], "fear", student="bob", flash_disturbed=True))
+    marked = Presenter(folder, items, interval=0)
+    assert "1 after a disturbed flash (counted, marked)" in marked.header.value
+    assert "disturbed" in marked.scores_html.value and "disturbed" in marked.items_html.value
+    assert [t.y[0] for t in marked.tally_fig.data if t.name in ("happiness", "fear")] == [1, 1]
+    left_out = Presenter(folder, items, interval=0, exclude_disturbed=True)
+    assert "1 after a disturbed flash (left out)" in left_out.header.value
+    assert [t.y[0] for t in left_out.tally_fig.data if t.name in ("happiness", "fear")] == [1, 0]
+    assert int(sum(sum(row) for row in left_out.confusion_fig.data[0].z)) == 1
+    assert left_out.export_csv(tmp_path / "all.csv") and len(pd.read_csv(tmp_path / "all.csv")) == 2  # export: all
+    marked.close()
+    left_out.close()

@@ -11,6 +11,12 @@ pass by hand), redraws only when a file changed, and shows:
 - the class's confusion matrix (rows truth, columns answer),
 - an export of every answer as one CSV.
 
+Answers given after a disturbed flash (the display dropped frames: the expression was not
+shown for the asked time, see :mod:`workbench.ui.quiz`) are counted and marked: a
+``disturbed`` column in the scores and items tables, a count in the header. With
+``exclude_disturbed=True`` they are left out of the tallies, scores and confusion matrix
+instead (still counted in ``disturbed``; the export always has every answer).
+
 A file that cannot be read is named in red under the view; the others still count.
 """
 
@@ -62,6 +68,9 @@ class Presenter(W.VBox):
     show_truth : bool
         Name each item's true emotion under its bar and in the items table (turn off while
         the class is still answering on a projected screen).
+    exclude_disturbed : bool
+        Leave answers given after a disturbed flash out of the tallies, scores and confusion
+        matrix (default: count them, and mark how many there are).
 
     Examples
     --------
@@ -78,12 +87,14 @@ class Presenter(W.VBox):
         interval: float = 1.0,
         export_path: str | Path | None = None,
         show_truth: bool = True,
+        exclude_disturbed: bool = False,
     ) -> None:
         if interval < 0:
             raise ValueError(f"Expected interval >= 0 seconds, but got interval={interval!r}.")
         self.folder = Path(answers)
         self.items = list(items or [])
         self.show_truth = bool(show_truth)
+        self.exclude_disturbed = bool(exclude_disturbed)
         self.interval = float(interval)
         default = self.folder.parent / f"{self.folder.name}-answers.csv"
         self.export_path = Path(export_path) if export_path is not None else default
@@ -200,19 +211,28 @@ class Presenter(W.VBox):
     def _draw(self, answers: pd.DataFrame) -> None:
         # Whole figures in Output widgets, replaced when the answers change: plotly 7's
         # FigureWidget sometimes renders empty axes in JupyterLab 4 (its first state is lost).
-        self.tally_fig = tally_figure(answers, self.items, show_truth=self.show_truth)
-        self.emotion_fig = emotion_figure(answers)
-        self.confusion_fig = confusion_figure(answers)
+        exclude = self.exclude_disturbed
+        self.tally_fig = tally_figure(answers, self.items, show_truth=self.show_truth, exclude_disturbed=exclude)
+        self.emotion_fig = emotion_figure(answers, exclude_disturbed=exclude)
+        self.confusion_fig = confusion_figure(answers, exclude_disturbed=exclude)
         for out, fig in zip(self._outs, (self.tally_fig, self.emotion_fig, self.confusion_fig), strict=True):
             _show(out, fig)
         students = answers["student"].nunique() if not answers.empty else 0
         stamp = time.strftime("%H:%M:%S")
+        n_disturbed = int(teach.is_disturbed(answers).sum())
+        disturbed = (
+            f' · <span class="wb-presenter-disturbed" style="color:#b45309">{n_disturbed} after a disturbed flash'
+            f"{' (left out)' if exclude else ' (counted, marked)'}</span>"
+            if n_disturbed
+            else ""
+        )
         self.header.value = (
             f'<div style="font:600 20px system-ui">Class results · {html.escape(self.folder.name)}</div>'
             f'<div class="wb-presenter-status" style="color:#475569">{students} student(s) · '
-            f"{len(answers)} answer(s) · updated {stamp}</div>"
+            f"{len(answers)} answer(s){disturbed} · updated {stamp}</div>"
         )
-        self.scores_html.value = _table_html(_format_scores(teach.scores(answers)), "scores", "wb-scores")
+        table = _format_scores(teach.scores(answers, exclude_disturbed=exclude))
+        self.scores_html.value = _table_html(table, "scores", "wb-scores")
         self.items_html.value = _table_html(self._item_summary(answers), "items", "wb-items")
 
     def _item_summary(self, answers: pd.DataFrame) -> pd.DataFrame:
@@ -223,14 +243,17 @@ class Presenter(W.VBox):
             truth.setdefault(int(number), (df["truth"].iloc[0], "", df["event_id"].iloc[0]))
         for number in sorted(truth):
             df = answers[answers["item"] == number]
+            marked = teach.is_disturbed(df)
+            kept = df[~marked] if self.exclude_disturbed else df
             emotion, aus, event_id = truth[number]
             rows.append(
                 {
                     "item": number,
                     "truth": "?" if hidden else emotion,
                     "AUs": "?" if hidden else aus,
-                    "answers": len(df),
-                    "right": f"{df['correct'].mean():.0%}" if len(df) else "–",
+                    "answers": len(kept),
+                    "right": f"{kept['correct'].mean():.0%}" if len(kept) else "–",
+                    "disturbed": int(marked.sum()),
                     "event": event_id,
                 }
             )
@@ -248,11 +271,17 @@ class Presenter(W.VBox):
         self.export_csv(self.path_box.value.strip() or None)
 
 
-def tally_figure(answers: pd.DataFrame, items: Sequence[teach.QuizItem] = (), *, show_truth: bool = True):
+def tally_figure(
+    answers: pd.DataFrame,
+    items: Sequence[teach.QuizItem] = (),
+    *,
+    show_truth: bool = True,
+    exclude_disturbed: bool = False,
+):
     """How many students gave each answer to each item: bars stacked by emotion."""
     import plotly.graph_objects as go
 
-    counts = teach.tally(answers, items)
+    counts = teach.tally(answers, items, exclude_disturbed=exclude_disturbed)
     truth = {it.number: it.emotion for it in items} if show_truth else {}
     labels = [f"item {n}" + (f"<br>({truth[n]})" if n in truth else "") for n in counts.index]
     fig = go.Figure([go.Bar(x=labels, y=counts[e].tolist(), name=e, marker_color=COLOURS[e]) for e in EMOTIONS])
@@ -269,11 +298,11 @@ def tally_figure(answers: pd.DataFrame, items: Sequence[teach.QuizItem] = (), *,
     return fig
 
 
-def emotion_figure(answers: pd.DataFrame):
+def emotion_figure(answers: pd.DataFrame, *, exclude_disturbed: bool = False):
     """The share of right answers per true emotion (only emotions asked)."""
     import plotly.graph_objects as go
 
-    per_emotion = teach.emotion_tally(answers)
+    per_emotion = teach.emotion_tally(answers, exclude_disturbed=exclude_disturbed)
     asked = per_emotion[per_emotion["answers"] > 0]
     names = asked.index.astype(str).tolist()
     fig = go.Figure(
@@ -295,11 +324,11 @@ def emotion_figure(answers: pd.DataFrame):
     return fig
 
 
-def confusion_figure(answers: pd.DataFrame):
+def confusion_figure(answers: pd.DataFrame, *, exclude_disturbed: bool = False):
     """The class's confusion matrix as a heatmap with the counts written in."""
     import plotly.graph_objects as go
 
-    matrix = teach.confusion(answers).to_numpy()
+    matrix = teach.confusion(answers, exclude_disturbed=exclude_disturbed).to_numpy()
     fig = go.Figure(
         go.Heatmap(
             z=matrix.tolist(),

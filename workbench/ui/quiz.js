@@ -10,7 +10,17 @@
 // The duration shown is measured from the rAF timestamp of the first paint of the expression
 // to that of the first paint of the neutral frame after it, and reported to Python.
 //
-// Messages to Python:   {type: "load", item}, {type: "shown", item, shown_ms, refresh_ms, painted},
+// A flash can be disturbed: on a loaded machine rAF callbacks come late and the expression
+// stays on screen longer than asked. The display refresh is measured (median rAF interval)
+// while the neutral face is shown before the flash; every rAF timestamp of the flash is kept,
+// and the flash is disturbed when one interval exceeds 1.5 refreshes (frames were dropped) or
+// when |shown - asked| exceeds one refresh. A disturbed flash is reported as such and a warning
+// asks to replay it with r (a replay is measured and reported again); answering anyway stays
+// possible, and Python marks that answer (flash_disturbed). The root element dispatches a
+// "wb-quiz-flash" event ({item, stage: "expression" | "neutral", report}) at each of the two paints.
+//
+// Messages to Python:   {type: "load", item},
+//                       {type: "shown", item, shown_ms, refresh_ms, dropped_frames, disturbed, painted},
 //                       {type: "answer", item, answer, response_ms}
 // Messages from Python: {type: "item", ...} + JPEG buffers (neutral, onset..offset),
 //                       {type: "reveal", ...} + buffers (motion JPEG, float32 AU curves),
@@ -72,7 +82,14 @@ const CSS = `
 .wb-quiz .wb-q-err { margin: 0 16px; color: #b00020; background: #fdecee; border: 1px solid #b00020;
   border-radius: 4px; padding: 4px 8px; white-space: pre-wrap; font: 13px ui-monospace, monospace; }
 .wb-quiz .wb-q-save { font-size: 12.5px; color: #475569; }
+.wb-quiz .wb-q-warn { margin: 0 16px; padding: 10px 14px; border-radius: 6px; background: #fef3c7;
+  border: 2px solid #d97706; color: #78350f; font-size: 16px; line-height: 1.4; }
+.wb-quiz .wb-q-warn b { color: #7c2d12; }
+.wb-quiz .wb-q-warn small { display: block; font-size: 13px; color: #92400e; }
+.wb-quiz .wb-q-timing.disturbed { color: #b45309; }
 `;
+//: A flash is disturbed when one refresh during it took longer than this many measured refreshes.
+const DISTURBED_INTERVAL = 1.5;
 
 function el(tag, props = {}, children = []) {
   const node = document.createElement(tag);
@@ -86,6 +103,25 @@ function median(values) {
   const v = [...values].sort((a, b) => a - b);
   const m = v.length >> 1;
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+// The verdict on one flash from its rAF timestamps (first paint of the expression .. first
+// paint of the neutral frame after it) and the refresh measured before it.
+function judgeFlash(stamps, refresh, asked) {
+  const intervals = stamps.slice(1).map((t, i) => t - stamps[i]);
+  const shown = stamps[stamps.length - 1] - stamps[0];
+  let dropped = 0, longest = 0;
+  for (const iv of intervals) {
+    dropped += Math.max(0, Math.round(iv / refresh) - 1);
+    longest = Math.max(longest, iv);
+  }
+  const late = longest > DISTURBED_INTERVAL * refresh;
+  const off = Math.abs(shown - asked) > refresh;
+  return { shown, intervals, longest, dropped, disturbed: late || off };
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function decode(buffer, type = "image/jpeg") {
@@ -154,8 +190,10 @@ function render({ model, el: host }) {
     strip.append(el("figure", {}, [c, cap]));
   }
   const err = el("div", { className: "wb-q-err" });
+  const warn = el("div", { className: "wb-q-warn" });
+  warn.setAttribute("role", "alert");
   const root = el("div", { className: "wb-quiz", tabIndex: 0 },
-    [head, body, answersBar, nav, err]);
+    [head, body, warn, answersBar, nav, err]);
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   host.append(root);
 
@@ -163,7 +201,9 @@ function render({ model, el: host }) {
   const s = {
     phase: "loading", item: null, bitmaps: [], neutral: null, reveal: null, motion: null,
     tEnd: 0, replayTimer: null, replayFrame: null, destroyed: false, flashing: false, request: 0,
+    verdict: null,  // the last reported flash of this item: {asked, shown, refresh, dropped, disturbed, ...}
   };
+  const disturbed = () => Boolean(s.verdict && s.verdict.disturbed);
   const n = () => model.get("n_items");
   const index = () => model.get("index");
 
@@ -174,7 +214,7 @@ function render({ model, el: host }) {
     const answering = phase === "answer";
     for (const b of Object.values(buttons)) b.disabled = !answering;
     flashBtn.disabled = phase !== "ready";
-    replayBtn.disabled = phase !== "reveal";
+    replayBtn.disabled = !(phase === "reveal" || (answering && disturbed()));
     nextBtn.disabled = phase !== "reveal";
     nextBtn.textContent = index() >= n() - 1 ? "Finish → (Space)" : "Next item → (Space)";
     strip.style.display = phase === "reveal" ? "" : "none";
@@ -216,12 +256,35 @@ function render({ model, el: host }) {
     const it = s.item;
     if (!it) { timing.textContent = ""; return; }
     const shown = (model.get("shown_ms") || [])[index()];
+    const rec = (model.get("flashes") || [])[index()];
     const refresh = model.get("refresh_ms");
     const what = it.mode === "apex" ? `apex held` : `real speed, ${it.frames.length} frames at ${it.fps} fps`;
     timing.textContent = `${what} · asked ${it.asked_ms.toFixed(1)} ms`
       + (shown != null ? ` · shown ${shown.toFixed(1)} ms` : "")
-      + (refresh ? ` · display refresh ${refresh.toFixed(1)} ms (${(1000 / refresh).toFixed(0)} Hz)` : "");
+      + (refresh ? ` · display refresh ${refresh.toFixed(1)} ms (${(1000 / refresh).toFixed(0)} Hz)` : "")
+      + (rec && rec.disturbed ? ` · DISTURBED (${plural(rec.dropped_frames, "dropped frame")})` : "");
+    timing.classList.toggle("disturbed", Boolean(rec && rec.disturbed));
     root.dataset.shown = shown != null ? String(shown) : "";
+    root.dataset.disturbed = rec ? String(Boolean(rec.disturbed)) : "";
+  }
+
+  function showWarning() {
+    const v = s.verdict;
+    if (!v || !v.disturbed || s.phase !== "answer") {
+      warn.innerHTML = "";
+      warn.style.display = "none";
+      return;
+    }
+    // "the display dropped 6 frames, shown 133 ms instead of 40 ms" (or, when the duration came
+    // out right all the same, "the display dropped 8 frames during the 200 ms flash")
+    const dropped = v.dropped > 0 ? `the display dropped ${plural(v.dropped, "frame")}` : "";
+    const what = Math.abs(v.shown - v.asked) > v.refresh
+      ? `${dropped ? `${dropped}, ` : ""}shown ${v.shown.toFixed(0)} ms instead of ${v.asked.toFixed(0)} ms`
+      : `${dropped || "the display stalled"} during the ${v.asked.toFixed(0)} ms flash`;
+    warn.innerHTML = `<b>Flash disturbed: ${what}; press r to replay</b>`
+      + "<small>The computer was too busy to show the flash as asked. Replay it (r, or ↻) before "
+      + "answering; an answer given now is marked as given after a disturbed flash.</small>";
+    warn.style.display = "";
   }
 
   function showError(text) {
@@ -240,6 +303,8 @@ function render({ model, el: host }) {
     tag.style.display = "none";
     timing.textContent = "";
     save.textContent = "";
+    s.verdict = null;
+    showWarning();
     if (index() >= n()) { finish(); return; }
     message("Loading the frames…");
     setPhase("loading");
@@ -274,12 +339,15 @@ function render({ model, el: host }) {
     stopReplay();
     tag.style.display = "none";
     message("");
-    if (report) setPhase("flash");
+    if (report) { s.verdict = null; setPhase("flash"); showWarning(); }
     const { positions, times } = it.flash;
     const asked = it.asked_ms;
     const neutralMs = model.get("neutral_ms");
-    const deltas = [];
+    const deltas = [];  // rAF intervals on the neutral face before the flash: the display refresh
+    const stamps = [];  // rAF timestamps from the first paint of the expression to the neutral after it
     const painted = [];
+    const item = index();
+    const signal = (stage) => root.dispatchEvent(new CustomEvent("wb-quiz-flash", { detail: { item, stage, report } }));
     let start = null, prev = null, t0 = null, shownPos = -1;
     function step(ts) {
       if (s.destroyed) return;
@@ -294,11 +362,13 @@ function render({ model, el: host }) {
         if (ts - start < neutralMs) { requestAnimationFrame(step); return; }
         t0 = ts;
       }
+      stamps.push(ts);
       const refresh = median(deltas) || 1000 / 60;
       const elapsed = ts - t0;
       if (elapsed > 0 && elapsed + refresh / 2 >= asked) {
         draw(s.neutral);
-        done(ts - t0, refresh, painted, ts);
+        signal("neutral");
+        done(refresh, painted, ts);
         return;
       }
       let k = 0;
@@ -306,18 +376,27 @@ function render({ model, el: host }) {
       if (k !== shownPos) {
         draw(s.bitmaps[positions[k]]);
         painted.push(it.frames[positions[k]]);
+        if (shownPos === -1) signal("expression");
         shownPos = k;
       }
       requestAnimationFrame(step);
     }
-    function done(shown, refresh, frames, tEnd) {
+    function done(refresh, frames, tEnd) {
       s.flashing = false;
       s.tEnd = tEnd;
-      log({ item: index(), asked_ms: asked, shown_ms: shown, refresh_ms: refresh, painted: frames, report });
+      const v = judgeFlash(stamps, refresh, asked);
+      log({ item, asked_ms: asked, shown_ms: v.shown, refresh_ms: refresh, dropped_frames: v.dropped,
+        disturbed: v.disturbed, longest_ms: v.longest, intervals_ms: v.intervals, painted: frames, report });
+      if (s.destroyed || item !== index()) return;
       if (report) {
-        model.send({ type: "shown", item: index(), shown_ms: shown, refresh_ms: refresh, painted: frames });
-        message("Which emotion did you see? Click it, or press <b>1</b>–<b>7</b> / <b>0</b>.");
+        s.verdict = { asked, shown: v.shown, refresh, dropped: v.dropped, disturbed: v.disturbed };
+        model.send({ type: "shown", item, shown_ms: v.shown, refresh_ms: refresh, dropped_frames: v.dropped,
+          disturbed: v.disturbed, painted: frames });
+        message(v.disturbed
+          ? "Press <b>r</b> to replay the flash, or answer anyway: <b>1</b>–<b>7</b> / <b>0</b>."
+          : "Which emotion did you see? Click it, or press <b>1</b>–<b>7</b> / <b>0</b>.");
         setPhase("answer");
+        showWarning();
         root.focus({ preventScroll: true });
       } else {
         startReplay();
@@ -326,10 +405,18 @@ function render({ model, el: host }) {
     requestAnimationFrame(step);
   }
 
+  // r / ↻: after the reveal, the flash again for study (not reported); before the answer, only
+  // when the flash was disturbed: the flash again, measured and reported again.
+  function replay() {
+    if (s.phase === "reveal") flash(false);
+    else if (s.phase === "answer" && disturbed()) flash(true);
+  }
+
   function answer(emotion, now) {
     if (s.phase !== "answer") return;
     buttons[emotion].classList.add("chosen");
     setPhase("checking");
+    showWarning();
     message("Checking…");
     model.send({ type: "answer", item: index(), answer: emotion, response_ms: now - s.tEnd });
   }
@@ -353,7 +440,12 @@ function render({ model, el: host }) {
       + `<div style="margin-top:8px">FACS code <span class="wb-q-facs">${m.aus || "–"}</span></div>`
       + (aus ? `<ul class="wb-q-aus">${aus}</ul>` : "")
       + `<div class="wb-q-save" style="margin-top:6px">${m.clip} · frames ${s.item.onset}–${s.item.offset}`
-      + `, apex ${s.item.apex} · ${m.event_id}</div>`;
+      + `, apex ${s.item.apex} · ${m.event_id}</div>`
+      + (m.flash && m.flash.disturbed
+        ? `<div class="wb-q-save wb-q-marked" style="margin-top:6px;color:#b45309">answered after a disturbed `
+          + `flash (shown ${m.flash.shown_ms.toFixed(0)} ms instead of ${m.flash.asked_ms.toFixed(0)} ms): `
+          + "marked in the class results</div>"
+        : "");
     const pos = (f) => s.item.frames.indexOf(f);
     drawThumb("onset", s.bitmaps[pos(s.item.onset)], `onset · frame ${s.item.onset}`);
     drawThumb("apex", s.bitmaps[pos(s.item.apex)], `apex · frame ${s.item.apex}`);
@@ -517,7 +609,7 @@ function render({ model, el: host }) {
       if (s.phase === "ready") flash(true);
       else if (s.phase === "reveal") next();
     } else if (k in EMOTION_OF) answer(EMOTION_OF[k], e.timeStamp || performance.now());
-    else if (k === "r" || k === "R") { if (s.phase === "reveal") flash(false); }
+    else if (k === "r" || k === "R") replay();
     else if (k === "f" || k === "F") toggleFull();
     else used = false;
     if (used) { e.preventDefault(); e.stopPropagation(); }
@@ -525,7 +617,7 @@ function render({ model, el: host }) {
 
   root.addEventListener("keydown", onKey);
   flashBtn.addEventListener("click", () => flash(true));
-  replayBtn.addEventListener("click", () => flash(false));
+  replayBtn.addEventListener("click", replay);
   nextBtn.addEventListener("click", next);
   fullBtn.addEventListener("click", toggleFull);
   stage.addEventListener("mousedown", () => root.focus({ preventScroll: true }));
@@ -544,6 +636,7 @@ function render({ model, el: host }) {
       for (const b of Object.values(buttons)) b.classList.remove("chosen");
       message("Your answer could not be recorded (see the red message). Answer again.");
       setPhase("answer");
+      showWarning();
     }
   }
   function onIndex() {
@@ -554,7 +647,7 @@ function render({ model, el: host }) {
     ["msg:custom", onCustom],
     ["change:index", onIndex],
     ["change:score change:student change:title", updateHead],
-    ["change:shown_ms change:refresh_ms", showTiming],
+    ["change:shown_ms change:refresh_ms change:flashes", showTiming],
     ["change:saving", () => { save.textContent = model.get("saving"); }],
     ["change:presenter", size],
     ["change:error", () => showError(model.get("error"))],

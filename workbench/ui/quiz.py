@@ -6,15 +6,26 @@ them to ImageBitmaps *before* the flash, then times the flash with ``requestAnim
 against the frames' timestamps and reports the duration actually on screen (from the first
 paint of the expression to the first paint of the following neutral frame).
 
+A flash is *disturbed* when a display refresh during it took more than 1.5 refreshes
+(measured on the neutral frame just before the flash: a frame was dropped, e.g. on a
+CPU-starved machine) or when the duration shown is off the asked one by more than one
+refresh. The widget then says so ("Flash disturbed: ... press r to replay"); ``r`` replays
+and measures again. The student may answer anyway: the answer row then carries
+``flash_disturbed=True`` and the duration shown, and the class results mark it.
+Every reported flash is in ``flashes`` (the last one per item, synced) and
+:attr:`Quiz.flash_log` (all of them, replays included).
+
 Messages from the browser: ``{"type": "load", "item"}``, ``{"type": "shown", "item", "shown_ms",
-"refresh_ms", "painted"}``, ``{"type": "answer", "item", "answer", "response_ms"}``.
+"refresh_ms", "dropped_frames", "disturbed", "painted"}``, ``{"type": "answer", "item", "answer",
+"response_ms"}``.
 Messages to the browser: ``{"type": "item", ...}`` + JPEG buffers, ``{"type": "reveal", ...}``
 + buffers (motion image JPEG, AU curves float32), ``{"type": "refused", "item"}`` (an answer that
 could not be recorded is asked again). Errors raised while handling a message are
 shown in the widget (``error`` trait) and logged, never swallowed.
 
 Keys (click the quiz first): Space / Enter / right arrow start the flash, then go to the next
-item after the reveal; 1-7 and 0 answer; ``r`` replays the flash; ``f`` toggles full screen.
+item after the reveal; 1-7 and 0 answer; ``r`` replays the flash (after the reveal, or before the
+answer when the flash was disturbed); ``f`` toggles full screen.
 """
 
 from __future__ import annotations
@@ -96,6 +107,8 @@ class Quiz(anywidget.AnyWidget):
     asked_ms = t.List(t.Float(), default_value=[]).tag(sync=True)
     shown_ms = t.List(default_value=[]).tag(sync=True)
     refresh_ms = t.Float(0.0).tag(sync=True)
+    #: Per item, the last reported flash: ``{asked_ms, shown_ms, refresh_ms, dropped_frames, disturbed}`` or None.
+    flashes = t.List(default_value=[]).tag(sync=True)
     answers = t.List(t.Unicode(), default_value=[]).tag(sync=True)
     correct = t.List(default_value=[]).tag(sync=True)
     score = t.Unicode("").tag(sync=True)
@@ -138,6 +151,7 @@ class Quiz(anywidget.AnyWidget):
             student=teach.check_student(student) if student is not None else "",
             asked_ms=[it.asked_ms for it in items],
             shown_ms=[None] * n,
+            flashes=[None] * n,
             answers=[""] * n,
             correct=[None] * n,
             neutral_ms=float(neutral_ms),
@@ -152,6 +166,8 @@ class Quiz(anywidget.AnyWidget):
         self.gain = float(gain)
         self.quality = int(quality)
         self.records: list[dict] = []
+        #: Every flash the browser reported, replays included: ``{"item": number, **flash_record}``.
+        self.flash_log: list[dict] = []
         self._outline_mode = outlines
         self._landmarks: dict[int, np.ndarray | None] = {}
         self._landmarker_thread: threading.Thread | None = None
@@ -287,10 +303,21 @@ class Quiz(anywidget.AnyWidget):
 
     def _shown(self, content: dict) -> None:
         k = int(content["item"])
-        self._item(k)
-        shown = list(self.shown_ms)
-        shown[k] = round(float(content["shown_ms"]), 2)
-        self.refresh_ms = round(float(content.get("refresh_ms") or 0.0), 2)
+        item = self._item(k)
+        record = teach.flash_record(
+            item.asked_ms,
+            content["shown_ms"],
+            content.get("refresh_ms"),
+            content.get("dropped_frames"),
+            content.get("disturbed"),
+        )
+        self.flash_log.append({"item": item.number, **record})
+        if record["disturbed"]:
+            log.warning("quiz item %d: flash disturbed %s", item.number, record)
+        flashes, shown = list(self.flashes), list(self.shown_ms)
+        flashes[k], shown[k] = record, record["shown_ms"]
+        self.refresh_ms = record["refresh_ms"]
+        self.flashes = flashes  # before shown_ms: the browser reads both when shown_ms changes
         self.shown_ms = shown
 
     def _answer(self, content: dict) -> None:
@@ -299,12 +326,16 @@ class Quiz(anywidget.AnyWidget):
         answer = str(content.get("answer"))
         if answer not in EMOTIONS:
             raise ValueError(f"Expected an answer among {', '.join(EMOTIONS)}, but got {answer!r}.")
+        flash = self.flashes[k]
         record = teach.answer_record(
             item,
             answer,
             student=self.student or "presenter",
             response_ms=content.get("response_ms"),
             shown_ms=self.shown_ms[k],
+            refresh_ms=flash["refresh_ms"] if flash else None,
+            dropped_frames=flash["dropped_frames"] if flash else None,
+            flash_disturbed=bool(flash and flash["disturbed"]),
         )
         if self.folder is not None and self.student:
             path = teach.record_answer(self.folder, record)
@@ -361,6 +392,7 @@ class Quiz(anywidget.AnyWidget):
                 "curves": curves_msg,
                 "outlines": outline_note,
                 "gain": self.gain,
+                "flash": self.flashes[k],
             },
             buffers=buffers,
         )
