@@ -23,4 +23,4 @@ def test_notebook_is_committed_clean(path):
 
 def test_the_workbench_notebooks_exist():
     names = {p.name for p in NOTEBOOKS}
-    assert {"annotate.ipynb"} <= names
+    assert {"annotate.ipynb", "review.ipynb", "agreement.ipynb", "seminar.ipynb"} <= names
