@@ -449,7 +449,7 @@ class Review:
         decided = self.decisions().set_index("item_id")
         out = self.items.copy()
         for col, src in (("stands", "stands"), ("reason", "reason"), ("decided_by", "reviewer")):
-            out[col] = out["item_id"].map(decided[src]).fillna("")
+            out[col] = out["item_id"].map(decided[src]).astype(object).fillna("")  # object: '' is no float
         out["decided"] = out["stands"] != ""
         return out
 
