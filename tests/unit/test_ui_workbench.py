@@ -90,3 +90,16 @@ def test_curves_and_landmarks(project):
 def test_unknown_keyword_refused(project):
     with pytest.raises(TypeError):
         Workbench(project, dataset="demo", colour="red")
+
+
+def test_done_mark_is_kept_per_rater(project):
+    wb = Workbench(project, dataset="demo", rater="dana")
+    wb.done_box.value = True
+    assert wb.clip_list.options[0][0].startswith("✓ c1.mp4")
+    wb.close()
+    again = Workbench(project, dataset="demo", rater="dana")
+    assert again.done_box.value and "done" in again.clip_list.options[0][0]
+    other = Workbench(project, dataset="demo", rater="erin")
+    assert "untouched" in other.clip_list.options[0][0]
+    again.close()
+    other.close()

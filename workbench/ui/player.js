@@ -119,7 +119,7 @@ function render({ model, el: host }) {
 
   const s = {
     cur: model.get("frame"), want: -1, drawn: -1, dir: 1, token: model.get("token"),
-    cache: new Map(), pending: new Map(), measure: null, playing: false,
+    cache: new Map(), pending: new Map(), blobs: new Map(), decoding: 0, measure: null, playing: false,
     playFrom: 0, playStart: 0, lastSync: 0, syncTimer: null, painted: 0, destroyed: false,
   };
 
@@ -143,7 +143,7 @@ function render({ model, el: host }) {
 
   function request(indices, front = false) {
     const now = performance.now();
-    const want = indices.filter((i) => i >= 0 && i < n() && !s.cache.has(i)
+    const want = indices.filter((i) => i >= 0 && i < n() && !s.cache.has(i) && !s.blobs.has(i)
       && !(s.pending.has(i) && now - s.pending.get(i) < RETRY_MS));
     if (!want.length) return;
     for (const i of want) s.pending.set(i, now);
@@ -153,11 +153,11 @@ function render({ model, el: host }) {
     }
   }
 
-  function prefetch() {
+  function prefetch(limit = Infinity) {
     const cap = Math.max(16, model.get("cache_size"));
-    const ahead = Math.min(Math.floor(cap * 0.7), Math.max(model.get("prefetch"),
+    const ahead = Math.min(limit, Math.floor(cap * 0.7), Math.max(model.get("prefetch"),
       s.playing ? Math.ceil(fps() * SPEEDS[speedIndex()] * 1.5) : 0));
-    const behind = Math.max(8, Math.floor(model.get("prefetch") / 4));
+    const behind = Math.min(limit / 2, Math.max(8, Math.floor(model.get("prefetch") / 4)));
     // Monotonic runs (ahead in the direction of travel, then behind), so that the
     // kernel's decoder moves on instead of seeking for every frame.
     const order = [];
@@ -167,19 +167,45 @@ function render({ model, el: host }) {
     request(order.filter((i) => i >= 0 && i < n()));
   }
 
+  // Arrived JPEGs wait here; at most two decode at a time, the wanted frame first, then
+  // the nearest to the cursor, so a jump is not queued behind a burst of prefetch.
   function onFrames(msg, buffers) {
     if (msg.type !== "frames" || msg.token !== s.token) return;
+    const recv = performance.now();
     msg.indices.forEach((i, k) => {
-      createImageBitmap(new Blob([buffers[k]], { type: "image/jpeg" })).then((bmp) => {
-        if (s.destroyed || msg.token !== s.token) { bmp.close(); return; }
-        s.pending.delete(i);
+      if (s.measure && s.measure.frame === i) s.measure.recv = recv;
+      s.pending.delete(i);
+      if (!s.cache.has(i)) s.blobs.set(i, new Blob([buffers[k]], { type: "image/jpeg" }));
+    });
+    pump();
+  }
+
+  function reach() {
+    return Math.max(2 * model.get("prefetch"), model.get("cache_size") / 2);
+  }
+
+  function pump() {
+    const far = reach();
+    for (const i of [...s.blobs.keys()]) if (Math.abs(i - s.cur) > far && i !== refFrame()) s.blobs.delete(i);
+    while (s.decoding < 2 && s.blobs.size) {
+      let i = s.blobs.has(s.want) ? s.want : -1;
+      if (i < 0) {
+        for (const j of s.blobs.keys()) if (i < 0 || Math.abs(j - s.cur) < Math.abs(i - s.cur)) i = j;
+      }
+      const blob = s.blobs.get(i);
+      s.blobs.delete(i);
+      s.decoding += 1;
+      const token = s.token;
+      createImageBitmap(blob).then((bmp) => {
+        if (s.destroyed || token !== s.token) { bmp.close(); return; }
         s.cache.get(i)?.close?.();
         s.cache.set(i, bmp);
         if (i === s.want || (model.get("diff") && i === refFrame() && s.drawn === s.cur)) draw(s.want);
         evict();
         drawScrub();
-      }).catch((e) => showError(`could not decode frame ${i}: ${e}`));
-    });
+      }).catch((e) => showError(`could not decode frame ${i}: ${e}`))
+        .finally(() => { s.decoding -= 1; pump(); });
+    }
   }
 
   // ---- drawing -------------------------------------------------------------
@@ -251,16 +277,19 @@ function render({ model, el: host }) {
     if (model.get("overlay")) drawOverlay(i, rect);
     s.drawn = i;
     loading.style.display = "none";
+    if (s.syncAfterDraw) { s.syncAfterDraw = false; requestAnimationFrame(sync); }
     updateInfo();
     const m = s.measure;
     if (m && m.frame === i) {
       s.measure = null;
+      const drawnAt = performance.now();
       requestAnimationFrame(() => {
         const t1 = performance.now();
         s.painted += 1;
         root.dataset.painted = String(s.painted);
         root.dataset.paintedFrame = String(i);
-        record({ widget: "player", kind: m.kind, frame: i, t0: m.t0, t1, ms: t1 - m.t0, cached: m.cached });
+        record({ widget: "player", kind: m.kind, frame: i, t0: m.t0, t1, ms: t1 - m.t0, cached: m.cached,
+          recv: m.recv == null ? null : m.recv - m.t0, drawn: drawnAt - m.t0 });
       });
     }
     return true;
@@ -318,7 +347,8 @@ function render({ model, el: host }) {
     if (n() <= 0) return;
     const f = clamp(target);
     if (f !== s.cur) s.dir = f > s.cur ? 1 : -1;
-    if (Math.abs(f - s.cur) > model.get("prefetch")) {
+    const jump = Math.abs(f - s.cur) > model.get("prefetch");
+    if (jump) {
       // a jump: the kernel drops prefetch requests far from the new cursor; ask again later
       const reach = Math.max(2 * model.get("prefetch"), model.get("cache_size") / 2);
       for (const i of [...s.pending.keys()]) if (Math.abs(i - f) > reach) s.pending.delete(i);
@@ -327,14 +357,18 @@ function render({ model, el: host }) {
     s.want = f;
     const cached = s.cache.has(f);
     s.measure = t0 == null ? null : { t0, frame: f, kind, cached };
-    if (!draw(f)) {
+    const shown = draw(f);
+    if (!shown) {
+      // Tell Python (and so the plot cursor) after the frame is painted: the plot's
+      // redraw would otherwise hold up the decoding of the frame asked for.
+      s.syncAfterDraw = true;
       loading.style.display = "";
       updateInfo();
       request([f], true);
     }
-    prefetch();
+    prefetch(jump ? 12 : Infinity);  // a jump starts small; steps grow the window
     drawScrub();
-    sync();
+    if (shown) sync(); else pump();
   }
 
   const speedIndex = () => {
@@ -433,7 +467,7 @@ function render({ model, el: host }) {
   // ---- model -> view -------------------------------------------------------------
   function reset() {
     for (const b of s.cache.values()) b.close?.();
-    s.cache.clear(); s.pending.clear();
+    s.cache.clear(); s.pending.clear(); s.blobs.clear();
     s.token = model.get("token"); s.cur = clamp(model.get("frame")); s.drawn = -1;
     setPlaying(false);
     seek(s.cur);

@@ -106,7 +106,9 @@ class Timeline(W.VBox):
             margin=dict(l=50, r=10, t=28, b=36),
             hovermode="x",
             dragmode="zoom",
+            template="none",  # a small layout: plotly diffs it after every cursor move
             plot_bgcolor="white",
+            font=dict(family="system-ui, sans-serif", size=12, color="#1f2933"),
             legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, font=dict(size=11)),
             xaxis=dict(
                 title=dict(text="frame", standoff=4),
@@ -222,10 +224,10 @@ class Timeline(W.VBox):
         strip = go.Scatter(
             x=frames + 0.5,
             y=np.zeros(n),
-            mode="markers",
+            mode="lines",  # one SVG path, not a node per frame
             name="seek",
             showlegend=False,
-            marker=dict(size=8, opacity=0),
+            line=dict(width=1, color="rgba(0,0,0,0)"),
             customdata=ms,
             hovertemplate="frame %{x:.0f} · %{customdata:.1f} ms<extra></extra>",
         )
