@@ -16,20 +16,15 @@ import pytest
 import xarray as xr
 
 from workbench import au, spot
+from workbench.sample import profile
 from workbench.schema import validate_events
 
 FPS = 200.0
 
 
 def bump(n: int, onset: int, apex: int, offset: int) -> np.ndarray:
-    """0 outside [onset, offset], half-sine up to 1 at apex, half-cosine down."""
-    t = np.arange(n, dtype=float)
-    out = np.zeros(n)
-    rise = (t >= onset) & (t <= apex)
-    out[rise] = np.sin(0.5 * np.pi * (t[rise] - onset + 1) / (apex - onset + 1))
-    fall = (t > apex) & (t <= offset)
-    out[fall] = np.cos(0.5 * np.pi * (t[fall] - apex) / (offset - apex + 1))
-    return out
+    """0 outside [onset, offset], half-sine up to 1 at apex, half-cosine down (the sample's profile)."""
+    return profile(n, onset, apex, offset)
 
 
 def make_curves(n=600, events=(), sd=0.01, seed=0, sides=None) -> xr.DataArray:
