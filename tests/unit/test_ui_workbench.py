@@ -103,3 +103,10 @@ def test_done_mark_is_kept_per_rater(project):
     assert "untouched" in other.clip_list.options[0][0]
     again.close()
     other.close()
+
+
+def test_button_errors_name_the_button(project):
+    wb = Workbench(project, dataset="demo", rater="fay")
+    wb.labeller.delete_btn.click()
+    assert "button &#x27;Delete&#x27;" in wb.errors.value and "Expected an event selected" in wb.errors.value
+    wb.close()

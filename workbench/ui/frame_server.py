@@ -1,11 +1,11 @@
-"""Serve the player's frame requests on a worker thread, newest and nearest first.
+"""Serve the player's prefetch requests on a worker thread, nearest first.
 
 The kernel handles comm messages one after another. Encoding prefetch batches in the
 message handler would queue a random jump (and the cursor's ``frame`` updates) behind
-every batch asked for earlier. Here the handler only files the request: a request for
-the frame on screen goes to the front, and prefetch frames that are by now far from the
-browser's cursor are dropped. The worker decodes and encodes (both release the GIL)
-and sends the JPEG buffers.
+every batch asked for earlier. Here the handler only files prefetch requests (the frame
+on screen is served by the handler itself, see :class:`workbench.ui.player.Player`);
+frames that are by now far from the browser's cursor are dropped, and the worker sends at
+most :attr:`FrameServer.batch` frames per message. Decoding and encoding release the GIL.
 """
 
 from __future__ import annotations

@@ -159,13 +159,22 @@ class Labeller(W.VBox):
     # -- wiring (the workbench guards these against errors) --------------------
     def bind(self, guard: Callable[[Callable], Callable]) -> None:
         """Connect the buttons, each callback wrapped by ``guard`` (errors shown)."""
-        self.save_btn.on_click(guard(lambda _: self.save()))
-        self.new_btn.on_click(guard(lambda _: self.clear()))
-        self.undo_btn.on_click(guard(lambda _: self.undo()))
-        self.redo_btn.on_click(guard(lambda _: self.redo()))
-        self.jump_btn.on_click(guard(lambda _: self.jump(self.events_list.value)))
-        self.edit_btn.on_click(guard(lambda _: self.edit(self.events_list.value)))
-        self.delete_btn.on_click(guard(lambda _: self.delete(self.events_list.value)))
+        actions = {
+            self.save_btn: self.save,
+            self.new_btn: self.clear,
+            self.undo_btn: self.undo,
+            self.redo_btn: self.redo,
+            self.jump_btn: lambda: self.jump(self.events_list.value),
+            self.edit_btn: lambda: self.edit(self.events_list.value),
+            self.delete_btn: lambda: self.delete(self.events_list.value),
+        }
+        for button, action in actions.items():
+
+            def clicked(_button, action=action):
+                return action()
+
+            clicked.__name__ = f"button {button.description.split(' (')[0]!r}"
+            button.on_click(guard(clicked))
 
     def set_clip(self, session, clip: str, fps: float, n_frames: int) -> None:
         """Work on ``clip`` with the rater's store ``session``."""

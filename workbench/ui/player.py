@@ -13,6 +13,7 @@ registered with :meth:`Player.on_action`.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,7 @@ class Player(anywidget.AnyWidget):
         self.source: FrameSource | None = None
         self._actions: list[ActionCallback] = []
         self.served = 0
+        self._source_lock = threading.Lock()
         self.server = FrameServer(self._serve, reach=self._reach, on_error=self._show_error) if threaded else None
         self.on_msg(self._on_msg)
         if source is not None:
@@ -156,7 +158,12 @@ class Player(anywidget.AnyWidget):
         try:
             kind = content.get("type")
             if kind == "get":
-                (self.server.submit if self.server else self._serve)(content)
+                # The frame on screen is served here at once (waiting for at most the one
+                # frame the worker is decoding); prefetch goes to the worker's queue.
+                if self.server is None or content.get("front"):
+                    self._serve(content)
+                if self.server is not None:
+                    self.server.submit(content if not content.get("front") else {**content, "indices": []})
             elif kind == "action":
                 self._act(content)
             else:
@@ -177,10 +184,12 @@ class Player(anywidget.AnyWidget):
         idx = [int(i) for i in content.get("indices", []) if 0 <= int(i) < self.n_frames]
         if not idx:
             return
-        self.send(
-            {"type": "frames", "indices": idx, "token": self.token},
-            buffers=jpegs(self.source, idx, self.quality),
-        )
+        source, token = self.source, self.token
+        buffers = []
+        for i in idx:  # one frame at a time under the lock: sources need not be thread-safe
+            with self._source_lock:
+                buffers.extend(jpegs(source, [i], self.quality))
+        self.send({"type": "frames", "indices": idx, "token": token}, buffers=buffers)
         self.served += len(idx)
 
     def _act(self, content: dict) -> None:

@@ -170,14 +170,14 @@ class Workbench(W.VBox):
         if new and not (self.session and self.session.rater == new):
             self.set_rater(new)
 
-    def _guard_both(self, fn: Callable) -> Callable:
+    def _guard_both(self, fn: Callable, where: str | None = None) -> Callable:
         """Guard a callback so its error shows at the top and in the player."""
 
         def wrapped(*args: Any) -> Any:
             try:
                 out = fn(*args)
             except Exception as exc:  # noqa: BLE001 - shown and logged
-                self.errors.show(exc, where=getattr(fn, "__name__", "action"))
+                self.errors.show(exc, where=where or getattr(fn, "__name__", "action"))
                 self.player.error = f"{type(exc).__name__}: {exc}"
                 return None
             self.errors.clear()
@@ -324,7 +324,7 @@ class Workbench(W.VBox):
         self.timeline.set_cursor(change["new"])
 
     def _on_action(self, action: str, arg: Any, frame: int) -> None:
-        run = self._guard_both(self._act)
+        run = self._guard_both(self._act, where=f"key action {action!r}")
         run(action, arg, frame)
 
     def _act(self, action: str, arg: Any, frame: int) -> None:
