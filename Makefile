@@ -9,6 +9,8 @@ WB := $(VENV)/bin/workbench
 STAMP := $(VENV)/.installed
 SAMPLE := data/sample/astronaut_2.mp4
 
+DETECTED := annotations/sample/detector--mediapipe.csv
+
 .PHONY: setup sample model chromium lab test lint bench clean-sample
 
 $(STAMP): pyproject.toml
@@ -32,7 +34,12 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-lab: setup sample model
+# The detector's events on the sample, for the review and agreement notebooks (cached after the first run).
+$(DETECTED): $(SAMPLE)
+	$(MAKE) model
+	$(WB) detect data/sample --project . --dataset sample
+
+lab: setup sample model $(DETECTED)
 	$(WB) lab notebooks/annotate.ipynb
 
 test: setup sample model chromium
