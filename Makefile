@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-$(SAMPLE): $(STAMP) workbench/sample.py
+$(SAMPLE): workbench/sample.py | $(STAMP)
 	$(WB) sample . --force
 
 sample: $(SAMPLE)
