@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+#: Bumped when normalised files are encoded differently, so caches are refreshed.
+NORMALISE_VERSION = 2
 #: Keyframe interval (frames) of normalised files.
 KEYFRAME_INTERVAL = 10
 #: A source whose keyframes lie further apart than this is normalised.
@@ -223,9 +225,15 @@ def write_video(
     fps: float,
     crf: int = 16,
     preset: str = "veryfast",
+    tune: str | None = None,
 ) -> Path:
     """Encode RGB frames to H.264 MP4: constant frame rate, keyframe every 10 frames,
-    no B-frames, no edit list. Written to a temporary file, then renamed (atomic)."""
+    no B-frames, no edit list. Written to a temporary file, then renamed (atomic).
+
+    ``tune="fastdecode"`` (x264: no CABAC, no deblocking filter) makes random access about
+    2.4x cheaper (8.6 ms instead of 20.6 ms of CPU for a random 640x480 frame, measured with
+    ``benchmarks/clip_access.py``) for about 10% more bytes; :func:`normalise` uses it.
+    """
     from fractions import Fraction
 
     import av
@@ -252,6 +260,7 @@ def write_video(
                         "keyint_min": str(KEYFRAME_INTERVAL),
                         "sc_threshold": "0",
                         "bf": "0",
+                        **({"tune": tune} if tune else {}),
                     }
                     stream.codec_context.time_base = 1 / rate
                 img = img[: stream.height, : stream.width]
@@ -316,7 +325,7 @@ def normalise(src: str | Path, dst: str | Path, fps: float | None = None) -> Pat
     natural = info.base_fps if info.variable_rate and 0 < info.base_fps <= 1000 else info.fps
     rate = float(fps or natural or 30.0)
     frames = _constant_rate(_decoded_frames(src), rate) if info.variable_rate else (f for _, f in _decoded_frames(src))
-    return write_video(frames, dst, rate)
+    return write_video(frames, dst, rate, tune="fastdecode")
 
 
 # --------------------------------------------------------------------------- clips
@@ -592,7 +601,7 @@ def normalised_path(src: Path, fps: float | None, root: Path | None = None) -> P
     """Where the normalised copy of ``src`` lives in the cache (keyed by content)."""
     digest = file_sha256(src)[:24]
     tag = f"_{fps:g}fps" if fps else ""
-    return (root or cache_dir()) / "normalised" / f"{digest}{tag}.mp4"
+    return (root or cache_dir()) / "normalised" / f"{digest}{tag}.v{NORMALISE_VERSION}.mp4"
 
 
 def open_clip(path: str | Path, fps: float | None = None, cache: str | Path | None = None) -> Clip:
