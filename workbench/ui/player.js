@@ -278,6 +278,7 @@ function render({ model, el: host }) {
     s.drawn = i;
     loading.style.display = "none";
     if (s.syncAfterDraw) { s.syncAfterDraw = false; requestAnimationFrame(sync); }
+    if (s.prefetchAfterDraw) { s.prefetchAfterDraw = false; prefetch(12); }
     updateInfo();
     const m = s.measure;
     if (m && m.frame === i) {
@@ -366,7 +367,9 @@ function render({ model, el: host }) {
       updateInfo();
       request([f], true);
     }
-    prefetch(jump ? 12 : Infinity);  // a jump starts small; steps grow the window
+    // After a jump the kernel first serves the frame alone; a small prefetch follows the
+    // paint (see draw) and steps grow the window.
+    if (shown || !jump) prefetch(jump ? 12 : Infinity); else s.prefetchAfterDraw = true;
     drawScrub();
     if (shown) sync(); else pump();
   }
