@@ -9,6 +9,7 @@ from jlab import open_notebook, press, restart_kernel, run_all, wait_for
 NOTEBOOK = "notebooks/annotate.ipynb"
 PLAYER = ".wb-player"
 RATER = "tester"
+LISTED = "t => [...document.querySelectorAll('.wb-events option')].some(o => o.text.startsWith(t))"
 
 
 def frame_of(page) -> int:
@@ -76,11 +77,7 @@ def test_mark_save_restart_undo(annotate, lab):
     wait_for(page, "() => document.querySelector('.wb-marks').textContent.includes('offset 18')")
     wait_for(page, "() => document.querySelector('.wb-marks').textContent.includes('happiness')")
     press(page, PLAYER, "Enter")
-    wait_for(
-        page,
-        "() => [...document.querySelectorAll('.wb-events select option')]"
-        ".some(o => o.textContent.startsWith('3–18'))",
-    )
+    wait_for(page, LISTED, "3–18")
 
     saved = pd.read_csv(store_file)
     row = saved.iloc[0]
@@ -92,11 +89,7 @@ def test_mark_save_restart_undo(annotate, lab):
     restart_kernel(page)
     run_all(page, timeout=240_000)
     set_rater(page, RATER)
-    wait_for(
-        page,
-        "() => [...document.querySelectorAll('.wb-events select option')]"
-        ".some(o => o.textContent.startsWith('3–18'))",
-    )
+    wait_for(page, LISTED, "3–18")
 
     # Ctrl+Z undoes the save, in the widget and in the file.
     press(page, PLAYER, "Control+z")
