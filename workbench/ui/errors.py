@@ -64,3 +64,27 @@ class ErrorArea(W.HTML):
                 return None
 
         return wrapped
+
+
+def action_guard(
+    errors: ErrorArea, player: Any, fn: Callable[..., Any], where: str | None = None
+) -> Callable[..., Any]:
+    """Wrap a user action: an error shows in ``errors`` and on the player; success clears both.
+
+    Used for what the user did (a key, a button); passive followers use :meth:`ErrorArea.guard`,
+    which shows errors without clearing the last action's.
+    """
+
+    @functools.wraps(fn)
+    def wrapped(*args: Any) -> Any:
+        try:
+            out = fn(*args)
+        except Exception as exc:  # noqa: BLE001 - shown in the widget and logged
+            errors.show(exc, where=where or getattr(fn, "__name__", "action"))
+            player.error = f"{type(exc).__name__}: {exc}"
+            return None
+        errors.clear()
+        player.error = ""
+        return out
+
+    return wrapped

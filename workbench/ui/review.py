@@ -40,7 +40,7 @@ import pandas as pd
 
 from workbench.agreement import review as logic
 from workbench.schema import COLUMNS, EMOTIONS, PHASES
-from workbench.ui.errors import ErrorArea
+from workbench.ui.errors import ErrorArea, action_guard
 from workbench.ui.player import Player
 from workbench.ui.timeline import Timeline, default_aus, rater_colours
 
@@ -385,19 +385,7 @@ class ReviewPanel(W.VBox):
 
     def _guarded(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """Run ``fn``; show an error at the top and in the player, clear both on success."""
-
-        def wrapped(*args: Any) -> Any:
-            try:
-                out = fn(*args)
-            except Exception as exc:  # noqa: BLE001 - shown in the widget and logged
-                self.errors.show(exc, where=getattr(fn, "__name__", "action"))
-                self.player.error = f"{type(exc).__name__}: {exc}"
-                return None
-            self.errors.clear()
-            self.player.error = ""
-            return out
-
-        return wrapped
+        return action_guard(self.errors, self.player, fn)
 
     # -- reviewer, dataset, raters ------------------------------------------------------
     def _fill_datasets(self, dataset: str, ref: str | None, hyp: str | None) -> None:

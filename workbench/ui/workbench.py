@@ -20,7 +20,7 @@ import ipywidgets as W
 import pandas as pd
 
 from workbench.ui.clips import Progress, clip_label, list_clips
-from workbench.ui.errors import ErrorArea
+from workbench.ui.errors import ErrorArea, action_guard
 from workbench.ui.labeller import Labeller
 from workbench.ui.player import Player
 from workbench.ui.timeline import Timeline
@@ -172,19 +172,7 @@ class Workbench(W.VBox):
 
     def _guard_both(self, fn: Callable, where: str | None = None) -> Callable:
         """Guard a callback so its error shows at the top and in the player."""
-
-        def wrapped(*args: Any) -> Any:
-            try:
-                out = fn(*args)
-            except Exception as exc:  # noqa: BLE001 - shown and logged
-                self.errors.show(exc, where=where or getattr(fn, "__name__", "action"))
-                self.player.error = f"{type(exc).__name__}: {exc}"
-                return None
-            self.errors.clear()
-            self.player.error = ""
-            return out
-
-        return wrapped
+        return action_guard(self.errors, self.player, fn, where)
 
     def _update_header(self) -> None:
         who = html.escape(self.session.rater) if self.session else "<i>set your rater id</i>"
