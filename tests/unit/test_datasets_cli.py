@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-import openpyxl
 import pandas as pd
 import pytest
 
+from tests.sheets import touch_frames, write_xlsx
 from workbench.datasets import cli
 from workbench.datasets.export import events_table, export
 from workbench.schema import COLUMNS, events_from_records, make_event
@@ -16,23 +15,6 @@ from workbench.store import Store
 
 CASME2_HEADER = ["Subject", "Filename", None, "OnsetFrame", "ApexFrame", "OffsetFrame", None,
                  "Action Units", "Estimated Emotion", "Objective Classes"]  # fmt: skip
-
-
-def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for title, rows in sheets.items():
-        ws = wb.create_sheet(title)
-        for row in rows:
-            ws.append(row)
-    wb.save(path)
-    return path
-
-
-def touch_frames(folder: Path, names: list[str]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        (folder / name).write_bytes(b"")
 
 
 def run(*argv: str) -> int:
