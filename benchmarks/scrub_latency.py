@@ -77,10 +77,13 @@ CURSOR_PROBE = """([frame, t0]) => new Promise((resolve) => {
 
 
 def make_long_clip(path: Path, seconds: float = 60.0, fps: float = 30.0) -> Path:
-    """A 640x480 clip: textured moving background, a moving face-sized blob, frame number."""
-    import cv2
+    """A 640x480 clip: textured moving background, a moving face-sized blob, frame number.
 
-    from workbench.video import write_video
+    Written the way cameras and x264's defaults write (keyframes 250 frames apart, B-frames),
+    so ``open_clip`` normalises it once, as it would a user's file.
+    """
+    import av
+    import cv2
 
     n = int(seconds * fps)
     rng = np.random.default_rng(0)
@@ -96,7 +99,16 @@ def make_long_clip(path: Path, seconds: float = 60.0, fps: float = 30.0) -> Path
             cv2.putText(img, f"{i}", (20, 60), cv2.FONT_HERSHEY_SIMPLEX, 2, (255, 255, 255), 3)
             yield img
 
-    write_video(frames(), path, fps)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=int(fps))
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        stream.options = {"crf": "20", "preset": "veryfast"}  # x264 defaults otherwise: GOP 250, B-frames
+        for img in frames():
+            for pkt in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(pkt)
+        for pkt in stream.encode():
+            out.mux(pkt)
     return path
 
 
