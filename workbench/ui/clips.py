@@ -8,12 +8,9 @@ one small JSON file per rater: ``annotations/<dataset>/.progress/<rater>.json``.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-import pandas as pd
-
-from workbench.store import rater_filename
+from workbench.store import atomic_write_bytes, rater_filename
 
 STATES = {"done": "✓", "in progress": "◐", "untouched": "○"}
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv"}
@@ -51,17 +48,13 @@ class Progress:
     def set_done(self, clip: str, done: bool = True) -> None:
         """Mark or unmark a clip as done (written at once, atomically)."""
         (self.done.add if done else self.done.discard)(clip)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"done": sorted(self.done)}, indent=1), encoding="utf-8")
-        os.replace(tmp, self.path)
+        atomic_write_bytes(self.path, json.dumps({"done": sorted(self.done)}, indent=1).encode("utf-8"))
 
-    def state(self, clip: str, events: pd.DataFrame) -> str:
+    def state(self, clip: str, n_events: int) -> str:
+        """``done`` (marked), ``in progress`` (has events) or ``untouched``."""
         if clip in self.done:
             return "done"
-        if not events.empty and (events["clip"].astype(str) == clip).any():
-            return "in progress"
-        return "untouched"
+        return "in progress" if n_events else "untouched"
 
 
 def clip_label(clip: str, state: str, n_events: int) -> str:

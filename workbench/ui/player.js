@@ -180,7 +180,7 @@ function render({ model, el: host }) {
     pump();
   }
 
-  function reach() {
+  function reach() {  // the same window as Player._reach in player.py
     return Math.max(2 * model.get("prefetch"), model.get("cache_size") / 2);
   }
 
@@ -351,8 +351,8 @@ function render({ model, el: host }) {
     const jump = Math.abs(f - s.cur) > model.get("prefetch");
     if (jump) {
       // a jump: the kernel drops prefetch requests far from the new cursor; ask again later
-      const reach = Math.max(2 * model.get("prefetch"), model.get("cache_size") / 2);
-      for (const i of [...s.pending.keys()]) if (Math.abs(i - f) > reach) s.pending.delete(i);
+      const far = reach();
+      for (const i of [...s.pending.keys()]) if (Math.abs(i - f) > far) s.pending.delete(i);
     }
     s.cur = f;
     s.want = f;

@@ -170,7 +170,7 @@ class Player(anywidget.AnyWidget):
                 raise ValueError(f"Expected a message of type 'get' or 'action', but got {kind!r}.")
         except Exception as exc:  # noqa: BLE001 - shown in the widget and logged
             log.exception("player message %r failed", content)
-            self.error = f"{type(exc).__name__}: {exc}"
+            self._show_error(exc)
 
     def _reach(self) -> int:
         return max(2 * self.prefetch, self.cache_size // 2)

@@ -205,9 +205,6 @@ class Presenter(W.VBox):
             self.errors.show(exc, where="refresh")
 
     # -- drawing ---------------------------------------------------------------------
-    def _item_labels(self, numbers: list[int]) -> list[str]:
-        return [f"item {n}" for n in numbers]
-
     def _draw(self, answers: pd.DataFrame) -> None:
         # Whole figures in Output widgets, replaced when the answers change: plotly 7's
         # FigureWidget sometimes renders empty axes in JupyterLab 4 (its first state is lost).

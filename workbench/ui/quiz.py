@@ -42,7 +42,7 @@ import traitlets as t
 
 from workbench import teach
 from workbench.schema import EMOTIONS
-from workbench.ui.frames import encode_jpeg
+from workbench.ui.frames import encode_jpeg, jpegs
 
 log = logging.getLogger("workbench.ui")
 
@@ -276,8 +276,7 @@ class Quiz(anywidget.AnyWidget):
         item = self._item(k)
         source = self._source(item.clip)
         indices = self.item_frames(k)
-        rgb = source.frames(indices) if hasattr(source, "frames") else [source.frame(i) for i in indices]
-        buffers = [encode_jpeg(np.asarray(f), self.quality) for f in rgb]
+        buffers = jpegs(source, indices, self.quality)
         span = indices[1:]
         if item.mode == "apex":
             flash = {"positions": [span.index(item.apex)], "times": [0.0]}

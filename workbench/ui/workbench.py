@@ -229,11 +229,14 @@ class Workbench(W.VBox):
 
     def _refresh_clips(self) -> None:
         mine = self.session.events if self.session else pd.DataFrame(columns=["clip"])
+        counts = mine["clip"].astype(str).value_counts() if not mine.empty else pd.Series(dtype=int)
         labels = []
         for c in self.clip_ids:
-            n = int((mine["clip"].astype(str) == c).sum()) if not mine.empty else 0
-            state = self.progress.state(c, mine) if self.progress else "untouched"
+            n = int(counts.get(c, 0))
+            state = self.progress.state(c, n) if self.progress else "untouched"
             labels.append((clip_label(c, state, n), c))
+        if labels == list(self.clip_list.options):
+            return
         current = self.clip_list.value
         self._picking = True
         try:
@@ -342,7 +345,7 @@ class Workbench(W.VBox):
         marks = {k: draft.get(k) for k in ("onset", "apex", "offset", "emotion", "aus")}
         self.player.marks = marks
         self.player.reference = draft["onset"] if draft.get("onset") is not None else -1
-        self.timeline.set_draft(marks)
+        self.timeline.draft = dict(marks)  # drawn once, with the events below
         parts = [f for f in (self._others, self.labeller.clip_events()) if not f.empty]
         both = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         self.timeline.set_events(both, self.session.rater if self.session else "")
