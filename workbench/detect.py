@@ -36,6 +36,7 @@ from workbench import face
 from workbench.au import AU_VERSION, au_curves
 from workbench.schema import SCHEMA_VERSION, coerce_events, empty_events
 from workbench.spot import DETECTOR_NAME, DETECTOR_RATER, SpotParams, spot
+from workbench.video import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
 #: Version of the detection pipeline (inference + AU mapping); part of the cache key.
 DETECTOR_VERSION = f"1+au{AU_VERSION}"
@@ -215,8 +216,8 @@ def default_jobs() -> int:
 
 # ----------------------------------------------------------------------------- clips
 
-_MEDIA = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv"}
-_IMAGES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+_MEDIA = VIDEO_SUFFIXES
+_IMAGES = IMAGE_SUFFIXES
 
 
 def _is_image_folder(path: Path) -> bool:

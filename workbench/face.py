@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench.video import cache_dir, file_sha256  # noqa: F401 - part of this module's API (model cache, hash)
+
 if TYPE_CHECKING:
     import xarray as xr
 
@@ -87,24 +89,9 @@ class ModelHashError(ValueError):
 # --------------------------------------------------------------------------- model
 
 
-def cache_dir() -> Path:
-    """The user's workbench cache: ``$WORKBENCH_CACHE`` or ``~/.cache/workbench``."""
-    env = os.environ.get(ENV_CACHE)
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "workbench"
-
-
 def cached_model_path() -> Path:
     """Where the model lives in the user's cache (it may not exist yet)."""
     return cache_dir() / "models" / MODEL_NAME
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """The sha256 hex digest of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_model(path: str | os.PathLike, expected: str = MODEL_SHA256) -> Path:
@@ -136,23 +123,6 @@ def umask_mode() -> int:
     return 0o666 & ~mask
 
 
-def _write_atomic(data: bytes, dst: Path) -> Path:
-    """Write bytes to ``dst`` through a temporary file in the same folder and a rename."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, umask_mode())
-        os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return dst
-
-
 def _store_verified(data: bytes, dst: Path, origin: str) -> Path:
     """Check downloaded bytes against :data:`MODEL_SHA256`, then write them atomically."""
     got = hashlib.sha256(data).hexdigest()
@@ -160,7 +130,10 @@ def _store_verified(data: bytes, dst: Path, origin: str) -> Path:
         raise ModelHashError(
             f"Expected the FaceLandmarker model with sha256 {MODEL_SHA256}, but got sha256 {got} ({origin})."
         )
-    return _write_atomic(data, dst)
+    from workbench.store import atomic_write_bytes
+
+    atomic_write_bytes(dst, data)
+    return dst
 
 
 def _fetch_url(url: str, timeout: float) -> bytes:

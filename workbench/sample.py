@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.schema import kind_from_duration, make_event, validate_events
+from workbench.schema import make_event, validate_events
 
 DATASET = "sample"
 RATER = "truth"
@@ -246,7 +246,7 @@ def truth_events(fps: float = 200.0) -> pd.DataFrame:
                     offset=offset,
                     emotion=e.emotion,
                     aus=e.code(),
-                    kind=kind_from_duration(onset, offset, fps),
+                    fps=fps,
                     note="scripted",
                     event_id=f"{Path(clip).stem}-{onset}",
                 )

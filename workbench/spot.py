@@ -39,7 +39,6 @@ from workbench.schema import (
     DETECTOR_PREFIX,
     empty_events,
     events_from_records,
-    kind_from_duration,
     make_event,
     validate_events,
 )
@@ -260,7 +259,7 @@ def spot(
                 offset=off_f,
                 emotion=emotion_from_aus(set(aus), sides=sides) if aus else "others",
                 aus=facs_code(aus, sides),
-                kind=kind_from_duration(on_f, off_f, fps),
+                fps=fps,
                 confidence=confidence(float(activity[apex])),
                 note="",
             )

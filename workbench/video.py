@@ -55,7 +55,7 @@ _NUMBER = re.compile(r"(\d+)(?=\D*$)")
 def cache_dir() -> Path:
     """The user's cache: ``$WORKBENCH_CACHE`` or ``~/.cache/workbench``."""
     env = os.environ.get("WORKBENCH_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "workbench"
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "workbench"
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
@@ -306,7 +306,7 @@ def _constant_rate(timed: Iterable[tuple[float, np.ndarray]], fps: float) -> Ite
             return
 
 
-def normalise(src: str | Path, dst: str | Path, fps: float | None = None) -> Path:
+def normalise(src: str | Path, dst: str | Path, fps: float | None = None, info: Probe | None = None) -> Path:
     """Re-encode a video to constant frame rate, short keyframe interval, no edit list.
 
     Parameters
@@ -317,9 +317,11 @@ def normalise(src: str | Path, dst: str | Path, fps: float | None = None) -> Pat
         Output MP4 path (written atomically).
     fps
         Output frame rate; default: the source's average rate.
+    info
+        The source's :func:`probe`, when the caller has it already.
     """
     src = Path(src)
-    info = probe(src)
+    info = info or probe(src)
     # A variable-rate file is resampled at its base rate (the rate that represents all its
     # timestamps exactly, e.g. 30 for frames lasting 1/30 or 2/30 s), so no frame is lost.
     natural = info.base_fps if info.variable_rate and 0 < info.base_fps <= 1000 else info.fps
@@ -597,9 +599,10 @@ def _open_folder(folder: Path, fps: float | None) -> FolderClip:
     return FolderClip(folder, [p for _, p in numbered], numbers, _folder_fps(folder, fps), (h, w, 3))
 
 
-def normalised_path(src: Path, fps: float | None, root: Path | None = None) -> Path:
-    """Where the normalised copy of ``src`` lives in the cache (keyed by content)."""
-    digest = file_sha256(src)[:24]
+def normalised_path(src: Path, fps: float | None, root: Path | None = None, digest: str | None = None) -> Path:
+    """Where the normalised copy of ``src`` lives in the cache (keyed by content; pass the
+    source's sha256 as ``digest`` when it is known)."""
+    digest = (digest or file_sha256(src))[:24]
     tag = f"_{fps:g}fps" if fps else ""
     return (root or cache_dir()) / "normalised" / f"{digest}{tag}.v{NORMALISE_VERSION}.mp4"
 
@@ -632,10 +635,12 @@ def open_clip(path: str | Path, fps: float | None = None, cache: str | Path | No
     reasons = info.reasons()
     if not reasons:
         return VideoClip(src, src, fps)
-    dst = normalised_path(src, None, Path(cache) if cache else None)
+    digest = file_sha256(src)  # the cache key, and the clip's content hash: read the file once
+    dst = normalised_path(src, None, Path(cache) if cache else None, digest)
     if not dst.exists():
-        normalise(src, dst)
+        normalise(src, dst, info=info)
     clip = VideoClip(src, dst, fps)
+    clip._hash = digest
     clip.normalised = True
     clip.normalise_reasons = reasons
     return clip
