@@ -217,6 +217,7 @@ def disagreements(
     au_threshold: float = 1.0,
     padding: int = 10,
     names: tuple[str, str] | None = None,
+    matching: Matching | None = None,
 ) -> pd.DataFrame:
     """Every disagreement of two raters, worst first.
 
@@ -236,6 +237,8 @@ def disagreements(
         Frames shown before and after the events (``start``, ``end``).
     names : tuple of str, optional
         The raters' names in descriptions (default: their ``rater`` column).
+    matching : Matching, optional
+        The two raters' matching when the caller has it (made with ``iou``, ``mode``, ``tolerance``).
 
     Returns
     -------
@@ -248,7 +251,8 @@ def disagreements(
         0.5-1), ``description``, and both events' ``ref_*`` / ``hyp_*`` frames,
         emotion and AUs. Sorted by severity (descending), clip, start.
     """
-    matching = match(reference, hypothesis, iou=iou, mode=mode, tolerance=tolerance)
+    if matching is None:
+        matching = match(reference, hypothesis, iou=iou, mode=mode, tolerance=tolerance)
     names = names or (_rater(reference, "reference"), _rater(hypothesis, "hypothesis"))
     parts = _unmatched_items(matching, names, iou) + _pair_items(matching, names, boundary_tolerance, au_threshold)
     parts = [p for p in parts if len(p)]
@@ -310,7 +314,8 @@ class Review:
         self.hypothesis = coerce_events(hypothesis).reset_index(drop=True)
         self.names = (_rater(self.reference, "reference"), _rater(self.hypothesis, "hypothesis"))
         self.options = options
-        self.items = disagreements(self.reference, self.hypothesis, names=self.names, **options)
+        self.matching = match(self.reference, self.hypothesis, **_match_options(options))
+        self.items = disagreements(self.reference, self.hypothesis, names=self.names, matching=self.matching, **options)
         self.consensus_rater = consensus_rater
         self.clock = clock
         self.log_path = Path(log_path) if log_path is not None else None
@@ -489,7 +494,7 @@ class Review:
         """
         if pending not in ("reference", "drop"):
             raise ValueError(f"Expected pending 'reference' or 'drop', but got pending={pending!r}.")
-        matching = match(self.reference, self.hypothesis, **_match_options(self.options))
+        matching = self.matching
         decisions = self.decisions()
         by_unit: dict[str, list[pd.Series]] = {}
         for _, d in decisions.iterrows():

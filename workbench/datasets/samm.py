@@ -22,9 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from workbench.datasets.build import DatasetSpec, ImportResult, build_events, raw_text
-from workbench.datasets.report import Report
-from workbench.datasets.tables import read_table
+from workbench.datasets.build import DatasetSpec, ImportResult, raw_text
+from workbench.datasets.tables import import_table
 
 FPS = 200.0
 
@@ -67,6 +66,13 @@ def frame_path(clip: str, number: int) -> str:
     return f"{clip}/{subject}_{int(number):05d}.jpg"
 
 
+def _pad_subjects(rows, report) -> None:
+    """Subject codes as the folders spell them; a blank cell is left for the row's own report."""
+    for row in rows:
+        if raw_text(row.values.get("subject")):
+            row.values["subject"] = subject_code(row.values["subject"])
+
+
 SPEC = DatasetSpec(name="samm", title="SAMM", fps=FPS, clip=clip_path)
 
 
@@ -85,9 +91,4 @@ def load(path: str | Path, media: str | Path | None = None) -> ImportResult:
     ImportResult
         Events with rater ``"samm"``, and the report.
     """
-    report = Report()
-    rows = read_table(path, ALIASES, REQUIRED, report)
-    for row in rows:
-        if row.values.get("subject") is not None:
-            row.values["subject"] = subject_code(row.values["subject"])
-    return build_events(rows, SPEC, str(path), report, None if media is None else str(media))
+    return import_table(path, SPEC, ALIASES, REQUIRED, media, _pad_subjects)
