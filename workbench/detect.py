@@ -42,6 +42,8 @@ from workbench.video import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 DETECTOR_VERSION = f"1+au{AU_VERSION}"
 #: Frames per task; a clip is also cut into at least as many chunks as there are workers.
 CHUNK_FRAMES = 100
+#: The smallest chunk the planner cuts (towards a clip's end), unless a clip is shorter.
+MIN_CHUNK_FRAMES = 20
 
 
 @dataclass(frozen=True)
@@ -104,12 +106,29 @@ def load_curves(path: str | os.PathLike) -> xr.DataArray:
         return ds["au_intensity"].load()
 
 
-def plan_chunks(n_frames: int, workers: int, chunk_frames: int = CHUNK_FRAMES) -> list[tuple[int, int]]:
-    """Split ``range(n_frames)`` into ``[start, stop)`` chunks, at least one per worker."""
+def plan_chunks(n_frames: int, workers: int, chunk_frames: int = CHUNK_FRAMES, after: int = 0) -> list[tuple[int, int]]:
+    """Split ``range(n_frames)`` into ``[start, stop)`` chunks, at least one per worker.
+
+    Chunks are at most ``chunk_frames`` long. Towards the end of the whole job (this
+    clip's frames plus the ``after`` frames of the clips queued behind it) they shrink to
+    a quarter of what is left per worker, down to :data:`MIN_CHUNK_FRAMES`, so that the
+    workers finish close together instead of one idling while another runs a whole last
+    chunk.
+    """
     if n_frames <= 0:
         return []
-    size = max(1, min(chunk_frames, math.ceil(n_frames / max(workers, 1))))
-    return [(a, min(a + size, n_frames)) for a in range(0, n_frames, size)]
+    workers = max(workers, 1)
+    first = max(1, min(chunk_frames, n_frames // workers))
+    smallest = min(first, MIN_CHUNK_FRAMES)
+    chunks, start = [], 0
+    while start < n_frames:
+        left = n_frames - start
+        size = max(smallest, min(first, math.ceil((left + after) / (2 * workers))))
+        if left - size < smallest // 2:  # no sliver at the end
+            size = left
+        chunks.append((start, start + size))
+        start += size
+    return chunks
 
 
 def assemble(parts: Sequence[dict[str, Any]], attrs: dict) -> xr.Dataset:
@@ -147,6 +166,9 @@ class _Inline:
     def as_completed(self, futures: Iterable) -> Iterator:
         yield from futures
 
+    def release(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -160,7 +182,7 @@ class _Pool:
             max_workers=jobs,
             mp_context=ctx,
             initializer=face.init_worker,
-            initargs=(model, params.min_confidence),
+            initargs=(model, params.min_confidence, ctx.Value("i", 0)),  # each worker on its own core
         )
 
     def submit(self, fn: Callable, *args: Any) -> Any:
@@ -170,6 +192,10 @@ class _Pool:
         from concurrent.futures import as_completed
 
         yield from as_completed(list(futures))
+
+    def release(self) -> None:
+        """No more tasks: let the workers exit without waiting for them."""
+        self.pool.shutdown(wait=False)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -191,6 +217,9 @@ class _Dask:
         from distributed import as_completed
 
         yield from as_completed(list(futures))
+
+    def release(self) -> None:
+        pass
 
     def close(self) -> None:
         if self.own:
@@ -277,6 +306,7 @@ class ClipTask:
     other_cpu: float = 0.0
     cpu_seconds: float = 0.0
     workers: set[int] = field(default_factory=set)
+    spans: list[tuple[float, float]] = field(default_factory=list)  # chunks' (start, end), time.monotonic
 
 
 @dataclass
@@ -323,8 +353,8 @@ class DetectReport:
         return "\n".join(lines)
 
 
-def _prepare(task: ClipTask, model_sha: str, params: DetectParams, jobs: int, chunk: int) -> None:
-    """Open the clip, compute its cache key, load cached curves or plan its chunks."""
+def _prepare(task: ClipTask, model_sha: str, params: DetectParams) -> None:
+    """Open the clip, compute its cache key, load cached curves (else it needs chunks)."""
     from workbench.video import open_clip
 
     try:
@@ -342,7 +372,15 @@ def _prepare(task: ClipTask, model_sha: str, params: DetectParams, jobs: int, ch
             return
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)  # unreadable cache entry: recompute
-    task.chunks = plan_chunks(task.n_frames, jobs, chunk)
+
+
+def _plan(tasks: list[ClipTask], workers: int, chunk: int) -> None:
+    """Chunks for every clip to compute, shrinking towards the end of the whole job."""
+    todo = [t for t in tasks if t.error is None and not t.cached]
+    after = sum(t.n_frames for t in todo)
+    for t in todo:
+        after -= t.n_frames
+        t.chunks = plan_chunks(t.n_frames, workers, chunk, after=after)
 
 
 def _warn_cached(curves: xr.DataArray, clip_id: str) -> None:
@@ -394,9 +432,14 @@ def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: D
         for a, b in t.chunks:
             owner[runner.submit(face.infer_chunk, str(t.path), a, b, model, params.min_confidence)] = t
     remaining = {id(t): len(t.chunks) for t in todo}
+    outstanding = len(owner)
+    _warm_up_writing()  # while the workers start
     for fut in runner.as_completed(list(owner)):
         t = owner[fut]
         remaining[id(t)] -= 1
+        outstanding -= 1
+        if outstanding == 0:
+            runner.release()  # let the workers exit while the last clip is finished here
         try:
             part = fut.result()
         except Exception as exc:  # one bad chunk fails its clip, the others go on
@@ -404,6 +447,7 @@ def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: D
             part = None
         if part is not None and t.error is None:
             t.parts.append(part)
+            t.spans.append(part["span"])
             t.model_seconds += part["seconds"]
             t.model_cpu += part["model_cpu"]
             t.other_cpu += part["cpu_seconds"] - part["model_cpu"]
@@ -419,6 +463,17 @@ def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: D
             bar_clips.update(1)
     bar_frames.close()
     bar_clips.close()
+
+
+def _warm_up_writing() -> None:
+    """Make the one-time imports that turning chunks into saved curves needs.
+
+    A first ``xr.Dataset`` imports dask.array, a first ``to_netcdf`` imports h5netcdf and
+    dask.distributed: about 0.7 s in all. Called while the workers start, so that this
+    does not wait behind the last chunk.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        xr.Dataset({"warm": (("frame",), np.zeros(1))}).to_netcdf(Path(tmp) / "warm.nc", engine="h5netcdf")
 
 
 def _events(tasks: list[ClipTask], spot_params: SpotParams) -> pd.DataFrame:
@@ -508,7 +563,8 @@ def detect(
             tasks.append(ClipTask(clip_path, ds_name, clip_id))
     workers = jobs if scheduler is None else _cluster_workers(scheduler, jobs)
     for t in tasks:
-        _prepare(t, model_sha, params, workers, chunk_frames)
+        _prepare(t, model_sha, params)
+    _plan(tasks, workers, chunk_frames)
     explicit_model = str(model_path) if scheduler is None or model is not None else None
     if any(t.chunks for t in tasks):
         runner = make_runner(jobs, scheduler, explicit_model, params)

@@ -316,10 +316,12 @@ def detect_frame(landmarker: Any, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarr
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"Expected an RGB uint8 frame (h, w, 3), but got {rgb.dtype} {rgb.shape}.")
     image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-    result = landmarker.detect(image)
     landmarks = np.full((N_LANDMARKS, 3), np.nan, np.float32)
     blend = np.full(len(BLENDSHAPES), np.nan, np.float32)
     matrix = np.full((4, 4), np.nan, np.float32)
+    if _FAST_RESULTS and _detect_into_arrays(landmarker, image, landmarks, blend, matrix):
+        return landmarks, blend, matrix
+    result = landmarker.detect(image)
     if result.face_landmarks:
         landmarks[:] = [(p.x, p.y, p.z) for p in result.face_landmarks[0]]
         if result.face_blendshapes:
@@ -328,6 +330,92 @@ def detect_frame(landmarker: Any, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarr
         if result.facial_transformation_matrixes:
             matrix[:] = np.asarray(result.facial_transformation_matrixes[0], np.float32)
     return landmarks, blend, matrix
+
+
+#: Read results straight from MediaPipe's C result struct (see :func:`_detect_into_arrays`);
+#: set to False to always take the public ``detect()`` path.
+_FAST_RESULTS = True
+_BLEND_ORDER: dict[tuple[bytes, ...], np.ndarray] = {}
+
+
+def _detect_into_arrays(landmarker: Any, image: Any, landmarks: np.ndarray, blend: np.ndarray,
+                        matrix: np.ndarray) -> bool:  # fmt: skip
+    """What ``FaceLandmarker.detect`` does, but copying the C result into the arrays with numpy.
+
+    The public ``detect()`` turns each of the 478 landmarks into a Python object (about
+    0.8 ms a frame, 7% of the model's time on one core); here the result struct is read
+    as numpy arrays instead. It uses the same C call and status checks as ``detect()``
+    in mediapipe 1.2 (``MpFaceLandmarkerDetectImage``); where those internals differ
+    (another mediapipe), it returns False without running anything and the caller takes
+    the public path. ``tests/unit/test_face.py`` checks both paths agree.
+    """
+    global _FAST_RESULTS
+    import ctypes
+
+    try:
+        from mediapipe.tasks.python.vision.face_landmarker import MpFaceLandmarkerResultC
+
+        lib, handle, c_image = landmarker._lib, landmarker._handle, image._image_ptr
+        run, close = lib.MpFaceLandmarkerDetectImage, lib.MpFaceLandmarkerCloseResult
+    except (ImportError, AttributeError):
+        _FAST_RESULTS = False
+        return False
+    result = MpFaceLandmarkerResultC()
+    run(handle, c_image, None, ctypes.byref(result))
+    try:
+        if result.face_landmarks_count:
+            points = result.face_landmarks[0]
+            table = _struct_array(points.landmarks, points.landmarks_count, ("x", "y", "z"))
+            landmarks[:, 0], landmarks[:, 1], landmarks[:, 2] = table["x"], table["y"], table["z"]
+            if result.face_blendshapes_count:
+                cats = result.face_blendshapes[0]
+                table = _struct_array(cats.categories, cats.categories_count, ("score", "category_name"))
+                blend[:] = table["score"][_blend_order(table)]
+            if result.facial_transformation_matrixes_count:
+                matrix[:] = np.asarray(result.facial_transformation_matrixes[0].to_numpy(), np.float32)
+    finally:
+        close(ctypes.byref(result))
+    return True
+
+
+_CTYPE_TO_NUMPY = {"c_float": np.float32, "c_char_p": np.uintp}
+
+
+def _struct_array(pointer: Any, count: int, fields: tuple[str, ...]) -> np.ndarray:
+    """A numpy view of ``count`` C structs at ``pointer`` with the named fields only (the
+    dtype is built from ctypes' own offsets; ``np.ctypeslib`` refuses ``char *`` fields)."""
+    import ctypes
+
+    struct = pointer._type_
+    types = dict(struct._fields_)
+    dtype = np.dtype(
+        {
+            "names": list(fields),
+            "formats": [_CTYPE_TO_NUMPY[types[f].__name__] for f in fields],
+            "offsets": [getattr(struct, f).offset for f in fields],
+            "itemsize": ctypes.sizeof(struct),
+        }
+    )
+    if not count:
+        return np.zeros(0, dtype)
+    address = ctypes.cast(pointer, ctypes.c_void_p).value
+    return np.frombuffer((ctypes.c_char * (count * dtype.itemsize)).from_address(address), dtype)
+
+
+def _blend_order(table: np.ndarray) -> np.ndarray:
+    """Positions in MediaPipe's category list of :data:`BLENDSHAPES`, in that order (cached
+    by the list's names; a name MediaPipe does not give points at a NaN)."""
+    import ctypes
+
+    names = tuple(ctypes.string_at(int(p)) if p else b"" for p in table["category_name"])
+    order = _BLEND_ORDER.get(names)
+    if order is None:
+        where = {n.decode(): i for i, n in enumerate(names)}
+        order = np.array([where.get(name, len(names)) for name in BLENDSHAPES])
+        if (order == len(names)).any():  # pad with a NaN score to index
+            raise ValueError(f"Expected MediaPipe's 52 blendshapes, but got {[n.decode() for n in names]}.")
+        _BLEND_ORDER[names] = order
+    return order
 
 
 def head_pose(matrices: np.ndarray) -> np.ndarray:
@@ -528,9 +616,35 @@ def _worker_clip(path: str) -> Any:
     return clips[path]
 
 
-def init_worker(model: str | None, min_confidence: float) -> None:
-    """Pool initializer: load the model once per worker process."""
+def pin_to_core(counter: Any) -> int | None:
+    """Pin this process to one of the cores it may use, the next one in turn.
+
+    ``counter`` is a shared ``multiprocessing.Value`` counting the workers started so
+    far, so that a pool's workers take distinct cores. MediaPipe runs a graph's stages on
+    its own threads; left free, two workers' threads hop between both cores and each
+    frame costs more CPU time (measured in ``benchmarks/detect_throughput.py``). Pinned
+    before the landmarker is made, MediaPipe also sizes its thread pools for one core.
+
+    Returns the core, or None where affinity cannot be set (not Linux).
+    """
+    try:
+        allowed = sorted(os.sched_getaffinity(0))
+    except AttributeError:
+        return None
+    with counter.get_lock():
+        slot = counter.value
+        counter.value += 1
+    core = allowed[slot % len(allowed)]
+    os.sched_setaffinity(0, {core})
+    return core
+
+
+def init_worker(model: str | None, min_confidence: float, counter: Any = None) -> None:
+    """Pool initializer: pin the worker to a core of its own (when ``counter`` is given),
+    then load the model once per worker process."""
     os.environ.setdefault("GLOG_minloglevel", "2")
+    if counter is not None:
+        pin_to_core(counter)
     _worker_landmarker(model, min_confidence)
 
 
@@ -545,7 +659,7 @@ def infer_chunk(path: str, start: int, stop: int, model: str | None, min_confide
         the model), ``chunk_seconds`` and ``cpu_seconds`` (the whole task; CPU time counts
         all the process's threads); and the worker's ``pid``.
     """
-    began, cpu = time.perf_counter(), time.process_time()
+    began, cpu, began_at = time.perf_counter(), time.process_time(), time.monotonic()
     landmarker = _worker_landmarker(model, min_confidence)
     clip = _worker_clip(path)
     lms, bss, mats = [], [], []
@@ -571,4 +685,5 @@ def infer_chunk(path: str, start: int, stop: int, model: str | None, min_confide
         "chunk_seconds": time.perf_counter() - began,
         "cpu_seconds": time.process_time() - cpu,
         "pid": os.getpid(),
+        "span": (began_at, time.monotonic()),
     }

@@ -108,6 +108,24 @@ def test_frame_without_face_stays_as_nan_in_place(landmarker, astronaut):
         assert face.warn_missing_faces(ds, "demo") == 1
 
 
+def test_fast_result_reader_agrees_with_the_public_detect(landmarker, astronaut, monkeypatch):
+    """detect_frame reads MediaPipe's C result with numpy; it must give exactly what the
+    public ``detect()`` gives, with and without a face."""
+    import mediapipe as mp
+
+    frames = [astronaut, np.roll(astronaut, (5, 9), axis=(0, 1)), np.zeros_like(astronaut)]
+    for rgb, has_face in zip(frames, (True, True, False), strict=True):
+        empty = [np.full(s, np.nan, np.float32) for s in ((face.N_LANDMARKS, 3), (len(face.BLENDSHAPES),), (4, 4))]
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        assert face._detect_into_arrays(landmarker, image, *empty), "the fast reader should apply to this mediapipe"
+        monkeypatch.setattr(face, "_FAST_RESULTS", False)
+        public = face.detect_frame(landmarker, rgb)
+        monkeypatch.setattr(face, "_FAST_RESULTS", True)
+        for fast, slow in zip(empty, public, strict=True):
+            np.testing.assert_array_equal(fast, slow)
+            assert np.isfinite(fast).all() if has_face else np.isnan(fast).all()
+
+
 def test_shifted_image_shifts_landmarks(landmarker, astronaut):
     shifted = np.roll(astronaut, (6, -8), axis=(0, 1))
     ds = face.infer_frames([astronaut, shifted], landmarker)
