@@ -34,7 +34,7 @@ def test_source_sets_traits(player):
 def test_get_is_answered_with_jpeg_buffers(player):
     player._on_msg(player, {"type": "get", "indices": [3, 4, 99], "token": player.token}, [])
     content, buffers = player.sent.messages[-1]
-    assert content == {"type": "frames", "indices": [3, 4], "token": player.token}
+    assert content == {"type": "frames", "indices": [3, 4], "token": player.token, "fill": False}
     assert all(isinstance(b, bytes) and b[:2] == b"\xff\xd8" for b in buffers)
     assert player.error == ""
 
@@ -50,6 +50,20 @@ def test_actions_reach_callbacks_with_the_frame(player):
     player._on_msg(player, {"type": "action", "action": "mark", "arg": "onset", "frame": 7}, [])
     assert got == [("mark", "onset", 7)]
     assert player.frame == 7
+
+
+def test_an_actions_frame_is_not_sent_back_to_the_browser(player, monkeypatch):
+    """The browser may have stepped on since it sent the action; echoing the action's frame
+    back would pull the player back to it."""
+    states = []
+    monkeypatch.setattr(player, "send_state", lambda key=None: states.append(key))
+    seen = []
+    player.observe(lambda ch: seen.append(ch["new"]), "frame")
+    player._on_msg(player, {"type": "action", "action": "mark", "arg": "onset", "frame": 3}, [])
+    assert player.frame == 3 and seen == [3]  # Python's observers (the timeline) follow
+    assert states == []
+    player.step(5)  # a move made in Python is sent
+    assert states and player.frame == 8
 
 
 def test_errors_are_shown_not_swallowed(player):
@@ -104,3 +118,44 @@ def test_frame_server_serves_front_first_and_drops_far_prefetch():
     assert done.wait(5)
     assert served[1] == [50] and served[2] == [50]
     assert server.dropped == 3  # 3, 4 and 90 are far from frame 50
+
+
+def test_frame_server_fills_only_when_idle_and_never_drops_fill_frames():
+    """The browser's background fill waits behind every other request and keeps frames
+    far from the cursor (it is how a jump anywhere finds its frame already held)."""
+    import threading
+
+    from workbench.ui.frame_server import FrameServer
+
+    served, done = [], threading.Event()
+    gate, taken = threading.Event(), threading.Event()
+
+    def serve(request):
+        taken.set()
+        gate.wait(5)
+        served.append((request["indices"], bool(request.get("fill"))))
+        if len(served) == 5:
+            done.set()
+
+    server = FrameServer(serve, reach=lambda: 10, on_error=lambda exc: None)
+    server.submit({"indices": [1], "cursor": 0})
+    assert taken.wait(5)
+    server.submit({"indices": [500, 501, 502, 503, 504, 505], "fill": True, "cursor": 0})
+    server.submit({"indices": [2, 3], "cursor": 0})
+    server.submit({"indices": [7], "front": True, "cursor": 7})
+    gate.set()
+    assert done.wait(5)
+    assert served == [
+        ([1], False),
+        ([7], False),  # the screen first
+        ([2, 3], False),  # then the window, though filed after the fill
+        ([500, 501, 502, 503], True),  # then the fill, a batch at a time, far frames kept
+        ([504, 505], True),
+    ]
+    assert server.dropped == 0
+
+
+def test_fill_replies_say_so(player):
+    player._on_msg(player, {"type": "get", "indices": [30, 31], "token": player.token, "fill": True}, [])
+    content, buffers = player.sent.messages[-1]
+    assert content["fill"] is True and content["indices"] == [30, 31] and len(buffers) == 2

@@ -6,6 +6,10 @@ every batch asked for earlier. Here the handler only files prefetch requests (th
 on screen is served by the handler itself, see :class:`workbench.ui.player.Player`);
 frames that are by now far from the browser's cursor are dropped, and the worker sends at
 most :attr:`FrameServer.batch` frames per message. Decoding and encoding release the GIL.
+
+Requests marked ``fill`` (the browser filling its store with the rest of the clip, one
+small batch at a time) wait in a lane of their own, served only when no other request
+waits, and are never dropped for being far from the cursor.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class FrameServer:
     ) -> None:
         self._serve, self._reach, self._on_error = serve, reach, on_error
         self._queue: deque[dict] = deque()
+        self._fill: deque[dict] = deque()
         self._cv = threading.Condition()
         self._cursor = 0
         self._thread: threading.Thread | None = None
@@ -54,6 +59,8 @@ class FrameServer:
                 self._cursor = int(request["cursor"])
             if request.get("front"):
                 self._queue.appendleft(request)
+            elif request.get("fill"):
+                self._fill.append(request)
             else:
                 self._queue.append(request)
             self._cv.notify()
@@ -63,11 +70,11 @@ class FrameServer:
 
     def _next(self) -> dict:
         with self._cv:
-            while not self._queue:
+            while not self._queue and not self._fill:
                 self._cv.wait()
-            request = self._queue.popleft()
+            request = (self._queue or self._fill).popleft()
             cursor = self._cursor
-        if request.get("front"):
+        if request.get("front") or request.get("fill"):
             return request
         reach = self._reach()
         keep = [i for i in request.get("indices", []) if abs(int(i) - cursor) <= reach]
@@ -80,6 +87,9 @@ class FrameServer:
         if request.get("front") or len(indices) <= self.batch:
             return request
         with self._cv:
+            if request.get("fill"):
+                self._fill.appendleft({**request, "indices": indices[self.batch :]})
+                return {**request, "indices": indices[: self.batch]}
             k = 0
             while k < len(self._queue) and self._queue[k].get("front"):
                 k += 1

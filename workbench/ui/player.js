@@ -1,10 +1,17 @@
 // Frame-exact player: JPEG frames arrive as binary buffers of custom messages,
 // are decoded to ImageBitmaps and kept in a cache around the cursor. Stepping and
 // playback inside the cached window draw at once, with no kernel round trip.
+// Every JPEG received is also kept (up to store_mb), and while nothing else is on its way
+// the player fills that store with the rest of the clip, nearest first, one small batch
+// at a time. A jump to a held frame then decodes it here instead of asking the kernel.
 //
-// Messages to Python:   {type: "get", indices, token}          (frames wanted)
+// In a container of class wb-linked (the Workbench, the review panel) the player also
+// draws the timeline's cursor over its plotly plot, in the same display frame as the video
+// frame; the kernel only hears of the new frame (throttled), with no plot relayout.
+//
+// Messages to Python:   {type: "get", indices, token, front?, fill?, cursor} (frames wanted)
 //                       {type: "action", action, arg, frame}    (mark, emotion, save, undo, ...)
-// Messages from Python: {type: "frames", indices, token} + one JPEG buffer per index
+// Messages from Python: {type: "frames", indices, token, fill} + one JPEG buffer per index
 //
 // For the benchmark, every key press is measured from the keydown event to the
 // animation frame after the new frame was drawn: window.__wbLatency (array).
@@ -18,6 +25,8 @@ const EMOTION_KEYS = {
 const CHUNK = 12;
 const RETRY_MS = 3000;
 const SYNC_MS = 80;
+const FILL_BATCH = 4;  // frames per fill request (the kernel's worker sends 4 per message)
+const FILL_WAIT_MS = 120;  // retry a fill this long after other requests were last in flight
 const MAX_W = 520;
 const MAX_H = 480;
 
@@ -45,6 +54,8 @@ const CSS = `
   border-bottom-width: 2px; border-radius: 3px; padding: 0 3px; color: #1f2933; }
 .wb-player input.wb-goto { width: 70px; font: 12px ui-monospace, monospace; }
 .wb-player label { user-select: none; }
+.wb-plot-cursor { position: absolute; left: -1px; top: 0; width: 2px; background: #111827;
+  pointer-events: none; z-index: 5; will-change: transform; }
 `;
 
 const KEYS_HELP = [
@@ -106,7 +117,7 @@ function render({ model, el: host }) {
   const loading = el("div", { className: "wb-loading", textContent: "loading…" });
   const stage = el("div", { className: "wb-stage" }, [canvas, hint, loading]);
   const scrub = el("canvas", { className: "wb-scrub", height: 14, width: 640,
-    title: "cached frames (grey), cursor (blue), draft marks (orange); click to seek" });
+    title: "held frames (light grey), decoded frames (grey), cursor (blue), draft marks (orange); click to seek" });
   const marks = el("div", { className: "wb-marks" });
   const err = el("div", { className: "wb-err" });
   const keys = el("div", { className: "wb-keys" });
@@ -116,10 +127,16 @@ function render({ model, el: host }) {
     stage, scrub, marks, err, keys,
   ]);
   host.append(root);
+  const infoText = { frame: new Text(), total: new Text(), time: new Text(), rest: new Text() };
+  info.append("frame ", el("b", { className: "wb-frame-index" }, [infoText.frame]), infoText.total,
+    el("b", { className: "wb-time" }, [infoText.time]), infoText.rest);
+  const marksText = new Text();
+  marks.append(marksText);
 
   const s = {
     cur: model.get("frame"), want: -1, drawn: -1, dir: 1, token: model.get("token"),
     cache: new Map(), pending: new Map(), blobs: new Map(), decoding: 0, measure: null, playing: false,
+    jpegs: new Map(), jpegBytes: 0, filling: 0, fillTimer: null, cursorTries: 0,
     playFrom: 0, playStart: 0, lastSync: 0, syncTimer: null, painted: 0, destroyed: false,
   };
 
@@ -143,8 +160,14 @@ function render({ model, el: host }) {
 
   function request(indices, front = false) {
     const now = performance.now();
-    const want = indices.filter((i) => i >= 0 && i < n() && !s.cache.has(i) && !s.blobs.has(i)
+    let want = indices.filter((i) => i >= 0 && i < n() && !s.cache.has(i) && !s.blobs.has(i)
       && !(s.pending.has(i) && now - s.pending.get(i) < RETRY_MS));
+    const held = want.filter((i) => s.jpegs.has(i));
+    if (held.length) {  // decode here what the store holds; ask the kernel for the rest
+      for (const i of held) s.blobs.set(i, s.jpegs.get(i));
+      want = want.filter((i) => !s.jpegs.has(i));
+      pump();
+    }
     if (!want.length) return;
     for (const i of want) s.pending.set(i, now);
     const size = front ? 1 : CHUNK;
@@ -175,9 +198,64 @@ function render({ model, el: host }) {
     msg.indices.forEach((i, k) => {
       if (s.measure && s.measure.frame === i) s.measure.recv = recv;
       s.pending.delete(i);
-      if (!s.cache.has(i)) s.blobs.set(i, new Blob([buffers[k]], { type: "image/jpeg" }));
+      let blob = s.jpegs.get(i);
+      if (!blob) {
+        blob = new Blob([buffers[k]], { type: "image/jpeg" });
+        s.jpegs.set(i, blob);
+        s.jpegBytes += blob.size;
+        s.heldDirty = true;
+      }
+      // fill batches are only stored; what the screen or the window asked for is decoded
+      if (!s.cache.has(i) && (!msg.fill || i === s.want)) s.blobs.set(i, blob);
     });
+    if (msg.fill) { s.filling = 0; scrubSoon(); }
+    trimStore();
     pump();
+    scheduleFill(0);
+  }
+
+  // ---- the clip's JPEGs, filled while idle ---------------------------------------
+  function trimStore() {
+    const budget = model.get("store_mb") * 1e6;
+    if (s.jpegBytes <= budget) return;
+    const keep = refFrame();
+    const far = [...s.jpegs.keys()].filter((i) => i !== keep)
+      .sort((a, b) => Math.abs(b - s.cur) - Math.abs(a - s.cur));
+    for (const i of far) {
+      if (s.jpegBytes <= budget * 0.9) break;
+      s.jpegBytes -= s.jpegs.get(i).size;
+      s.jpegs.delete(i);
+      s.heldDirty = true;
+    }
+  }
+
+  function scheduleFill(delay) {
+    if (s.fillTimer == null && !s.destroyed) {
+      s.fillTimer = setTimeout(() => { s.fillTimer = null; fill(); }, delay);
+    }
+  }
+
+  function fill() {
+    if (s.destroyed || n() <= 0 || model.get("store_mb") <= 0) return;
+    const now = performance.now();
+    if (s.filling && now - s.filling < RETRY_MS) return;  // one batch at a time
+    for (const t of s.pending.values()) {  // the screen and the window come first
+      if (now - t < RETRY_MS) { scheduleFill(FILL_WAIT_MS); return; }
+    }
+    if (s.jpegBytes >= model.get("store_mb") * 1e6 * 0.9) return;
+    const want = [];
+    for (let d = 0; d < n() && want.length < FILL_BATCH; d++) {  // nearest to the cursor first
+      for (const i of d ? [s.cur + d, s.cur - d] : [s.cur]) {
+        if (i >= 0 && i < n() && !s.jpegs.has(i) && want.length < FILL_BATCH) want.push(i);
+      }
+    }
+    if (!want.length) { root.dataset.held = "all"; return; }  // the whole clip is here
+    try {
+      model.send({ type: "get", indices: want, token: s.token, fill: true, cursor: s.cur });
+      s.filling = now;
+    } catch (e) {  // the kernel is gone (restarted, shut down): no fill until it answers again
+      s.filling = 0;
+    }
   }
 
   function reach() {  // the same window as Player._reach in player.py
@@ -202,7 +280,7 @@ function render({ model, el: host }) {
         s.cache.set(i, bmp);
         if (i === s.want || (model.get("diff") && i === refFrame() && s.drawn === s.cur)) draw(s.want);
         evict();
-        drawScrub();
+        scrubSoon();
       }).catch((e) => showError(`could not decode frame ${i}: ${e}`))
         .finally(() => { s.decoding -= 1; pump(); });
     }
@@ -289,20 +367,48 @@ function render({ model, el: host }) {
         s.painted += 1;
         root.dataset.painted = String(s.painted);
         root.dataset.paintedFrame = String(i);
-        record({ widget: "player", kind: m.kind, frame: i, t0: m.t0, t1, ms: t1 - m.t0, cached: m.cached,
+        record({ widget: "player", kind: m.kind, frame: i, t0: m.t0, t1, ms: t1 - m.t0, cached: m.cached, held: m.held,
           recv: m.recv == null ? null : m.recv - m.t0, drawn: drawnAt - m.t0 });
       });
     }
     return true;
   }
 
+  // Background changes (a frame decoded, a fill batch stored) redraw the bar once per
+  // display frame, not once per change.
+  function scrubSoon() {
+    if (s.scrubQueued || s.destroyed) return;
+    s.scrubQueued = true;
+    requestAnimationFrame(() => { s.scrubQueued = false; drawScrub(); });
+  }
+
+  function heldLayer(w, N) {  // frames held as JPEG (a jump there needs no kernel), redrawn on change
+    const layer = (s.held = s.held || document.createElement("canvas"));
+    if (!s.heldDirty && layer.width === w) return layer;
+    layer.width = w; layer.height = 2;
+    const g = layer.getContext("2d");
+    g.fillStyle = "#cbd2d9";
+    for (let a = 0; a < N; a++) {
+      if (!s.jpegs.has(a)) continue;
+      let b = a;
+      while (b + 1 < N && s.jpegs.has(b + 1)) b += 1;
+      g.fillRect((a / N) * w, 0, ((b + 1 - a) / N) * w, 2);
+      a = b;
+    }
+    s.heldDirty = false;
+    return layer;
+  }
+
   function drawScrub() {
-    const w = scrub.clientWidth || 640;
+    // the width comes from a ResizeObserver: reading clientWidth here, after the step has
+    // changed the text above, would force a layout of the whole page on every step
+    const w = s.scrubW || 640;
     if (scrub.width !== w) scrub.width = w;
     const g = scrub.getContext("2d");
     const N = Math.max(1, n());
     const X = (i) => (i / N) * w;
     g.fillStyle = "#e4e7eb"; g.fillRect(0, 0, w, 14);
+    g.drawImage(heldLayer(w, N), 0, 6);
     g.fillStyle = "#9aa5b1";
     for (const i of s.cache.keys()) g.fillRect(X(i), 4, Math.max(1, w / N), 6);
     const mk = model.get("marks") || {};
@@ -312,24 +418,63 @@ function render({ model, el: host }) {
     g.fillStyle = "#2563eb"; g.fillRect(X(s.cur), 0, Math.max(2, w / N), 14);
   }
 
+  // Text nodes are only written when their text changes: a step changes the frame index
+  // and the time, not the rest (fewer style and layout invalidations per step).
+  function setText(node, text) { if (node.data !== text) node.data = text; }
+
   function updateInfo() {
     const f = s.cur;
-    const ms = (f * 1000) / fps();
-    const sp = SPEED_LABELS[speedIndex()];
-    info.innerHTML = `frame <b class="wb-frame-index">${f}</b> / ${n() - 1} · `
-      + `<b class="wb-time">${ms.toFixed(1)} ms</b> · ${fps().toFixed(2).replace(/\.00$/, "")} fps · `
-      + `${s.playing ? "▶" : "❚❚"} ${sp}`;
+    setText(infoText.frame, String(f));
+    setText(infoText.total, ` / ${n() - 1} · `);
+    setText(infoText.time, `${((f * 1000) / fps()).toFixed(1)} ms`);
+    setText(infoText.rest, ` · ${fps().toFixed(2).replace(/\.00$/, "")} fps · `
+      + `${s.playing ? "▶" : "❚❚"} ${SPEED_LABELS[speedIndex()]}`);
     root.dataset.frame = String(f);
     const mk = model.get("marks") || {};
     const show = (k) => (mk[k] == null ? "–" : mk[k]);
-    marks.textContent = `draft: onset ${show("onset")} · apex ${show("apex")} · offset ${show("offset")}`
+    setText(marksText, `draft: onset ${show("onset")} · apex ${show("apex")} · offset ${show("offset")}`
       + ` · ${mk.emotion || "no emotion"}${mk.aus ? " · AU " + mk.aus : ""}`
-      + `${model.get("status") ? "   —  " + model.get("status") : ""}`;
+      + `${model.get("status") ? "   —  " + model.get("status") : ""}`);
   }
 
   function showError(text) {
     err.textContent = text || "";
     err.style.display = text ? "" : "none";
+  }
+
+  // ---- the timeline's cursor ----------------------------------------------------
+  const hooked = new WeakSet();
+  function linkedPlot() {
+    const box = root.closest(".wb-linked");
+    return box ? box.querySelector(".wb-timeline .js-plotly-plot") : null;
+  }
+
+  function placeCursor() {
+    const gd = linkedPlot();
+    const full = gd && gd._fullLayout;
+    const xa = full && full.xaxis, ya = full && full.yaxis;
+    const host = gd && gd.querySelector(".svg-container");
+    if (!xa || !ya || !host || typeof xa.l2p !== "function") {
+      if (root.closest(".wb-linked") && s.cursorTries < 60 && !s.destroyed) {  // the plot is not drawn yet
+        s.cursorTries += 1;
+        setTimeout(placeCursor, 250);
+      }
+      return;
+    }
+    s.cursorTries = 0;
+    if (!hooked.has(gd) && typeof gd.on === "function") {  // zoom, pan, another clip
+      hooked.add(gd);
+      gd.on("plotly_afterplot", placeCursor);
+      gd.on("plotly_relayout", placeCursor);
+    }
+    let line = host.querySelector(":scope > .wb-plot-cursor");
+    if (!line) { line = el("div", { className: "wb-plot-cursor" }); host.append(line); }
+    const px = xa.l2p(s.cur + 0.5);
+    line.style.display = px >= 0 && px <= xa._length ? "" : "none";
+    line.style.transform = `translateX(${(xa._offset + px).toFixed(1)}px)`;
+    line.style.top = `${ya._offset}px`;
+    line.style.height = `${ya._length}px`;
+    line.dataset.frame = String(s.cur);
   }
 
   // ---- moving ----------------------------------------------------------------
@@ -357,7 +502,7 @@ function render({ model, el: host }) {
     s.cur = f;
     s.want = f;
     const cached = s.cache.has(f);
-    s.measure = t0 == null ? null : { t0, frame: f, kind, cached };
+    s.measure = t0 == null ? null : { t0, frame: f, kind, cached, held: s.jpegs.has(f) };
     const shown = draw(f);
     if (!shown) {
       // Tell Python (and so the plot cursor) after the frame is painted: the plot's
@@ -371,6 +516,7 @@ function render({ model, el: host }) {
     // paint (see draw) and steps grow the window.
     if (shown || !jump) prefetch(jump ? 12 : Infinity); else s.prefetchAfterDraw = true;
     drawScrub();
+    placeCursor();
     if (shown) sync(); else pump();
   }
 
@@ -394,7 +540,7 @@ function render({ model, el: host }) {
     const target = clamp(s.playFrom + Math.floor(((now - s.playStart) / 1000) * rate));
     if (target !== s.cur) {
       if (s.cache.has(target)) {
-        s.dir = 1; s.cur = target; s.want = target; draw(target); drawScrub(); sync();
+        s.dir = 1; s.cur = target; s.want = target; draw(target); drawScrub(); placeCursor(); sync();
       } else {
         s.playFrom = s.cur; s.playStart = now; request([s.cur + 1], true);
       }
@@ -470,10 +616,12 @@ function render({ model, el: host }) {
   // ---- model -> view -------------------------------------------------------------
   function reset() {
     for (const b of s.cache.values()) b.close?.();
-    s.cache.clear(); s.pending.clear(); s.blobs.clear();
+    s.cache.clear(); s.pending.clear(); s.blobs.clear(); s.jpegs.clear();
+    s.jpegBytes = 0; s.filling = 0; s.heldDirty = true; delete root.dataset.held;
     s.token = model.get("token"); s.cur = clamp(model.get("frame")); s.drawn = -1;
     setPlaying(false);
     seek(s.cur);
+    scheduleFill(FILL_WAIT_MS);
   }
   function onFrame() {
     const f = model.get("frame");
@@ -486,6 +634,11 @@ function render({ model, el: host }) {
     updateInfo(); drawScrub();
   }
   function onPlaying() { if (model.get("playing") !== s.playing) setPlaying(model.get("playing")); }
+  const resize = new ResizeObserver((entries) => {
+    const w = Math.round(entries[0].contentRect.width);
+    if (w > 0 && w !== s.scrubW) { s.scrubW = w; drawScrub(); }
+  });
+  resize.observe(scrub);
   const handlers = [
     ["msg:custom", onFrames], ["change:token", reset], ["change:frame", onFrame],
     ["change:playing", onPlaying], ["change:speed", updateInfo],
@@ -500,6 +653,8 @@ function render({ model, el: host }) {
 
   return () => {
     s.destroyed = true;
+    clearTimeout(s.fillTimer);
+    resize.disconnect();
     for (const [ev, fn] of handlers) model.off(ev, fn);
     for (const b of s.cache.values()) b.close?.();
     s.cache.clear();

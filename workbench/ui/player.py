@@ -48,6 +48,11 @@ class Player(anywidget.AnyWidget):
         Decoded frames the browser keeps around the cursor.
     prefetch : int
         Frames fetched ahead of the cursor in the direction of travel.
+    store_mb : float
+        Megabytes of JPEGs the browser keeps. While idle it fills this store with the rest
+        of the clip (a micro-expression clip of a few hundred frames fits many times), so
+        that a jump anywhere decodes a frame it already holds instead of asking the
+        kernel; 0 turns the fill off.
     threaded : bool
         Encode frames on a worker thread (:class:`FrameServer`), so that a jump and the
         cursor are not queued behind prefetch batches; False serves in the handler.
@@ -84,6 +89,7 @@ class Player(anywidget.AnyWidget):
     error = t.Unicode("").tag(sync=True)
     cache_size = t.Int(160).tag(sync=True)
     prefetch = t.Int(40).tag(sync=True)
+    store_mb = t.Float(256.0).tag(sync=True)
 
     def __init__(
         self,
@@ -92,9 +98,10 @@ class Player(anywidget.AnyWidget):
         quality: int = 85,
         cache_size: int = 160,
         prefetch: int = 40,
+        store_mb: float = 256.0,
         threaded: bool = True,
     ) -> None:
-        super().__init__(cache_size=int(cache_size), prefetch=int(prefetch))
+        super().__init__(cache_size=int(cache_size), prefetch=int(prefetch), store_mb=float(store_mb))
         self.quality = int(quality)
         self.source: FrameSource | None = None
         self._actions: list[ActionCallback] = []
@@ -189,7 +196,8 @@ class Player(anywidget.AnyWidget):
         for i in idx:  # one frame at a time under the lock: sources need not be thread-safe
             with self._source_lock:
                 buffers.extend(jpegs(source, [i], self.quality))
-        self.send({"type": "frames", "indices": idx, "token": token}, buffers=buffers)
+        reply = {"type": "frames", "indices": idx, "token": token, "fill": bool(content.get("fill"))}
+        self.send(reply, buffers=buffers)
         self.served += len(idx)
 
     def _act(self, content: dict) -> None:
@@ -198,7 +206,11 @@ class Player(anywidget.AnyWidget):
             raise ValueError(f"Expected an action among {', '.join(ACTIONS)}, but got {action!r}.")
         frame = int(content.get("frame", self.frame))
         if frame != self.frame:
-            self.frame = frame
+            # The browser's frame, as if it had synced it: observers follow, but nothing is
+            # sent back, so the player is not pulled back to it after moving on (keys
+            # pressed right after an action).
+            with self._lock_property(frame=frame):
+                self.frame = frame
         for cb in list(self._actions):
             cb(action, content.get("arg"), frame)
 
