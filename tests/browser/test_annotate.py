@@ -33,14 +33,17 @@ def events_list(page) -> list[str]:
     return page.locator(".wb-events select option").all_inner_texts()
 
 
-def cursor_x(page) -> float | None:
+def plot_cursor(page) -> dict | None:
+    """The timeline's cursor as drawn by the player: its frame, its x in the plot and the x
+    plotly puts the middle of that frame at."""
     return page.evaluate(
         """() => {
-          for (const gd of document.querySelectorAll('.js-plotly-plot')) {
-            const s = (gd.layout && gd.layout.shapes || []).find(s => s.name === 'cursor');
-            if (s) return s.x0;
-          }
-          return null;
+          const line = document.querySelector('.wb-timeline .wb-plot-cursor');
+          if (!line || line.style.display === 'none') return null;
+          const xa = line.closest('.js-plotly-plot')._fullLayout.xaxis;
+          const frame = Number(line.dataset.frame);
+          return { frame, x: new DOMMatrixReadOnly(getComputedStyle(line).transform).m41,
+                   expected: xa._offset + xa.l2p(frame + 0.5) };
         }"""
     )
 
@@ -62,11 +65,9 @@ def test_mark_save_restart_undo(annotate, lab):
     # Step with the keys; the plot cursor follows the player.
     press(page, PLAYER, "ArrowRight", "ArrowRight", "ArrowRight")
     wait_frame(page, 3)
-    wait_for(
-        page,
-        """() => [...document.querySelectorAll('.js-plotly-plot')].some(gd =>
-        (gd.layout.shapes || []).some(s => s.name === 'cursor' && s.x0 === 3.5))""",
-    )
+    wait_for(page, "() => document.querySelector('.wb-timeline .wb-plot-cursor')?.dataset.frame === '3'")
+    cursor = plot_cursor(page)
+    assert abs(cursor["x"] - cursor["expected"]) < 1.5, cursor  # over frame 3 of the plot's axis
 
     # Mark onset 3, apex 13, offset 18, emotion happiness (key 1), save with Enter.
     press(page, PLAYER, "o", "Shift+ArrowRight")
@@ -108,10 +109,46 @@ def test_timeline_click_seeks_and_errors_show(annotate, lab):
     wait_for(page, "() => Number(document.querySelector('.wb-player').dataset.frame) > 300")
     target = frame_of(page)
     assert abs(target - 500) < 40, target
-    assert cursor_x(page) is not None
+    cursor = plot_cursor(page)
+    assert cursor["frame"] == target and abs(cursor["x"] - cursor["expected"]) < 1.5, cursor
 
     # Saving an offset before its onset is refused and the error is shown, not swallowed.
     press(page, PLAYER, "f", "ArrowRight", "o", "Enter")
     wait_for(page, "() => document.querySelector('.wb-player .wb-err').textContent.includes('onset')")
     assert "Expected" in page.locator(".wb-error").first.inner_text()
     page.screenshot(path=str(lab.root / "workbench.png"), full_page=True)
+
+
+PLAY_PROBE = """(ms) => new Promise((resolve) => {
+  // frames advanced per second of page time while playing, read from the player's own frame
+  const player = document.querySelector('.wb-player');
+  const f0 = Number(player.dataset.frame), t0 = performance.now();
+  setTimeout(() => resolve((Number(player.dataset.frame) - f0) / ((performance.now() - t0) / 1000)), ms);
+})"""
+
+
+def test_playback_at_the_chosen_speed_and_the_whole_clip_held(annotate, lab):
+    page = annotate
+    set_rater(page, "player")
+    # While idle the player fills its store with every JPEG of the clip (1000 frames).
+    wait_for(page, "() => document.querySelector('.wb-player').dataset.held === 'all'", timeout=120_000)
+    info = page.locator(".wb-player .wb-info")
+    assert "1/4x" in info.inner_text()  # the default speed: 200 fps clip shown at 50 frames/s
+    press(page, PLAYER, "Home")
+    wait_frame(page, 0)
+    press(page, PLAYER, "Space")
+    wait_for(page, "() => document.querySelector('.wb-player .wb-info').textContent.includes('▶')")
+    rate = page.evaluate(PLAY_PROBE, 1500)
+    assert 0.8 * 50 <= rate <= 1.2 * 50, rate
+    press(page, PLAYER, "]")  # faster: 1/2x, 100 frames/s
+    wait_for(page, "() => document.querySelector('.wb-player .wb-info').textContent.includes('1/2x')")
+    rate = page.evaluate(PLAY_PROBE, 1500)
+    assert 0.8 * 100 <= rate <= 1.2 * 100, rate
+    press(page, PLAYER, "Space")  # pause: the frame stays
+    wait_for(page, "() => document.querySelector('.wb-player .wb-info').textContent.includes('❚❚')")
+    stopped = frame_of(page)
+    page.wait_for_timeout(400)
+    assert frame_of(page) == stopped and 100 < stopped < 999
+    press(page, PLAYER, "[", "[")  # slower twice: 1/8x
+    wait_for(page, "() => document.querySelector('.wb-player .wb-info').textContent.includes('1/8x')")
+    assert not page.js_errors, page.js_errors

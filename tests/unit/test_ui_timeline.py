@@ -63,6 +63,29 @@ def test_cursor_and_click_seek():
     assert got == [12]
 
 
+def test_browser_cursor_sends_no_relayout_while_scrubbing(monkeypatch):
+    """With the player drawing the cursor, the figure has no cursor shape and moving the
+    cursor sends plotly nothing (the kernel only records the frame)."""
+    tl = Timeline(browser_cursor=True)
+    tl.set_events(events(), me="alice")
+    tl.set_clip(50, 30.0, curves())
+    assert all(s.name != "cursor" for s in tl.figure.layout.shapes)
+    sent = []
+
+    def spy(figure):
+        for name in ("_send_relayout_msg", "_send_update_msg"):
+            monkeypatch.setattr(figure, name, lambda *a, **k: sent.append(a))
+
+    spy(tl.figure)
+    tl.set_cursor(9)
+    assert tl.cursor == 9 and sent == []
+    plain = Timeline()
+    plain.set_clip(50, 30.0, curves())
+    spy(plain.figure)
+    plain.set_cursor(9)
+    assert len(sent) == 1  # without a linked player the figure moves its own cursor
+
+
 def test_colours_distinct():
     c = rater_colours(["alice", "bob", "detector:x"], me="alice")
     assert c["alice"] == OWN and len(set(c.values())) == 3

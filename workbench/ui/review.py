@@ -310,7 +310,7 @@ class ReviewPanel(W.VBox):
         self.export_btn = W.Button(description="Export audit CSV", icon="download", layout=W.Layout(**FIT))
         self.export_btn.add_class("wb-export")
         self.export_info = W.HTML()
-        self.timeline = Timeline(height=250, guard=self.errors.guard)
+        self.timeline = Timeline(height=250, guard=self.errors.guard, browser_cursor=True)
         self.timeline.blind.layout.display = "none"  # blind mode is for labelling, not for a review
 
     def _build_layout(self) -> None:
@@ -356,6 +356,7 @@ class ReviewPanel(W.VBox):
             self.timeline,
         ]
         self.add_class("wb-review")
+        self.add_class("wb-linked")  # the player draws the timeline's cursor (Timeline browser_cursor)
 
     def _wire(self) -> None:
         run = self._guarded

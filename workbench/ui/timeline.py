@@ -80,6 +80,12 @@ class Timeline(W.VBox):
     guard : callable, optional
         Wraps the widget's own observers and click handler so that their errors are
         shown (see :meth:`workbench.ui.errors.ErrorArea.guard`).
+    browser_cursor : bool
+        The cursor is drawn over the plot by a :class:`workbench.ui.player.Player` in the
+        same container (class ``wb-linked``), in the browser, in the same display frame
+        as the video frame. The figure then has no cursor shape and :meth:`set_cursor`
+        only records the frame: no plotly relayout (a few milliseconds of the page's main
+        thread, every 80 ms while scrubbing) competes with the player's keys.
 
     Examples
     --------
@@ -96,6 +102,7 @@ class Timeline(W.VBox):
         height: int = 280,
         width: int = 1000,
         guard: Callable[[Callable], Callable] | None = None,
+        browser_cursor: bool = False,
     ) -> None:
         import plotly.graph_objects as go
 
@@ -134,6 +141,7 @@ class Timeline(W.VBox):
             ]
         )
         self.add_class("wb-timeline")
+        self.browser_cursor = bool(browser_cursor)
         self.cursor = 0
         self.n_frames = 0
         self.fps = 1.0
@@ -183,11 +191,13 @@ class Timeline(W.VBox):
         self._draw_events()
 
     def set_cursor(self, frame: int) -> None:
-        """Move the cursor line (one relayout message)."""
+        """Move the cursor line (one relayout message; none with ``browser_cursor``)."""
         frame = int(frame)
         if frame == self.cursor:
             return
         self.cursor = frame
+        if self.browser_cursor:
+            return
         shapes = self.figure.layout.shapes
         if shapes and shapes[-1].name == "cursor":
             with self.figure.batch_update():
@@ -296,19 +306,20 @@ class Timeline(W.VBox):
             shapes.append(self._span(int(a), int(b) + 1, DRAFT, opacity=1.0, name="draft", dash="dash", legend=True))
         if d.get("apex") is not None:
             shapes.append(self._tick(int(d["apex"]) + 0.5, DRAFT))
-        shapes.append(
-            dict(
-                type="line",
-                xref="x",
-                yref="paper",
-                x0=self.cursor + 0.5,
-                x1=self.cursor + 0.5,
-                y0=0,
-                y1=1,
-                name="cursor",
-                line=dict(width=2, color="#111827"),
+        if not self.browser_cursor:
+            shapes.append(
+                dict(
+                    type="line",
+                    xref="x",
+                    yref="paper",
+                    x0=self.cursor + 0.5,
+                    x1=self.cursor + 0.5,
+                    y0=0,
+                    y1=1,
+                    name="cursor",
+                    line=dict(width=2, color="#111827"),
+                )
             )
-        )
         with self.figure.batch_update():
             self.figure.layout.shapes = shapes
 

@@ -105,7 +105,7 @@ class Workbench(W.VBox):
         self.busy = W.HTML()
         self.errors = ErrorArea()
         self.player = Player()
-        self.timeline = Timeline(guard=self.errors.guard)
+        self.timeline = Timeline(guard=self.errors.guard, browser_cursor=True)
         self.labeller = Labeller(
             on_changed=self.errors.guard(self._on_labeller),
             on_jump=self.errors.guard(self.seek),
@@ -152,6 +152,7 @@ class Workbench(W.VBox):
             self.timeline,
         ]
         self.add_class("wb-workbench")
+        self.add_class("wb-linked")  # the player draws the timeline's cursor (Timeline browser_cursor)
         self._update_header()
 
     def _wire(self) -> None:
