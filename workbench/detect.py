@@ -109,11 +109,12 @@ def load_curves(path: str | os.PathLike) -> xr.DataArray:
 def plan_chunks(n_frames: int, workers: int, chunk_frames: int = CHUNK_FRAMES, after: int = 0) -> list[tuple[int, int]]:
     """Split ``range(n_frames)`` into ``[start, stop)`` chunks, at least one per worker.
 
-    Chunks are at most ``chunk_frames`` long. Towards the end of the whole job (this
-    clip's frames plus the ``after`` frames of the clips queued behind it) they shrink to
-    a quarter of what is left per worker, down to :data:`MIN_CHUNK_FRAMES`, so that the
-    workers finish close together instead of one idling while another runs a whole last
-    chunk.
+    Chunks are at most ``chunk_frames`` long (the last one of a clip may take up to
+    ``MIN_CHUNK_FRAMES // 2 - 1`` more rather than leave a sliver). Towards the end of the
+    whole job (this clip's frames plus the ``after`` frames of the clips queued behind it)
+    they shrink to half of what is left per worker, down to :data:`MIN_CHUNK_FRAMES`, so
+    that the workers finish close together instead of one idling while another runs a
+    whole last chunk.
     """
     if n_frames <= 0:
         return []
@@ -182,8 +183,10 @@ class _Pool:
             max_workers=jobs,
             mp_context=ctx,
             initializer=face.init_worker,
-            initargs=(model, params.min_confidence, ctx.Value("i", 0)),  # each worker on its own core
+            # one worker per core, each pinned to its own, when the pool takes every core
+            initargs=(model, params.min_confidence, ctx.Value("i", 0) if jobs == default_jobs() else None),
         )
+        self._manager = None
 
     def submit(self, fn: Callable, *args: Any) -> Any:
         return self.pool.submit(fn, *args)
@@ -194,11 +197,15 @@ class _Pool:
         yield from as_completed(list(futures))
 
     def release(self) -> None:
-        """No more tasks: let the workers exit without waiting for them."""
+        """No more tasks: let the workers exit while this process finishes the last clip."""
+        self._manager = self.pool._executor_manager_thread  # joined in close()
         self.pool.shutdown(wait=False)
 
     def close(self) -> None:
+        """Wait until every worker has exited (and so freed its core and its model)."""
         self.pool.shutdown(wait=True, cancel_futures=True)
+        if self._manager is not None:
+            self._manager.join()
 
 
 class _Dask:
@@ -472,8 +479,11 @@ def _warm_up_writing() -> None:
     dask.distributed: about 0.7 s in all. Called while the workers start, so that this
     does not wait behind the last chunk.
     """
-    with tempfile.TemporaryDirectory() as tmp:
-        xr.Dataset({"warm": (("frame",), np.zeros(1))}).to_netcdf(Path(tmp) / "warm.nc", engine="h5netcdf")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            xr.Dataset({"warm": (("frame",), np.zeros(1))}).to_netcdf(Path(tmp) / "warm.nc", engine="h5netcdf")
+    except Exception:  # noqa: BLE001 - only a head start; saving the curves reports real errors
+        pass
 
 
 def _events(tasks: list[ClipTask], spot_params: SpotParams) -> pd.DataFrame:

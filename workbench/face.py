@@ -357,11 +357,16 @@ def _detect_into_arrays(landmarker: Any, image: Any, landmarks: np.ndarray, blen
 
         lib, handle, c_image = landmarker._lib, landmarker._handle, image._image_ptr
         run, close = lib.MpFaceLandmarkerDetectImage, lib.MpFaceLandmarkerCloseResult
-    except (ImportError, AttributeError):
+        _check_result_layout(MpFaceLandmarkerResultC)
+    except (ImportError, AttributeError, KeyError, TypeError):
         _FAST_RESULTS = False
         return False
     result = MpFaceLandmarkerResultC()
-    run(handle, c_image, None, ctypes.byref(result))
+    try:
+        run(handle, c_image, None, ctypes.byref(result))
+    except ctypes.ArgumentError:  # another signature: nothing ran
+        _FAST_RESULTS = False
+        return False
     try:
         if result.face_landmarks_count:
             points = result.face_landmarks[0]
@@ -379,6 +384,28 @@ def _detect_into_arrays(landmarker: Any, image: Any, landmarks: np.ndarray, blen
 
 
 _CTYPE_TO_NUMPY = {"c_float": np.float32, "c_char_p": np.uintp}
+_LAYOUT_CHECKED: list[type] = []
+
+
+def _check_result_layout(result_type: type) -> None:
+    """Raise KeyError or TypeError unless the C result has the fields and types read here
+    (checked once per result type, before the first call)."""
+    if result_type in _LAYOUT_CHECKED:
+        return
+    fields = dict(result_type._fields_)
+    for name in ("face_landmarks", "face_blendshapes", "facial_transformation_matrixes"):
+        fields[name], fields[f"{name}_count"]  # noqa: B018 - KeyError when missing
+    points = dict(fields["face_landmarks"]._type_._fields_)
+    cats = dict(fields["face_blendshapes"]._type_._fields_)
+    point = dict(points["landmarks"]._type_._fields_)
+    cat = dict(cats["categories"]._type_._fields_)
+    wanted = [(point, "x", "c_float"), (point, "y", "c_float"), (point, "z", "c_float"),
+              (cat, "score", "c_float"), (cat, "category_name", "c_char_p")]  # fmt: skip
+    for table, name, ctype in wanted:
+        if table[name].__name__ != ctype:
+            raise TypeError(f"MediaPipe's result field {name} is {table[name].__name__}, not {ctype}.")
+    points["landmarks_count"], cats["categories_count"]  # noqa: B018
+    _LAYOUT_CHECKED.append(result_type)
 
 
 def _struct_array(pointer: Any, count: int, fields: tuple[str, ...]) -> np.ndarray:
@@ -635,7 +662,10 @@ def pin_to_core(counter: Any) -> int | None:
         slot = counter.value
         counter.value += 1
     core = allowed[slot % len(allowed)]
-    os.sched_setaffinity(0, {core})
+    try:
+        os.sched_setaffinity(0, {core})
+    except OSError:  # the allowed cores changed under us: run unpinned
+        return None
     return core
 
 

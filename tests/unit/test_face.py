@@ -126,6 +126,17 @@ def test_fast_result_reader_agrees_with_the_public_detect(landmarker, astronaut,
             assert np.isfinite(fast).all() if has_face else np.isnan(fast).all()
 
 
+def test_another_mediapipe_result_layout_falls_back_to_the_public_detect(landmarker, astronaut, monkeypatch):
+    def other_layout(_result_type):
+        raise KeyError("face_landmarks")
+
+    monkeypatch.setattr(face, "_FAST_RESULTS", True)
+    monkeypatch.setattr(face, "_check_result_layout", other_layout)
+    landmarks, blend, _ = face.detect_frame(landmarker, astronaut)
+    assert face._FAST_RESULTS is False  # decided once, then the public path every frame
+    assert np.isfinite(landmarks).all() and np.isfinite(blend).all()
+
+
 def test_shifted_image_shifts_landmarks(landmarker, astronaut):
     shifted = np.roll(astronaut, (6, -8), axis=(0, 1))
     ds = face.infer_frames([astronaut, shifted], landmarker)
