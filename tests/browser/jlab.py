@@ -154,8 +154,27 @@ def stop_lab(lab: Lab) -> None:
             lab.proc.wait(timeout=10)
 
 
-def open_notebook(page, lab: Lab, notebook: str) -> None:
-    """Open ``notebook`` (path relative to the server root) and wait for an idle kernel."""
+def shut_down_kernels(lab: Lab, notebook: str) -> None:
+    """End the kernel sessions of ``notebook`` (REST API), so that the next opening starts
+    a fresh kernel instead of restoring the widgets an earlier test left in it."""
+    import json
+    import urllib.request
+
+    def call(method: str, path: str) -> bytes:
+        req = urllib.request.Request(f"{lab.url}{path}?token={lab.token}", method=method)
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.read()
+
+    for session in json.loads(call("GET", "/api/sessions")):
+        if session.get("path") == notebook:
+            call("DELETE", f"/api/sessions/{session['id']}")
+
+
+def open_notebook(page, lab: Lab, notebook: str, *, fresh: bool = True) -> None:
+    """Open ``notebook`` (path relative to the server root) and wait for an idle kernel
+    (a fresh one unless ``fresh`` is False)."""
+    if fresh:
+        shut_down_kernels(lab, notebook)
     page.goto(lab.lab_url(notebook))
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
     page.wait_for_selector(".jp-NotebookPanel", timeout=60_000)

@@ -138,12 +138,14 @@ def test_playback_at_the_chosen_speed_and_the_whole_clip_held(annotate, lab):
     wait_frame(page, 0)
     press(page, PLAYER, "Space")
     wait_for(page, "() => document.querySelector('.wb-player .wb-info').textContent.includes('▶')")
-    rate = page.evaluate(PLAY_PROBE, 1500)
-    assert 0.8 * 50 <= rate <= 1.2 * 50, rate
+    # The player moves by the clock (frame = start + elapsed x rate); a frame not yet
+    # decoded makes it wait, so a loaded machine can only lower the rate, never raise it.
+    quarter = page.evaluate(PLAY_PROBE, 1500)
+    assert 0.6 * 50 <= quarter <= 1.1 * 50, quarter
     press(page, PLAYER, "]")  # faster: 1/2x, 100 frames/s
     wait_for(page, "() => document.querySelector('.wb-player .wb-info').textContent.includes('1/2x')")
-    rate = page.evaluate(PLAY_PROBE, 1500)
-    assert 0.8 * 100 <= rate <= 1.2 * 100, rate
+    half = page.evaluate(PLAY_PROBE, 1500)
+    assert 0.6 * 100 <= half <= 1.1 * 100 and half > 1.4 * quarter, (quarter, half)
     press(page, PLAYER, "Space")  # pause: the frame stays
     wait_for(page, "() => document.querySelector('.wb-player .wb-info').textContent.includes('❚❚')")
     stopped = frame_of(page)

@@ -159,3 +159,25 @@ def test_fill_replies_say_so(player):
     player._on_msg(player, {"type": "get", "indices": [30, 31], "token": player.token, "fill": True}, [])
     content, buffers = player.sent.messages[-1]
     assert content["fill"] is True and content["indices"] == [30, 31] and len(buffers) == 2
+
+
+def test_a_frame_that_cannot_be_read_is_skipped_by_the_fill_and_reported_when_shown(monkeypatch):
+    class Broken:
+        def __init__(self, inner, bad):
+            self.inner, self.bad = inner, bad
+            self.n_frames, self.fps, self.shape = inner.n_frames, inner.fps, inner.shape
+
+        def jpeg(self, i, quality=85):
+            if i == self.bad:
+                raise ValueError(f"frame {i} is corrupt")
+            return self.inner.jpeg(i, quality)
+
+    p = Player(Broken(moving_square(40, fps=25.0), bad=5), threaded=False)
+    sent = Sent()
+    monkeypatch.setattr(p, "send", sent)
+    p._on_msg(p, {"type": "get", "indices": [4, 5, 6], "token": p.token, "fill": True}, [])
+    content, buffers = sent.messages[-1]
+    assert content["indices"] == [4, 6] and content["failed"] == [5] and len(buffers) == 2
+    assert p.error == ""  # the background fill does not raise an error by itself
+    p._on_msg(p, {"type": "get", "indices": [5], "token": p.token, "front": True}, [])
+    assert "frame 5 is corrupt" in p.error

@@ -136,7 +136,7 @@ function render({ model, el: host }) {
   const s = {
     cur: model.get("frame"), want: -1, drawn: -1, dir: 1, token: model.get("token"),
     cache: new Map(), pending: new Map(), blobs: new Map(), decoding: 0, measure: null, playing: false,
-    jpegs: new Map(), jpegBytes: 0, filling: 0, fillTimer: null, cursorTries: 0,
+    jpegs: new Map(), jpegBytes: 0, filling: 0, fillTimer: null, cursorTries: 0, unfillable: new Set(),
     playFrom: 0, playStart: 0, lastSync: 0, syncTimer: null, painted: 0, destroyed: false,
   };
 
@@ -208,7 +208,11 @@ function render({ model, el: host }) {
       // fill batches are only stored; what the screen or the window asked for is decoded
       if (!s.cache.has(i) && (!msg.fill || i === s.want)) s.blobs.set(i, blob);
     });
-    if (msg.fill) { s.filling = 0; scrubSoon(); }
+    if (msg.fill) {
+      s.filling = 0;
+      for (const i of msg.failed || []) s.unfillable.add(i);  // a frame that cannot be read
+      scrubSoon();
+    }
     trimStore();
     pump();
     scheduleFill(0);
@@ -238,7 +242,10 @@ function render({ model, el: host }) {
   function fill() {
     if (s.destroyed || n() <= 0 || model.get("store_mb") <= 0) return;
     const now = performance.now();
-    if (s.filling && now - s.filling < RETRY_MS) return;  // one batch at a time
+    if (s.filling && now - s.filling < RETRY_MS) {  // one batch at a time; ask again if it got lost
+      scheduleFill(RETRY_MS - (now - s.filling));
+      return;
+    }
     for (const t of s.pending.values()) {  // the screen and the window come first
       if (now - t < RETRY_MS) { scheduleFill(FILL_WAIT_MS); return; }
     }
@@ -246,7 +253,7 @@ function render({ model, el: host }) {
     const want = [];
     for (let d = 0; d < n() && want.length < FILL_BATCH; d++) {  // nearest to the cursor first
       for (const i of d ? [s.cur + d, s.cur - d] : [s.cur]) {
-        if (i >= 0 && i < n() && !s.jpegs.has(i) && want.length < FILL_BATCH) want.push(i);
+        if (i >= 0 && i < n() && !s.jpegs.has(i) && !s.unfillable.has(i) && want.length < FILL_BATCH) want.push(i);
       }
     }
     if (!want.length) { root.dataset.held = "all"; return; }  // the whole clip is here
@@ -443,7 +450,7 @@ function render({ model, el: host }) {
   }
 
   // ---- the timeline's cursor ----------------------------------------------------
-  const hooked = new WeakSet();
+  const hooked = new Map();  // plot -> its listener, removed when the player goes
   function linkedPlot() {
     const box = root.closest(".wb-linked");
     return box ? box.querySelector(".wb-timeline .js-plotly-plot") : null;
@@ -463,9 +470,10 @@ function render({ model, el: host }) {
     }
     s.cursorTries = 0;
     if (!hooked.has(gd) && typeof gd.on === "function") {  // zoom, pan, another clip
-      hooked.add(gd);
-      gd.on("plotly_afterplot", placeCursor);
-      gd.on("plotly_relayout", placeCursor);
+      const listener = () => placeCursor();
+      hooked.set(gd, listener);
+      gd.on("plotly_afterplot", listener);
+      gd.on("plotly_relayout", listener);
     }
     let line = host.querySelector(":scope > .wb-plot-cursor");
     if (!line) { line = el("div", { className: "wb-plot-cursor" }); host.append(line); }
@@ -617,7 +625,7 @@ function render({ model, el: host }) {
   function reset() {
     for (const b of s.cache.values()) b.close?.();
     s.cache.clear(); s.pending.clear(); s.blobs.clear(); s.jpegs.clear();
-    s.jpegBytes = 0; s.filling = 0; s.heldDirty = true; delete root.dataset.held;
+    s.jpegBytes = 0; s.filling = 0; s.heldDirty = true; s.unfillable.clear(); delete root.dataset.held;
     s.token = model.get("token"); s.cur = clamp(model.get("frame")); s.drawn = -1;
     setPlaying(false);
     seek(s.cur);
@@ -654,7 +662,15 @@ function render({ model, el: host }) {
   return () => {
     s.destroyed = true;
     clearTimeout(s.fillTimer);
+    clearTimeout(s.syncTimer);
     resize.disconnect();
+    for (const [gd, listener] of hooked) {
+      gd.removeListener?.("plotly_afterplot", listener);
+      gd.removeListener?.("plotly_relayout", listener);
+      gd.querySelector(".wb-plot-cursor")?.remove();
+    }
+    hooked.clear();
+    s.jpegs.clear(); s.blobs.clear();
     for (const [ev, fn] of handlers) model.off(ev, fn);
     for (const b of s.cache.values()) b.close?.();
     s.cache.clear();

@@ -191,14 +191,22 @@ class Player(anywidget.AnyWidget):
         idx = [int(i) for i in content.get("indices", []) if 0 <= int(i) < self.n_frames]
         if not idx:
             return
-        source, token = self.source, self.token
-        buffers = []
+        source, token, fill = self.source, self.token, bool(content.get("fill"))
+        buffers, sent, failed = [], [], []
         for i in idx:  # one frame at a time under the lock: sources need not be thread-safe
-            with self._source_lock:
-                buffers.extend(jpegs(source, [i], self.quality))
-        reply = {"type": "frames", "indices": idx, "token": token, "fill": bool(content.get("fill"))}
+            try:
+                with self._source_lock:
+                    buffers.extend(jpegs(source, [i], self.quality))
+                sent.append(i)
+            except Exception:
+                if not fill:
+                    raise
+                failed.append(i)  # the background fill skips it; showing it reports the error
+        reply = {"type": "frames", "indices": sent, "token": token, "fill": fill}
+        if fill:
+            reply["failed"] = failed
         self.send(reply, buffers=buffers)
-        self.served += len(idx)
+        self.served += len(sent)
 
     def _act(self, content: dict) -> None:
         action = content.get("action")
