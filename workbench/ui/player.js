@@ -2,8 +2,9 @@
 // are decoded to ImageBitmaps and kept in a cache around the cursor. Stepping and
 // playback inside the cached window draw at once, with no kernel round trip.
 // Every JPEG received is also kept (up to store_mb), and while nothing else is on its way
-// the player fills that store with the rest of the clip, nearest first, one small batch
-// at a time. A jump to a held frame then decodes it here instead of asking the kernel.
+// the player fills that store with the rest of the clip, nearest first, in ascending runs
+// (the kernel decodes forward), the next run asked for when half of the last one is in.
+// A jump to a held frame then decodes it here instead of asking the kernel.
 //
 // In a container of class wb-linked (the Workbench, the review panel) the player also
 // draws the timeline's cursor over its plotly plot, in the same display frame as the video
@@ -25,7 +26,7 @@ const EMOTION_KEYS = {
 const CHUNK = 12;
 const RETRY_MS = 3000;
 const SYNC_MS = 80;
-const FILL_BATCH = 4;  // frames per fill request (the kernel's worker sends 4 per message)
+const FILL_BATCH = 12;  // frames per fill request (the kernel's worker sends them 4 per message)
 const FILL_WAIT_MS = 120;  // retry a fill this long after other requests were last in flight
 const MAX_W = 520;
 const MAX_H = 480;
@@ -136,7 +137,8 @@ function render({ model, el: host }) {
   const s = {
     cur: model.get("frame"), want: -1, drawn: -1, dir: 1, token: model.get("token"),
     cache: new Map(), pending: new Map(), blobs: new Map(), decoding: 0, measure: null, playing: false,
-    jpegs: new Map(), jpegBytes: 0, filling: 0, fillTimer: null, cursorTries: 0, unfillable: new Set(),
+    jpegs: new Map(), jpegBytes: 0, filling: 0, inFill: new Set(), fillTimer: null, cursorTries: 0,
+    unfillable: new Set(),
     playFrom: 0, playStart: 0, lastSync: 0, syncTimer: null, painted: 0, destroyed: false,
   };
 
@@ -198,6 +200,7 @@ function render({ model, el: host }) {
     msg.indices.forEach((i, k) => {
       if (s.measure && s.measure.frame === i) s.measure.recv = recv;
       s.pending.delete(i);
+      s.inFill.delete(i);
       let blob = s.jpegs.get(i);
       if (!blob) {
         blob = new Blob([buffers[k]], { type: "image/jpeg" });
@@ -209,8 +212,7 @@ function render({ model, el: host }) {
       if (!s.cache.has(i) && (!msg.fill || i === s.want)) s.blobs.set(i, blob);
     });
     if (msg.fill) {
-      s.filling = 0;
-      for (const i of msg.failed || []) s.unfillable.add(i);  // a frame that cannot be read
+      for (const i of msg.failed || []) { s.unfillable.add(i); s.inFill.delete(i); }  // cannot be read
       scrubSoon();
     }
     trimStore();
@@ -239,29 +241,45 @@ function render({ model, el: host }) {
     }
   }
 
+  const fillable = (i) => i >= 0 && i < n() && !s.jpegs.has(i) && !s.unfillable.has(i) && !s.inFill.has(i);
+
+  // The next run to fill: the missing frame nearest the cursor and the missing frames
+  // next to it on its far side, in ascending order, so the kernel decodes forward.
+  function nextRun() {
+    for (let d = 0; d < n(); d++) {
+      for (const i of d ? [s.cur + d, s.cur - d] : [s.cur]) {
+        if (!fillable(i)) continue;
+        const step = i >= s.cur ? 1 : -1;
+        const run = [];
+        for (let j = i; fillable(j) && run.length < FILL_BATCH; j += step) run.push(j);
+        return run.sort((a, b) => a - b);
+      }
+    }
+    return [];
+  }
+
   function fill() {
     if (s.destroyed || n() <= 0 || model.get("store_mb") <= 0) return;
     const now = performance.now();
-    if (s.filling && now - s.filling < RETRY_MS) {  // one batch at a time; ask again if it got lost
-      scheduleFill(RETRY_MS - (now - s.filling));
-      return;
-    }
+    if (s.inFill.size && now - s.filling > RETRY_MS) s.inFill.clear();  // lost on the way: ask again
+    if (s.inFill.size > FILL_BATCH / 2) return;  // enough queued: arrivals call fill() again
     for (const t of s.pending.values()) {  // the screen and the window come first
       if (now - t < RETRY_MS) { scheduleFill(FILL_WAIT_MS); return; }
     }
     if (s.jpegBytes >= model.get("store_mb") * 1e6 * 0.9) return;
-    const want = [];
-    for (let d = 0; d < n() && want.length < FILL_BATCH; d++) {  // nearest to the cursor first
-      for (const i of d ? [s.cur + d, s.cur - d] : [s.cur]) {
-        if (i >= 0 && i < n() && !s.jpegs.has(i) && !s.unfillable.has(i) && want.length < FILL_BATCH) want.push(i);
-      }
+    const want = nextRun();
+    if (!want.length) {  // the whole clip is here (or on its way)
+      if (!s.inFill.size) root.dataset.held = "all";
+      return;
     }
-    if (!want.length) { root.dataset.held = "all"; return; }  // the whole clip is here
     try {
       model.send({ type: "get", indices: want, token: s.token, fill: true, cursor: s.cur });
       s.filling = now;
+      for (const i of want) s.inFill.add(i);
+      clearTimeout(s.fillWatch);  // if the answer never comes, ask again
+      s.fillWatch = setTimeout(fill, RETRY_MS + 50);
     } catch (e) {  // the kernel is gone (restarted, shut down): no fill until it answers again
-      s.filling = 0;
+      s.inFill.clear();
     }
   }
 
@@ -625,7 +643,8 @@ function render({ model, el: host }) {
   function reset() {
     for (const b of s.cache.values()) b.close?.();
     s.cache.clear(); s.pending.clear(); s.blobs.clear(); s.jpegs.clear();
-    s.jpegBytes = 0; s.filling = 0; s.heldDirty = true; s.unfillable.clear(); delete root.dataset.held;
+    s.jpegBytes = 0; s.filling = 0; s.inFill.clear(); s.heldDirty = true; s.unfillable.clear();
+    delete root.dataset.held;
     s.token = model.get("token"); s.cur = clamp(model.get("frame")); s.drawn = -1;
     setPlaying(false);
     seek(s.cur);
@@ -662,6 +681,7 @@ function render({ model, el: host }) {
   return () => {
     s.destroyed = true;
     clearTimeout(s.fillTimer);
+    clearTimeout(s.fillWatch);
     clearTimeout(s.syncTimer);
     resize.disconnect();
     for (const [gd, listener] of hooked) {
