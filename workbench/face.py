@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import hashlib
 import os
 import subprocess
@@ -335,7 +336,9 @@ def detect_frame(landmarker: Any, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarr
 #: Read results straight from MediaPipe's C result struct (see :func:`_detect_into_arrays`);
 #: set to False to always take the public ``detect()`` path.
 _FAST_RESULTS = True
-_BLEND_ORDER: dict[tuple[bytes, ...], np.ndarray] = {}
+#: Positions of :data:`BLENDSHAPES` in MediaPipe's category list, by the list's length. The
+#: model is always the one with :data:`MODEL_SHA256`, so its order is read once, not per frame.
+_BLEND_ORDER: dict[int, np.ndarray] = {}
 
 
 def _detect_into_arrays(landmarker: Any, image: Any, landmarks: np.ndarray, blend: np.ndarray,
@@ -384,14 +387,11 @@ def _detect_into_arrays(landmarker: Any, image: Any, landmarks: np.ndarray, blen
 
 
 _CTYPE_TO_NUMPY = {"c_float": np.float32, "c_char_p": np.uintp}
-_LAYOUT_CHECKED: list[type] = []
 
 
+@functools.cache  # a layout that passes is not checked again; one that fails raises each time
 def _check_result_layout(result_type: type) -> None:
-    """Raise KeyError or TypeError unless the C result has the fields and types read here
-    (checked once per result type, before the first call)."""
-    if result_type in _LAYOUT_CHECKED:
-        return
+    """Raise KeyError or TypeError unless the C result has the fields and types read here."""
     fields = dict(result_type._fields_)
     for name in ("face_landmarks", "face_blendshapes", "facial_transformation_matrixes"):
         fields[name], fields[f"{name}_count"]  # noqa: B018 - KeyError when missing
@@ -405,7 +405,6 @@ def _check_result_layout(result_type: type) -> None:
         if table[name].__name__ != ctype:
             raise TypeError(f"MediaPipe's result field {name} is {table[name].__name__}, not {ctype}.")
     points["landmarks_count"], cats["categories_count"]  # noqa: B018
-    _LAYOUT_CHECKED.append(result_type)
 
 
 def _struct_array(pointer: Any, count: int, fields: tuple[str, ...]) -> np.ndarray:
@@ -430,18 +429,18 @@ def _struct_array(pointer: Any, count: int, fields: tuple[str, ...]) -> np.ndarr
 
 
 def _blend_order(table: np.ndarray) -> np.ndarray:
-    """Positions in MediaPipe's category list of :data:`BLENDSHAPES`, in that order (cached
-    by the list's names; a name MediaPipe does not give points at a NaN)."""
+    """Positions in MediaPipe's category list of :data:`BLENDSHAPES`, in that order (read
+    from the category names the first time; see :data:`_BLEND_ORDER`)."""
     import ctypes
 
-    names = tuple(ctypes.string_at(int(p)) if p else b"" for p in table["category_name"])
-    order = _BLEND_ORDER.get(names)
+    order = _BLEND_ORDER.get(len(table))
     if order is None:
-        where = {n.decode(): i for i, n in enumerate(names)}
-        order = np.array([where.get(name, len(names)) for name in BLENDSHAPES])
-        if (order == len(names)).any():  # pad with a NaN score to index
-            raise ValueError(f"Expected MediaPipe's 52 blendshapes, but got {[n.decode() for n in names]}.")
-        _BLEND_ORDER[names] = order
+        names = [ctypes.string_at(int(p)).decode() if p else "" for p in table["category_name"]]
+        where = {n: i for i, n in enumerate(names)}
+        missing = [name for name in BLENDSHAPES if name not in where]
+        if missing:
+            raise ValueError(f"Expected MediaPipe's 52 blendshapes, but {missing} are not among {names}.")
+        order = _BLEND_ORDER[len(table)] = np.array([where[name] for name in BLENDSHAPES])
     return order
 
 

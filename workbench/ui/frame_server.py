@@ -7,9 +7,10 @@ on screen is served by the handler itself, see :class:`workbench.ui.player.Playe
 frames that are by now far from the browser's cursor are dropped, and the worker sends at
 most :attr:`FrameServer.batch` frames per message. Decoding and encoding release the GIL.
 
-Requests marked ``fill`` (the browser filling its store with the rest of the clip, one
-small batch at a time) wait in a lane of their own, served only when no other request
-waits, and are never dropped for being far from the cursor.
+Requests marked ``fill`` (the browser filling its store with the rest of the clip, in
+runs of a dozen frames) wait in a lane of their own, served only when no other request
+waits, :attr:`FrameServer.batch` frames per message, and are never dropped for being far
+from the cursor.
 """
 
 from __future__ import annotations

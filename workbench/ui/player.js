@@ -469,9 +469,9 @@ function render({ model, el: host }) {
 
   // ---- the timeline's cursor ----------------------------------------------------
   const hooked = new Map();  // plot -> its listener, removed when the player goes
-  function linkedPlot() {
-    const box = root.closest(".wb-linked");
-    return box ? box.querySelector(".wb-timeline .js-plotly-plot") : null;
+  function linkedPlot() {  // looked up again only when the plot was replaced or is not there yet
+    if (!s.plot?.isConnected) s.plot = root.closest(".wb-linked")?.querySelector(".wb-timeline .js-plotly-plot");
+    return s.plot;
   }
 
   function placeCursor() {
