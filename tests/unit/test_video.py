@@ -234,3 +234,68 @@ def test_stepping_back_decodes_each_group_of_pictures_once(tmp_path):
     for i in range(45, 75):  # and forward again: cached, then one decode per new frame
         assert read_code(clip.frame(i)) == i
     assert len(decoded) <= 30
+
+
+def _count_exact_reads(clip) -> list[int]:
+    """Frames the clip decodes one by one with decord (its exact path) from now on."""
+    decoded: list[int] = []
+    read = clip._read
+
+    def counting_read(i):
+        out = read(i)
+        decoded.extend(j for j, _ in out)
+        return out
+
+    clip._read = counting_read
+    return decoded
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda d: write_video((coded_frame(n) for n in range(60)), d / "clean.mp4", fps=30),
+        lambda d: encode(d / "bframes.mp4", range(60), gop=24),  # x264 defaults: B-frames
+        lambda d: encode(d / "longgop.mp4", range(60), gop=250),  # normalised first
+    ],
+    ids=["clean", "b-frames", "long-gop"],
+)
+def test_read_range_is_one_pass_with_the_frames_of_frame_i(tmp_path, make):
+    path = make(tmp_path)
+    for start, stop in [(0, 60), (13, 29), (55, 60), (59, 60)]:
+        clip = open_clip(path)
+        exact = _count_exact_reads(clip)
+        got = list(clip.read_range(start, stop))
+        assert [read_code(f) for f in got] == list(range(start, stop))
+        assert not exact, "read_range should decode in one pass, not frame by frame"
+        reference = open_clip(path)
+        for i, frame in zip(range(start, stop), got, strict=True):
+            assert np.array_equal(frame, reference.frame(i)), f"frame {i} differs from frame(i)"
+
+
+def test_read_range_reads_exactly_where_the_fast_pass_goes_astray(tmp_path, monkeypatch):
+    path = write_video((coded_frame(n) for n in range(40)), tmp_path / "v.mp4", fps=30)
+    clip = open_clip(path)
+    one_pass = clip._pyav_range
+
+    def skipping(start, stop):  # a decoder that loses frame 20
+        for k, img in one_pass(start, stop):
+            if k != 20:
+                yield k, img
+
+    monkeypatch.setattr(clip, "_pyav_range", skipping)
+    exact = _count_exact_reads(clip)
+    assert [read_code(f) for f in clip.read_range(10, 30)] == list(range(10, 30))
+    assert exact and min(exact) == 20  # from the lost frame on, frame by frame
+
+
+def test_read_range_of_a_corrupt_file_names_the_frame(tmp_path):
+    path = write_video((coded_frame(n) for n in range(40)), tmp_path / "v.mp4", fps=30)
+    clip = open_clip(path)
+
+    def broken(i):
+        raise ValueError(f"Expected a decodable frame, but frame {i} of {clip.source} is corrupt: bad data")
+
+    clip._pyav_range = lambda start, stop: iter(())  # the fast pass yields nothing
+    clip._read = broken
+    with pytest.raises(ValueError, match=r"frame 5 of .*v\.mp4 is corrupt"):
+        list(clip.read_range(5, 10))
