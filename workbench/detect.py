@@ -1,7 +1,8 @@
-"""Run the detector over clips or datasets: chunks on a process pool or a dask cluster.
+"""Run the detector over clips or datasets: chunks on worker threads or a dask cluster.
 
 One clip is cut into frame chunks (IMAGE mode makes every frame independent), so a
-single long clip also uses every core. Each worker process keeps one FaceLandmarker.
+single long clip also uses every core. Each worker thread keeps one FaceLandmarker
+(MediaPipe releases the GIL while it runs).
 Results are cached as netCDF under ``<cache>/curves/<key>.nc`` where ``key`` is the
 sha256 of the clip's content hash, the model hash, the detector version and the
 parameters; a second run on the same inputs reads the cache.
@@ -16,14 +17,13 @@ Public entry points:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
-import multiprocessing
 import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,19 +174,25 @@ class _Inline:
         pass
 
 
-class _Pool:
-    """A local process pool ('spawn': mediapipe and fork do not mix)."""
+class _Threads:
+    """Worker threads in this process, one landmarker each.
+
+    MediaPipe's calls release the GIL, so threads use every core like processes would,
+    without spawning processes that each import mediapipe and load the model again
+    (about a second before the first frame) or pickling results back. When the pool
+    takes every core, each thread is pinned to its own, with its landmarker's graph.
+    """
 
     def __init__(self, jobs: int, model: str | None, params: DetectParams):
-        ctx = multiprocessing.get_context("spawn")
-        self.pool = ProcessPoolExecutor(
-            max_workers=jobs,
-            mp_context=ctx,
-            initializer=face.init_worker,
-            # one worker per core, each pinned to its own, when the pool takes every core
-            initargs=(model, params.min_confidence, ctx.Value("i", 0) if jobs == default_jobs() else None),
-        )
-        self._manager = None
+        from concurrent.futures import ThreadPoolExecutor
+
+        slots = itertools.count() if jobs == default_jobs() else None
+        self.threads: list[int] = []  # native ids, for closing their landmarkers
+
+        def start() -> None:
+            self.threads.append(face.init_worker(model, params.min_confidence, next(slots) if slots else None))
+
+        self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="workbench-detect", initializer=start)
 
     def submit(self, fn: Callable, *args: Any) -> Any:
         return self.pool.submit(fn, *args)
@@ -197,15 +203,13 @@ class _Pool:
         yield from as_completed(list(futures))
 
     def release(self) -> None:
-        """No more tasks: let the workers exit while this process finishes the last clip."""
-        self._manager = self.pool._executor_manager_thread  # joined in close()
+        """No more tasks: the threads exit as they finish."""
         self.pool.shutdown(wait=False)
 
     def close(self) -> None:
-        """Wait until every worker has exited (and so freed its core and its model)."""
+        """Wait for every thread, then close their landmarkers."""
         self.pool.shutdown(wait=True, cancel_futures=True)
-        if self._manager is not None:
-            self._manager.join()
+        face.close_landmarkers(self.threads)
 
 
 class _Dask:
@@ -234,12 +238,12 @@ class _Dask:
 
 
 def make_runner(jobs: int, scheduler: Any, model: str | None, params: DetectParams) -> Any:
-    """Inline for one job, a dask client when a scheduler is given, else a process pool."""
+    """Inline for one job, a dask client when a scheduler is given, else worker threads."""
     if scheduler is not None:
         return _Dask(scheduler)
     if jobs <= 1:
         return _Inline()
-    return _Pool(jobs, model, params)
+    return _Threads(jobs, model, params)
 
 
 def default_jobs() -> int:
@@ -308,11 +312,9 @@ class ClipTask:
     curves: xr.DataArray | None = None
     cached: bool = False
     error: str | None = None
-    model_seconds: float = 0.0
-    model_cpu: float = 0.0
-    other_cpu: float = 0.0
-    cpu_seconds: float = 0.0
-    workers: set[int] = field(default_factory=set)
+    model_seconds: float = 0.0  # in the model, summed over workers
+    other_seconds: float = 0.0  # the pipeline's own work: decode, AU curves, saving
+    workers: set[tuple[int, int]] = field(default_factory=set)  # (process id, native thread id)
     spans: list[tuple[float, float]] = field(default_factory=list)  # chunks' (start, end), time.monotonic
 
 
@@ -342,9 +344,13 @@ class DetectReport:
 
     @property
     def overhead(self) -> float:
-        """CPU time of the pipeline outside the model (decode, AU curves, saving) / model CPU time."""
-        model = sum(t.model_cpu for t in self.done)
-        return sum(t.other_cpu for t in self.done) / model if model else float("nan")
+        """Time of the pipeline's own work (decode, AU curves, saving) / time in the model.
+
+        Worker time is wall time in the worker's thread (a worker has a core to itself);
+        finishing a clip counts the calling thread's CPU time.
+        """
+        model = self.model_seconds
+        return sum(t.other_seconds for t in self.done) / model if model else float("nan")
 
     def summary(self) -> str:
         """Human-readable lines: clips done, failed with reasons, events found."""
@@ -411,7 +417,7 @@ def _finish(task: ClipTask, model_sha: str, params: DetectParams) -> None:
         "schema_version": SCHEMA_VERSION,
         "cache_key": task.key,
     }
-    began = time.process_time()
+    began = time.thread_time()
     if task.n_frames == 0:
         raise ValueError(f"Expected frames in clip '{task.clip_id}', but it has none ({task.path}).")
     ds = assemble(task.parts, attrs)
@@ -421,7 +427,7 @@ def _finish(task: ClipTask, model_sha: str, params: DetectParams) -> None:
     task.parts = []
     task.curves = curves
     save_curves(curves, curves_path(task.key))
-    task.other_cpu += time.process_time() - began
+    task.other_seconds += time.thread_time() - began
 
 
 def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: DetectParams,
@@ -446,7 +452,7 @@ def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: D
         remaining[id(t)] -= 1
         outstanding -= 1
         if outstanding == 0:
-            runner.release()  # let the workers exit while the last clip is finished here
+            runner.release()  # let the workers go while the last clip is finished here
         try:
             part = fut.result()
         except Exception as exc:  # one bad chunk fails its clip, the others go on
@@ -456,10 +462,8 @@ def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: D
             t.parts.append(part)
             t.spans.append(part["span"])
             t.model_seconds += part["seconds"]
-            t.model_cpu += part["model_cpu"]
-            t.other_cpu += part["cpu_seconds"] - part["model_cpu"]
-            t.cpu_seconds += part["cpu_seconds"]
-            t.workers.add(part["pid"])
+            t.other_seconds += part["chunk_seconds"] - part["seconds"]
+            t.workers.add(tuple(part["worker"]))
             bar_frames.update(len(part["landmarks"]))
         if remaining[id(t)] == 0:
             if t.error is None:
@@ -540,7 +544,7 @@ def detect(
     dataset
         Dataset name for every clip (default: from the path under ``<project>/data``).
     jobs
-        Worker processes (default: every core); 1 runs in this process.
+        Worker threads (default: every core); 1 runs in the calling thread.
     scheduler
         A dask.distributed scheduler address (or a ``Client``): run the same chunk
         tasks on that cluster instead of a local pool.
@@ -614,7 +618,7 @@ def clip_curves(
     model, params
         As in :func:`detect`.
     jobs
-        Worker processes; 1 (default) runs in this process.
+        Worker threads; 1 (default) runs in the calling thread.
     clip_id
         Stored in the curves' ``clip`` attr (default: the file name).
     progress

@@ -98,7 +98,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", help="clips (videos, image folders) or folders holding them")
     p.add_argument("--project", default=".", help="project folder: events go to its annotations/")
     p.add_argument("--dataset", default=None, help="dataset name (default: from data/<dataset>/...)")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: every core)")
+    p.add_argument("--jobs", type=int, default=None, help="worker threads (default: every core)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="dask.distributed scheduler")
     p.add_argument("--model", default=None, help="FaceLandmarker model file")
     p.add_argument("--min-confidence", type=float, default=0.5, help="face detection confidence")

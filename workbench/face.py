@@ -17,9 +17,9 @@ Inference runs MediaPipe in IMAGE mode (one independent detection per frame): th
 VIDEO (tracking) mode smooths landmarks over time and shifts apexes late, which at
 200 fps is several frames. Frames without a face stay in the result as NaN.
 
-Worker processes (:func:`init_worker`, :func:`infer_chunk`, used by
-:mod:`workbench.detect`) keep one landmarker each and import only numpy, mediapipe and
-the clip reader, so that they start fast; xarray is imported where a Dataset is built.
+Worker threads (:func:`init_worker`, :func:`infer_chunk`, used by
+:mod:`workbench.detect`) keep one landmarker each; MediaPipe releases the GIL while it
+runs, so the threads of one process use every core.
 """
 
 from __future__ import annotations
@@ -295,15 +295,19 @@ def _quiet_stderr() -> Iterator[None]:
     if os.environ.get("WORKBENCH_VERBOSE"):
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    with _STDERR_LOCK:  # worker threads start together; fd 2 must come back as it was
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 2)
+                yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+_STDERR_LOCK = threading.Lock()
 
 
 def detect_frame(landmarker: Any, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -553,7 +557,8 @@ def infer_frames(
 
 
 def clip_frames(clip: Any, start: int, stop: int) -> Iterator[np.ndarray]:
-    """Yield frames ``start..stop-1`` of a clip one by one (no stacking copies).
+    """Yield frames ``start..stop-1`` of a clip one by one, in one forward pass where the
+    clip has one (:meth:`workbench.video.Clip.read_range`).
 
     Raises
     ------
@@ -561,18 +566,20 @@ def clip_frames(clip: Any, start: int, stop: int) -> Iterator[np.ndarray]:
         Naming the clip and the frame that could not be decoded.
     """
     name = getattr(clip, "source", None) or getattr(clip, "path", clip)
+    reader = getattr(clip, "read_range", None)
+    frames = iter(reader(start, stop) if reader else (clip.frame(i) for i in range(start, stop)))
     for i in range(start, stop):
-        yield _read_one(clip, i, name)
-
-
-def _read_one(clip: Any, i: int, name: Any) -> np.ndarray:
-    try:
-        rgb = np.asarray(clip.frame(i))
-    except Exception as exc:
-        raise ValueError(f"Expected a readable frame, but frame {i} of clip '{name}' failed: {exc}") from exc
-    if rgb.dtype != np.uint8 or rgb.ndim != 3:
-        raise ValueError(f"Expected an RGB uint8 frame, but got {rgb.dtype} {rgb.shape} (clip '{name}', frame {i}).")
-    return rgb
+        try:
+            rgb = np.asarray(next(frames))
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise ValueError(f"Expected a readable frame, but frame {i} of clip '{name}' failed: {exc}") from exc
+        if rgb.dtype != np.uint8 or rgb.ndim != 3:
+            raise ValueError(
+                f"Expected an RGB uint8 frame, but got {rgb.dtype} {rgb.shape} (clip '{name}', frame {i})."
+            )
+        yield rgb
 
 
 def warn_missing_faces(ds: xr.Dataset, clip: str) -> int:
@@ -595,46 +602,73 @@ def warn_frames_without_face(frames: np.ndarray, total: int, clip: str) -> int:
     return missing
 
 
-# ------------------------------------------------------------------- worker processes
+# -------------------------------------------------------------------- worker threads
+#
+# MediaPipe's C calls (ctypes) release the GIL, so one process runs several landmarkers
+# at once, each in its own thread: no worker processes to spawn (each would import
+# mediapipe and load the model again, about a second), and no results to pickle. Every
+# thread keeps its own landmarker and clip readers; neither is shared between threads.
 
-_WORKER: dict[str, Any] = {}
+
+class _ThreadClips(threading.local):
+    def __init__(self) -> None:
+        self.clips: dict[str, Any] = {}
 
 
-def _close_worker() -> None:
-    entry = _WORKER.pop("landmarker", None)
-    if entry is not None:
+_CLIPS = _ThreadClips()
+#: Every worker landmarker, ``((model, confidence), context, landmarker)`` by the native id
+#: of the thread that made and uses it. Held here only, so that closing one (a pool
+#: closing its threads', or interpreter exit all of them) also lets it go.
+_OPEN: dict[int, tuple] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def close_landmarkers(threads: Iterable[int] | None = None) -> None:
+    """Close the worker landmarkers made by ``threads`` (native thread ids; default: all)."""
+    with _OPEN_LOCK:
+        ids = list(_OPEN) if threads is None else [t for t in threads if t in _OPEN]
+        entries = [_OPEN.pop(t) for t in ids]
+    for _, ctx, _ in entries:
         with contextlib.suppress(RuntimeError):
-            entry[1].__exit__(None, None, None)
+            ctx.__exit__(None, None, None)
 
 
 def _at_exit(fn: Callable[[], None]) -> None:
     """Run ``fn`` at interpreter exit *before* thread pools shut down.
 
     MediaPipe closes a landmarker through its own thread pool, which the ordinary
-    ``atexit`` stage finds already shut down; ``threading``'s exit hooks run earlier.
+    ``atexit`` stage finds already shut down; ``threading``'s exit hooks run earlier, the
+    last registered first. So this is called once mediapipe is imported (its pool's own
+    hook registered), not at import of this module.
     """
     register = getattr(threading, "_register_atexit", None)
     (register or atexit.register)(fn)
 
 
 def _worker_landmarker(model: str | None, min_confidence: float) -> Any:
-    """This process's FaceLandmarker, made once per (model, confidence)."""
+    """This thread's FaceLandmarker, made once per (model, confidence)."""
     key = (model, min_confidence)
-    entry = _WORKER.get("landmarker")
+    me = threading.get_native_id()
+    entry = _OPEN.get(me)
     if entry is None or entry[0] != key:
-        _close_worker()
+        close_landmarkers([me])
         ctx = open_landmarker(model, min_confidence=min_confidence)
-        _WORKER["landmarker"] = (key, ctx, ctx.__enter__())
-        if not _WORKER.get("exit_hook"):
-            _at_exit(_close_worker)
-            _WORKER["exit_hook"] = True
-    return _WORKER["landmarker"][2]
+        entry = (key, ctx, ctx.__enter__())
+        with _OPEN_LOCK:
+            if not _EXIT_HOOK:
+                _at_exit(close_landmarkers)
+                _EXIT_HOOK.append(True)
+            _OPEN[me] = entry
+    return entry[2]
+
+
+_EXIT_HOOK: list[bool] = []  # registered once
 
 
 def _worker_clip(path: str) -> Any:
     from workbench.video import open_clip
 
-    clips = _WORKER.setdefault("clips", {})
+    clips = _CLIPS.clips
     if path not in clips:
         if len(clips) > 4:
             clips.clear()
@@ -642,14 +676,13 @@ def _worker_clip(path: str) -> Any:
     return clips[path]
 
 
-def pin_to_core(counter: Any) -> int | None:
-    """Pin this process to one of the cores it may use, the next one in turn.
+def pin_to_core(slot: int) -> int | None:
+    """Pin the calling thread to core number ``slot`` (modulo the cores it may use).
 
-    ``counter`` is a shared ``multiprocessing.Value`` counting the workers started so
-    far, so that a pool's workers take distinct cores. MediaPipe runs a graph's stages on
-    its own threads; left free, two workers' threads hop between both cores and each
-    frame costs more CPU time (measured in ``benchmarks/detect_throughput.py``). Pinned
-    before the landmarker is made, MediaPipe also sizes its thread pools for one core.
+    A pool gives its workers distinct slots, 0, 1, ... MediaPipe runs a graph's stages on
+    threads of its own, which it starts when the landmarker is made and which inherit
+    the pin: a worker's graph then stays on its core instead of hopping between cores
+    (measured in ``benchmarks/detect_throughput.py``).
 
     Returns the core, or None where affinity cannot be set (not Linux).
     """
@@ -657,62 +690,57 @@ def pin_to_core(counter: Any) -> int | None:
         allowed = sorted(os.sched_getaffinity(0))
     except AttributeError:
         return None
-    with counter.get_lock():
-        slot = counter.value
-        counter.value += 1
     core = allowed[slot % len(allowed)]
     try:
-        os.sched_setaffinity(0, {core})
+        os.sched_setaffinity(0, {core})  # 0: the calling thread
     except OSError:  # the allowed cores changed under us: run unpinned
         return None
     return core
 
 
-def init_worker(model: str | None, min_confidence: float, counter: Any = None) -> None:
-    """Pool initializer: pin the worker to a core of its own (when ``counter`` is given),
-    then load the model once per worker process."""
+def init_worker(model: str | None, min_confidence: float, slot: int | None = None) -> int:
+    """Start a worker thread: pin it to a core of its own (when ``slot`` is given), then
+    make its landmarker. Returns the thread's native id."""
     os.environ.setdefault("GLOG_minloglevel", "2")
-    if counter is not None:
-        pin_to_core(counter)
+    if slot is not None:
+        pin_to_core(slot)
     _worker_landmarker(model, min_confidence)
+    return threading.get_native_id()
 
 
 def infer_chunk(path: str, start: int, stop: int, model: str | None, min_confidence: float) -> dict[str, Any]:
-    """Run the landmarker on frames ``start..stop-1`` of a clip (in a worker).
+    """Run this thread's landmarker on frames ``start..stop-1`` of a clip.
 
     Returns
     -------
     dict
         ``start``, ``landmarks``, ``blendshapes``, ``transform`` arrays, ``width``,
-        ``height``; for the benchmark ``seconds`` and ``model_cpu`` (wall and CPU time in
-        the model), ``chunk_seconds`` and ``cpu_seconds`` (the whole task; CPU time counts
-        all the process's threads); and the worker's ``pid``.
+        ``height``; for the benchmark ``seconds`` (wall time in the model) and
+        ``chunk_seconds`` (the whole task), ``span`` (its ``time.monotonic`` start and
+        end) and ``worker`` (process id, native thread id).
     """
-    began, cpu, began_at = time.perf_counter(), time.process_time(), time.monotonic()
+    began, began_at = time.perf_counter(), time.monotonic()
     landmarker = _worker_landmarker(model, min_confidence)
     clip = _worker_clip(path)
-    lms, bss, mats = [], [], []
-    model_seconds = model_cpu = 0.0
-    for rgb in clip_frames(clip, start, stop):
-        t0, c0 = time.perf_counter(), time.process_time()
-        lm, bs, mat = detect_frame(landmarker, rgb)
+    n = stop - start
+    lms = np.empty((n, N_LANDMARKS, 3), np.float32)
+    bss = np.empty((n, len(BLENDSHAPES)), np.float32)
+    mats = np.empty((n, 4, 4), np.float32)
+    model_seconds = 0.0
+    for k, rgb in enumerate(clip_frames(clip, start, stop)):
+        t0 = time.perf_counter()
+        lms[k], bss[k], mats[k] = detect_frame(landmarker, rgb)
         model_seconds += time.perf_counter() - t0
-        model_cpu += time.process_time() - c0
-        lms.append(lm)
-        bss.append(bs)
-        mats.append(mat)
     h, w = clip.shape[:2]
     return {
         "start": start,
-        "landmarks": np.stack(lms),
-        "blendshapes": np.stack(bss),
-        "transform": np.stack(mats),
+        "landmarks": lms,
+        "blendshapes": bss,
+        "transform": mats,
         "width": w,
         "height": h,
         "seconds": model_seconds,
-        "model_cpu": model_cpu,
         "chunk_seconds": time.perf_counter() - began,
-        "cpu_seconds": time.process_time() - cpu,
-        "pid": os.getpid(),
+        "worker": (os.getpid(), threading.get_native_id()),
         "span": (began_at, time.monotonic()),
     }

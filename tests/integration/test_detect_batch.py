@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -84,7 +85,9 @@ def test_chunks_on_a_pool_equal_one_process_and_frames_stay_in_place(project, tm
     monkeypatch.setenv(face.ENV_CACHE, str(tmp_path / "cache2"))
     report = detect([good], jobs=2, chunk_frames=5, progress=False, write=False)
     pooled = report.done[0].curves
-    assert os.getpid() not in report.done[0].workers  # the chunks ran in pool processes
+    workers = report.done[0].workers
+    assert {pid for pid, _ in workers} == {os.getpid()}  # worker threads of this process,
+    assert len(workers) == 2 and threading.get_native_id() not in {tid for _, tid in workers}  # not this one
     assert pooled["frame"].values.tolist() == list(range(N))
     np.testing.assert_allclose(pooled.values, one.values, atol=1e-5)
 
@@ -104,7 +107,7 @@ def test_dask_local_cluster_runs_the_same_tasks(project, tmp_path, monkeypatch):
         cluster_pids = set(client.run(os.getpid).values())
     assert not report.failed, report.summary()
     assert len(cluster_pids) == 2
-    assert report.done[0].workers <= cluster_pids  # the chunks ran on the cluster's workers
+    assert {pid for pid, _ in report.done[0].workers} <= cluster_pids  # the chunks ran on the cluster's workers
     np.testing.assert_allclose(report.done[0].curves.values, local.values, atol=1e-5)
 
 

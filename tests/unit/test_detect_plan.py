@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import threading
 
 import pytest
 from hypothesis import given
@@ -38,15 +38,18 @@ def test_chunks_shrink_towards_the_end_of_the_job():
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="CPU affinity is Linux-only")
-def test_workers_are_pinned_to_distinct_cores_in_turn():
-    counter = multiprocessing.get_context("spawn").Value("i", 0)
+def test_worker_threads_are_pinned_to_distinct_cores_in_turn():
     allowed = sorted(os.sched_getaffinity(0))
-    cores = []
-    try:
-        for _ in range(len(allowed) + 1):  # as each new worker would, starting from the parent's cores
-            os.sched_setaffinity(0, allowed)
-            cores.append(face.pin_to_core(counter))
-            assert os.sched_getaffinity(0) == {cores[-1]}
-    finally:
-        os.sched_setaffinity(0, allowed)
-    assert cores == [*allowed, allowed[0]]
+    seen: dict[int, tuple[int | None, set[int]]] = {}
+
+    def start(slot):  # as each new worker thread would
+        core = face.pin_to_core(slot)
+        seen[slot] = (core, os.sched_getaffinity(0))
+
+    threads = [threading.Thread(target=start, args=(slot,)) for slot in range(len(allowed) + 1)]
+    for t in threads:
+        t.start()
+        t.join()
+    assert [seen[s][0] for s in range(len(threads))] == [*allowed, allowed[0]]
+    assert all(mask == {core} for core, mask in seen.values())
+    assert sorted(os.sched_getaffinity(0)) == allowed  # the calling thread is left free

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import zipfile
 
 import numpy as np
@@ -176,3 +178,27 @@ class _BrokenClip:
 def test_corrupt_frame_error_names_clip_and_frame():
     with pytest.raises(ValueError, match=r"frame 3 of clip 'broken.mp4'"):
         list(face.clip_frames(_BrokenClip(), 0, 6))
+
+
+def test_worker_threads_keep_a_landmarker_each_and_close_them(model, astronaut):
+    before = os.fstat(2)
+    made: dict[int, tuple[int, object, tuple]] = {}
+
+    def work(slot):  # what each detection thread does
+        tid = face.init_worker(str(model), 0.5)
+        lm = face._worker_landmarker(str(model), 0.5)
+        made[slot] = (tid, lm, face.detect_frame(lm, astronaut))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    after = os.fstat(2)
+    assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)  # stderr is back
+    (tid0, lm0, out0), (tid1, lm1, out1) = made[0], made[1]
+    assert lm0 is not lm1 and tid0 != tid1
+    for a, b in zip(out0, out1, strict=True):
+        np.testing.assert_array_equal(a, b)  # the same frame gives the same result in both
+    face.close_landmarkers([tid0, tid1])
+    assert tid0 not in face._OPEN and tid1 not in face._OPEN
