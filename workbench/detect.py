@@ -310,6 +310,7 @@ class ClipTask:
     chunks: list[tuple[int, int]] = field(default_factory=list)
     parts: list[dict] = field(default_factory=list)
     curves: xr.DataArray | None = None
+    face: xr.Dataset | None = None  # landmarks, blendshapes, head pose (with keep_faces)
     cached: bool = False
     error: str | None = None
     model_seconds: float = 0.0  # in the model, summed over workers
@@ -366,7 +367,7 @@ class DetectReport:
         return "\n".join(lines)
 
 
-def _prepare(task: ClipTask, model_sha: str, params: DetectParams) -> None:
+def _prepare(task: ClipTask, model_sha: str, params: DetectParams, use_cache: bool = True) -> None:
     """Open the clip, compute its cache key, load cached curves (else it needs chunks)."""
     from workbench.video import open_clip
 
@@ -378,7 +379,7 @@ def _prepare(task: ClipTask, model_sha: str, params: DetectParams) -> None:
         task.error = f"{type(exc).__name__}: {exc}"
         return
     path = curves_path(task.key)
-    if path.exists():
+    if use_cache and path.exists():
         try:
             task.curves, task.cached = load_curves(path), True
             _warn_cached(task.curves, task.clip_id)
@@ -403,7 +404,7 @@ def _warn_cached(curves: xr.DataArray, clip_id: str) -> None:
         face.warn_frames_without_face(curves["frame"].values[empty], len(empty), clip_id)
 
 
-def _finish(task: ClipTask, model_sha: str, params: DetectParams) -> None:
+def _finish(task: ClipTask, model_sha: str, params: DetectParams, keep_face: bool = False) -> None:
     """Turn a clip's chunk results into cached curves (warning on frames without a face)."""
     attrs = {
         "clip": task.clip_id,
@@ -426,12 +427,14 @@ def _finish(task: ClipTask, model_sha: str, params: DetectParams) -> None:
     curves.attrs["frames_without_face"] = missing
     task.parts = []
     task.curves = curves
+    task.face = ds if keep_face else None
     save_curves(curves, curves_path(task.key))
     task.other_seconds += time.thread_time() - began
 
 
 def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: DetectParams,
-                model_sha: str, progress: bool) -> None:  # fmt: skip
+                model_sha: str, progress: bool, keep_faces: bool = False,
+                on_frames: Callable[[int, int], None] | None = None) -> None:  # fmt: skip
     """Submit every chunk, collect results as they finish, finish each clip when complete."""
     from tqdm.auto import tqdm
 
@@ -440,6 +443,9 @@ def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: D
     bar_frames = tqdm(total=total, unit="frame", desc="frames", disable=not progress, position=1)
     bar_clips = tqdm(total=len(tasks), unit="clip", desc="clips", disable=not progress, position=0)
     bar_clips.update(len(tasks) - len(todo))
+    done = 0
+    if on_frames is not None:
+        on_frames(done, total)
     owner: dict[Any, ClipTask] = {}
     for t in todo:
         for a, b in t.chunks:
@@ -465,10 +471,13 @@ def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: D
             t.other_seconds += part["chunk_seconds"] - part["seconds"]
             t.workers.add(tuple(part["worker"]))
             bar_frames.update(len(part["landmarks"]))
+            done += len(part["landmarks"])
+            if on_frames is not None:
+                on_frames(done, total)
         if remaining[id(t)] == 0:
             if t.error is None:
                 try:
-                    _finish(t, model_sha, params)
+                    _finish(t, model_sha, params, keep_faces)
                 except Exception as exc:  # e.g. a cache folder that cannot be written
                     t.error = f"{type(exc).__name__}: {exc}"
             bar_clips.update(1)
@@ -531,6 +540,8 @@ def detect(
     chunk_frames: int = CHUNK_FRAMES,
     progress: bool = True,
     write: bool = True,
+    keep_faces: bool = False,
+    on_frames: Callable[[int, int], None] | None = None,
 ) -> DetectReport:
     """Detect AU curves and events for clips and dataset folders.
 
@@ -558,6 +569,13 @@ def detect(
         Show tqdm bars over clips and frames.
     write
         Write events to the store (needs ``project``).
+    keep_faces
+        Also keep each clip's face dataset (landmarks, blendshapes, head pose) as
+        ``task.face``; clips are then run even when their curves are cached (the cache
+        holds curves only), and their curves saved again.
+    on_frames
+        Called with (frames done, frames in all) as chunks come in (for a progress display
+        of one's own).
 
     Returns
     -------
@@ -577,13 +595,13 @@ def detect(
             tasks.append(ClipTask(clip_path, ds_name, clip_id))
     workers = jobs if scheduler is None else _cluster_workers(scheduler, jobs)
     for t in tasks:
-        _prepare(t, model_sha, params)
+        _prepare(t, model_sha, params, use_cache=not keep_faces)
     _plan(tasks, workers, chunk_frames)
     explicit_model = str(model_path) if scheduler is None or model is not None else None
     if any(t.chunks for t in tasks):
         runner = make_runner(jobs, scheduler, explicit_model, params)
         try:
-            _run_chunks(tasks, runner, explicit_model, params, model_sha, progress)
+            _run_chunks(tasks, runner, explicit_model, params, model_sha, progress, keep_faces, on_frames)
         finally:
             runner.close()
     events = _events(tasks, spot_params)

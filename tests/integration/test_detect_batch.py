@@ -85,9 +85,9 @@ def test_chunks_on_a_pool_equal_one_process_and_frames_stay_in_place(project, tm
     monkeypatch.setenv(face.ENV_CACHE, str(tmp_path / "cache2"))
     report = detect([good], jobs=2, chunk_frames=5, progress=False, write=False)
     pooled = report.done[0].curves
-    workers = report.done[0].workers
+    workers = report.done[0].workers  # (a worker that starts late may find no chunk left)
     assert {pid for pid, _ in workers} == {os.getpid()}  # worker threads of this process,
-    assert len(workers) == 2 and threading.get_native_id() not in {tid for _, tid in workers}  # not this one
+    assert 1 <= len(workers) <= 2 and threading.get_native_id() not in {tid for _, tid in workers}  # not this one
     assert pooled["frame"].values.tolist() == list(range(N))
     np.testing.assert_allclose(pooled.values, one.values, atol=1e-5)
 
@@ -134,3 +134,24 @@ def test_tampered_model_is_refused_with_its_path(tmp_path, capsys):
     assert main(["model", "--path", str(bad)]) == 2
     err = capsys.readouterr().err
     assert str(bad) in err and "sha256" in err
+
+
+@pytest.mark.slow
+def test_workbench_analysis_is_the_detectors_run_and_is_cached(project, tmp_path, monkeypatch):
+    from workbench.ui.analysis import ClipAnalysis
+
+    media = project / "data" / "demo"
+    seen = []
+    analysis = ClipAnalysis(tmp_path / "ui-cache", media, progress=lambda done, total: seen.append((done, total)))
+    face_ds, curves = analysis.get("good.mp4")
+    assert face_ds.sizes["frame"] == N and bool(face_ds["face_found"].all())
+    assert seen[0] == (0, N) and seen[-1] == (N, N)  # the busy display starts and ends
+    detector = clip_curves(media / "good.mp4")  # read from the cache the analysis filled
+    np.testing.assert_array_equal(curves.values, detector.values)
+
+    def no_model(*args):
+        raise AssertionError("the model ran again")
+
+    monkeypatch.setattr(face, "infer_chunk", no_model)
+    again = ClipAnalysis(tmp_path / "ui-cache", media).get("good.mp4")  # a new session: from disk
+    np.testing.assert_array_equal(again[0]["landmarks"].values, face_ds["landmarks"].values)

@@ -67,20 +67,16 @@ class ClipAnalysis:
 def analyse(clip, progress=None) -> tuple[xr.Dataset, xr.DataArray]:
     """Run the face model over every frame of ``clip``; return (face dataset, AU curves).
 
-    ``progress(done, total)`` is called every 25 frames.
+    The same run as ``workbench detect`` (:func:`workbench.detect.detect`, on every core),
+    so the curves are the detector's, and are saved in its cache too.
+    ``progress(done, total)`` is called as frames come in.
     """
-    from workbench.au import au_curves
-    from workbench.face import clip_frames, infer_frames, open_landmarker
+    from workbench.detect import detect
 
     log.info("analysing %s (%d frames)", getattr(clip, "source", clip), clip.n_frames)
-    done = [0]
-
-    def tick(k: int) -> None:
-        done[0] += k
-        if progress is not None and (done[0] % 25 == 0 or done[0] == clip.n_frames):
-            progress(done[0], clip.n_frames)
-
-    with open_landmarker() as lm:
-        face = infer_frames(clip_frames(clip, 0, clip.n_frames), lm, on_frame=tick)
-    face.attrs["fps"] = float(clip.fps)
-    return face, au_curves(face, fps=clip.fps)
+    report = detect([clip.source], write=False, progress=False, keep_faces=True, on_frames=progress)
+    task = report.tasks[0]
+    if task.error is not None:
+        raise ValueError(f"Expected to find landmarks in clip {clip.source}, but detection failed: {task.error}")
+    task.face.attrs["fps"] = float(clip.fps)
+    return task.face, task.curves
