@@ -44,6 +44,7 @@ lab: setup sample model $(DETECTED)
 
 test: setup sample model chromium
 	$(VENV)/bin/ruff check workbench tests benchmarks
+	$(VENV)/bin/ruff format --check workbench tests benchmarks notebooks
 	$(PY) -m pytest -q
 
 bench: setup sample model chromium
