@@ -193,6 +193,7 @@ class _Threads:
             self.threads.append(face.init_worker(model, params.min_confidence, next(slots) if slots else None))
 
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="workbench-detect", initializer=start)
+        face.drain_at_exit(self.pool)
 
     def submit(self, fn: Callable, *args: Any) -> Any:
         return self.pool.submit(fn, *args)

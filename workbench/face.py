@@ -25,6 +25,7 @@ runs, so the threads of one process use every core.
 from __future__ import annotations
 
 import atexit
+import concurrent.futures.thread  # noqa: F401 - registers its exit hook before ours (see _at_exit)
 import contextlib
 import functools
 import hashlib
@@ -36,6 +37,7 @@ import threading
 import time
 import urllib.request
 import warnings
+import weakref
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -368,6 +370,8 @@ def _detect_into_arrays(landmarker: Any, image: Any, landmarks: np.ndarray, blen
     except (ImportError, AttributeError, KeyError, TypeError):
         _FAST_RESULTS = False
         return False
+    if not handle:
+        raise RuntimeError("Expected an open FaceLandmarker, but this one is closed.")
     result = MpFaceLandmarkerResultC()
     try:
         run(handle, c_image, None, ctypes.byref(result))
@@ -572,7 +576,9 @@ def clip_frames(clip: Any, start: int, stop: int) -> Iterator[np.ndarray]:
         try:
             rgb = np.asarray(next(frames))
         except StopIteration:
-            return
+            raise ValueError(
+                f"Expected frames {start}..{stop - 1} of clip '{name}', but it ends before frame {i}."
+            ) from None
         except Exception as exc:
             raise ValueError(f"Expected a readable frame, but frame {i} of clip '{name}' failed: {exc}") from exc
         if rgb.dtype != np.uint8 or rgb.ndim != 3:
@@ -610,17 +616,20 @@ def warn_frames_without_face(frames: np.ndarray, total: int, clip: str) -> int:
 # thread keeps its own landmarker and clip readers; neither is shared between threads.
 
 
-class _ThreadClips(threading.local):
+class _ThreadState(threading.local):
     def __init__(self) -> None:
+        self.entry: tuple | None = None  # ((model, confidence), context, landmarker)
         self.clips: dict[str, Any] = {}
+        self.token: object | None = None  # dropped when the thread ends: closes its landmarker
 
 
-_CLIPS = _ThreadClips()
-#: Every worker landmarker, ``((model, confidence), context, landmarker)`` by the native id
-#: of the thread that made and uses it. Held here only, so that closing one (a pool
-#: closing its threads', or interpreter exit all of them) also lets it go.
+_STATE = _ThreadState()
+#: Every open worker landmarker by the native id of the thread that made and uses it, so
+#: that a pool can close its threads' landmarkers and exit can close them all.
 _OPEN: dict[int, tuple] = {}
 _OPEN_LOCK = threading.Lock()
+#: Thread pools whose threads run landmarkers: at exit, their work ends before any closes.
+_POOLS: weakref.WeakSet = weakref.WeakSet()
 
 
 def close_landmarkers(threads: Iterable[int] | None = None) -> None:
@@ -633,42 +642,60 @@ def close_landmarkers(threads: Iterable[int] | None = None) -> None:
             ctx.__exit__(None, None, None)
 
 
+def drain_at_exit(pool: Any) -> None:
+    """Have interpreter exit wait for ``pool``'s work (``shutdown(wait=True)``) before it
+    closes the landmarkers, which that work may still be using (a detection running on a
+    thread other than the main one)."""
+    _POOLS.add(pool)
+
+
+def _close_at_exit() -> None:
+    for pool in list(_POOLS):
+        pool.shutdown(wait=True)
+    close_landmarkers()
+
+
 def _at_exit(fn: Callable[[], None]) -> None:
     """Run ``fn`` at interpreter exit *before* thread pools shut down.
 
-    MediaPipe closes a landmarker through its own thread pool, which the ordinary
-    ``atexit`` stage finds already shut down; ``threading``'s exit hooks run earlier, the
-    last registered first. So this is called once mediapipe is imported (its pool's own
-    hook registered), not at import of this module.
+    MediaPipe closes a landmarker through a ``concurrent.futures`` thread pool, which the
+    ordinary ``atexit`` stage finds already shut down. ``threading``'s exit hooks run
+    earlier, the last registered first, so this comes after ``concurrent.futures.thread``
+    has registered its own. They run before non-daemon threads are joined.
     """
     register = getattr(threading, "_register_atexit", None)
     (register or atexit.register)(fn)
 
 
+_at_exit(_close_at_exit)
+
+
 def _worker_landmarker(model: str | None, min_confidence: float) -> Any:
-    """This thread's FaceLandmarker, made once per (model, confidence)."""
+    """This thread's FaceLandmarker, made once per (model, confidence), closed when the
+    thread ends, when its pool closes, or at exit."""
     key = (model, min_confidence)
     me = threading.get_native_id()
-    entry = _OPEN.get(me)
-    if entry is None or entry[0] != key:
+    entry = _STATE.entry
+    if entry is None or entry[0] != key or _OPEN.get(me) is not entry:
         close_landmarkers([me])
         ctx = open_landmarker(model, min_confidence=min_confidence)
-        entry = (key, ctx, ctx.__enter__())
+        entry = _STATE.entry = (key, ctx, ctx.__enter__())
         with _OPEN_LOCK:
-            if not _EXIT_HOOK:
-                _at_exit(close_landmarkers)
-                _EXIT_HOOK.append(True)
             _OPEN[me] = entry
+        if _STATE.token is None:
+            _STATE.token = token = _Token()
+            weakref.finalize(token, close_landmarkers, [me]).atexit = False
     return entry[2]
 
 
-_EXIT_HOOK: list[bool] = []  # registered once
+class _Token:
+    """Lives in a thread's state; collected when the thread ends."""
 
 
 def _worker_clip(path: str) -> Any:
     from workbench.video import open_clip
 
-    clips = _CLIPS.clips
+    clips = _STATE.clips
     if path not in clips:
         if len(clips) > 4:
             clips.clear()

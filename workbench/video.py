@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import struct
@@ -33,6 +34,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +44,9 @@ NORMALISE_VERSION = 2
 KEYFRAME_INTERVAL = 10
 #: A source whose keyframes lie further apart than this is normalised.
 MAX_KEYFRAME_GAP = 20
+#: 8-bit pixel formats that PyAV converts to RGB exactly as decord does (others, such as
+#: 10-bit video, differ by a few levels): :meth:`VideoClip.read_range` uses PyAV for these.
+PYAV_EXACT_FORMATS = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"})
 #: Frame rate of image folders without a sidecar or an fps argument (CASME II, SAMM).
 DEFAULT_FOLDER_FPS = 200.0
 #: Sidecar file in an image folder: ``{"fps": 200}``.
@@ -472,7 +477,8 @@ class VideoClip(Clip):
         self._keys = np.array(keys or [0], dtype=np.int64)
         self._last = -2
         self._frame_stamps: np.ndarray | None = None
-        self._pyav_matches: bool | None = None  # PyAV decodes this file as decord does
+        self._pyav_ok: bool | None = None  # PyAV decodes this file as decord does (None: not known yet)
+        self._pyav_origin: float | None = None  # PyAV's time of frame 0, in seconds
 
     def _vr(self):
         if self._reader is None:
@@ -517,30 +523,42 @@ class VideoClip(Clip):
         decord gives the same frames, but measured beside MediaPipe graphs in the same
         process (``benchmarks/detect_throughput.py``) it slows them: two detection threads
         ran 114 frames/s reading 25-frame chunks with decord, 192 with PyAV. PyAV seeks to
-        the keyframe before ``start`` and decodes forward; each decoded frame is placed by
-        its timestamp in decord's own table, and the first frame this reader returns for
-        a clip is checked pixel for pixel against decord's. Wherever PyAV's frames do not
-        line up exactly (a corrupt stretch, an odd file), the rest of the range is read
-        with :meth:`frame`, which names a frame it cannot decode.
+        the keyframe before ``start`` and decodes forward; each frame is placed by its
+        time from the stream's first frame in decord's own timestamp table. The pass is
+        used only for 8-bit pixel formats (:data:`PYAV_EXACT_FORMATS`), and a clip's
+        frames are compared pixel for pixel with decord's until one with detail has
+        matched. Wherever PyAV's frames do not line up exactly (a corrupt stretch, an odd
+        file), the rest of the range is read with :meth:`frame`, which names a frame it
+        cannot decode.
         """
         start = self._check_index(start)
-        stop = min(stop, self.n_frames)
+        if stop > self.n_frames:
+            raise IndexError(
+                f"Expected frames up to {self.n_frames - 1}, but got a range up to {stop - 1} ({self.source})."
+            )
         i = start
-        if self._pyav_matches is not False:
+        if self._pyav_ok is not False:
             try:
                 for k, img in self._pyav_range(start, stop):
-                    if k != i:  # a frame missing or out of place: read the rest exactly
-                        break
-                    if self._pyav_matches is None:  # once per clip: PyAV decodes as decord does
-                        self._pyav_matches = bool(np.array_equal(img, self._vr()[k].asnumpy()))
-                        if not self._pyav_matches:
-                            break
+                    if k != i or not (self._pyav_ok or self._pyav_check(k, img)):
+                        break  # a frame missing, out of place or not decord's: read the rest exactly
                     yield img
                     i += 1
             except Exception:  # noqa: BLE001 - PyAV only speeds this up; the exact path reports errors
                 pass
         for j in range(i, stop):
             yield self.frame(j)
+
+    def _pyav_check(self, k: int, img: np.ndarray) -> bool:
+        """Whether PyAV's frame k is decord's. A match on a frame with detail (not a blank
+        lead-in, where other conversions agree too) settles it for the clip; a mismatch
+        turns the pass off for the clip."""
+        same = bool(np.array_equal(img, self._vr()[k].asnumpy()))
+        if not same:
+            self._pyav_ok = False
+        elif len(np.unique(img[::4, ::4])) >= 64:
+            self._pyav_ok = True
+        return same
 
     def _pyav_range(self, start: int, stop: int) -> Iterator[tuple[int, np.ndarray]]:
         """(index, RGB frame) from PyAV, from the keyframe before ``start`` to ``stop``."""
@@ -552,18 +570,39 @@ class VideoClip(Clip):
         tolerance = 0.25 / self.fps
         with av.open(str(self.path)) as container:
             stream = container.streams.video[0]
+            if stream.codec_context.pix_fmt not in PYAV_EXACT_FORMATS:
+                self._pyav_ok = False
+                return
             stream.codec_context.thread_count = 1  # stay on the caller's core
-            container.seek(int(round(float(stamps[start]) / stream.time_base)), stream=stream, backward=True)
-            for frame in container.decode(stream):
+            if self._pyav_origin is None:  # the stream's time of frame 0 (decord counts from it)
+                first = next(container.decode(stream))
+                self._pyav_origin = float(first.time) - float(stamps[0])
+
+            def index(frame: Any) -> int:
                 if frame.pts is None:
                     raise ValueError(f"a frame without a timestamp in {self.path}")
-                k = int(np.searchsorted(stamps, frame.time - tolerance))
-                if k >= len(stamps) or abs(stamps[k] - frame.time) > tolerance:
-                    raise ValueError(f"a frame at {frame.time} s that decord does not list in {self.path}")
-                if k >= stop:
-                    return
+                t = float(frame.time) - self._pyav_origin
+                k = int(np.searchsorted(stamps, t - tolerance))
+                if k >= len(stamps) or abs(stamps[k] - t) > tolerance:
+                    raise ValueError(f"a frame at {t} s that decord does not list in {self.path}")
+                return k
+
+            for back in (0.0, 1.0, 8.0, math.inf):  # some containers land after the target
+                target = max(float(stamps[start]) + self._pyav_origin - back, 0.0)
+                container.seek(int(target / stream.time_base), stream=stream, backward=True)
+                frames = container.decode(stream)
+                frame = next(frames, None)
+                if frame is not None and (k := index(frame)) <= start:
+                    break
+            else:
+                return
+            while k < stop:
                 if k >= start:
                     yield k, to_rgb.reformat(frame, format="rgb24").to_ndarray()
+                frame = next(frames, None)
+                if frame is None:
+                    return
+                k = index(frame)
 
     def _stamps(self) -> np.ndarray:
         """decord's start time (s) of every frame, ascending."""

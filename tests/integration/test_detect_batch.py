@@ -155,3 +155,31 @@ def test_workbench_analysis_is_the_detectors_run_and_is_cached(project, tmp_path
     monkeypatch.setattr(face, "infer_chunk", no_model)
     again = ClipAnalysis(tmp_path / "ui-cache", media).get("good.mp4")  # a new session: from disk
     np.testing.assert_array_equal(again[0]["landmarks"].values, face_ds["landmarks"].values)
+
+
+@pytest.mark.slow
+def test_exit_waits_for_a_detection_running_on_another_thread(project, tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    good = project / "data" / "demo" / "good.mp4"
+    script = textwrap.dedent(f"""
+        import threading
+        from workbench.detect import detect
+
+        running = threading.Event()
+
+        def run():
+            report = detect([{str(good)!r}], jobs=2, chunk_frames=1, progress=False, write=False,
+                            on_frames=lambda done, total: done and running.set())
+            task = report.tasks[0]
+            print("frames", task.curves.sizes["frame"] if task.curves is not None else None, "error", task.error)
+
+        threading.Thread(target=run).start()
+        running.wait(120)  # the main thread returns once the workers run
+    """)
+    env = {**os.environ, face.ENV_CACHE: str(tmp_path / "exit-cache"), face.ENV_MODEL: str(face.acquire_model())}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"frames {N} error None" in done.stdout

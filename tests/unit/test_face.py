@@ -202,3 +202,24 @@ def test_worker_threads_keep_a_landmarker_each_and_close_them(model, astronaut):
         np.testing.assert_array_equal(a, b)  # the same frame gives the same result in both
     face.close_landmarkers([tid0, tid1])
     assert tid0 not in face._OPEN and tid1 not in face._OPEN
+
+
+def test_a_thread_that_ends_closes_its_landmarker(model, astronaut):
+    ids = []
+
+    def work():  # e.g. a dask worker's thread, or a user's, that comes and goes
+        ids.append(face.init_worker(str(model), 0.5))
+        face.detect_frame(face._worker_landmarker(str(model), 0.5), astronaut)
+
+    for _ in range(3):
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+    assert not set(ids) & set(face._OPEN)  # none left open
+
+
+def test_a_closed_landmarker_refuses_to_run(model, astronaut):
+    with face.open_landmarker(model) as lm:
+        pass
+    with pytest.raises(RuntimeError, match="closed"):
+        face.detect_frame(lm, astronaut)  # not a silent all-NaN "no face"

@@ -299,3 +299,58 @@ def test_read_range_of_a_corrupt_file_names_the_frame(tmp_path):
     clip._read = broken
     with pytest.raises(ValueError, match=r"frame 5 of .*v\.mp4 is corrupt"):
         list(clip.read_range(5, 10))
+
+
+def _encode_in(path: Path, numbers, *, container: str, pix_fmt: str = "yuv420p", first_pts: int = 0,
+               still: int = 0, blank_first: bool = False) -> Path:  # fmt: skip
+    """Coded frames in another container or pixel format; the stream may start after 0,
+    open on a still (the first ``still`` frames all show number 0) or on a blank frame."""
+    with av.open(str(path), "w", format=container) as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 640, 480, pix_fmt
+        stream.options = {"crf": "18", "preset": "ultrafast", "g": "10", "bf": "0", "sc_threshold": "0"}
+        stream.codec_context.time_base = Fraction(1, 30)
+        for k, n in enumerate(numbers):
+            img = coded_frame(0 if k < still else n)
+            if blank_first and k == 0:
+                img = np.full_like(img, 128)
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts, frame.time_base = k + first_pts, Fraction(1, 30)
+            for pkt in stream.encode(frame):
+                out.mux(pkt)
+        for pkt in stream.encode():
+            out.mux(pkt)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "one_pass"),
+    [
+        # a stream whose first frame is at 0.1 s, opening on a one-second still
+        (lambda d: _encode_in(d / "late.mkv", range(60), container="matroska", first_pts=3, still=30), True),
+        (lambda d: _encode_in(d / "stream.ts", range(60), container="mpegts"), True),  # seeks land late
+        # 10-bit: PyAV converts it to RGB a few levels off decord, except on a blank frame
+        (lambda d: _encode_in(d / "deep.mp4", range(60), container="mp4", pix_fmt="yuv420p10le", blank_first=True),
+         False),
+    ],
+    ids=["late-start-mkv", "mpeg-ts", "10-bit"],
+)  # fmt: skip
+def test_read_range_is_exact_on_awkward_files(tmp_path, make, one_pass):
+    path = make(tmp_path)
+    reference = open_clip(path)
+    assert not reference.normalise_reasons  # decord reads these as they are
+    expected = [reference.frame(i) for i in range(reference.n_frames)]
+    for start, stop in [(0, 60), (25, 50), (50, 60), (37, 38)]:
+        clip = open_clip(path)
+        exact = _count_exact_reads(clip)
+        got = list(clip.read_range(start, stop))
+        assert len(got) == stop - start
+        for i, frame in zip(range(start, stop), got, strict=True):
+            assert np.array_equal(frame, expected[i]), f"frame {i} differs from frame(i)"
+        assert (not exact) == one_pass, f"one pass expected: {one_pass}, frame by frame: {exact}"
+
+
+def test_read_range_past_the_end_is_refused(tmp_path):
+    path = write_video((coded_frame(n) for n in range(40)), tmp_path / "v.mp4", fps=30)
+    with pytest.raises(IndexError, match=r"up to 39, but got a range up to 44"):
+        list(open_clip(path).read_range(35, 45))
