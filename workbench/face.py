@@ -353,31 +353,44 @@ def _detect_into_arrays(landmarker: Any, image: Any, landmarks: np.ndarray, blen
 
     The public ``detect()`` turns each of the 478 landmarks into a Python object (about
     0.8 ms a frame, 7% of the model's time on one core); here the result struct is read
-    as numpy arrays instead. It uses the same C call and status checks as ``detect()``
-    in mediapipe 1.2 (``MpFaceLandmarkerDetectImage``); where those internals differ
-    (another mediapipe), it returns False without running anything and the caller takes
-    the public path. ``tests/unit/test_face.py`` checks both paths agree.
+    as numpy arrays instead. It makes the same C call with the same status checks as
+    ``detect()`` in mediapipe 1.2 (``MpFaceLandmarkerDetectImage``), but from the calling
+    thread: ``detect()`` hands every call to a one-thread executor of the landmarker's
+    (MediaPipe's guard for callers sharing a landmarker across threads; here each thread
+    has its own, see :func:`_worker_landmarker`), and that hop cost 3-9% of the rate of two
+    detection threads. Where those internals differ (another mediapipe), it returns False
+    without running anything and the caller takes the public path.
+    ``tests/unit/test_face.py`` checks both paths agree.
     """
     global _FAST_RESULTS
     import ctypes
 
     try:
+        from mediapipe.tasks.python.core.mediapipe_c_utils import handle_status
         from mediapipe.tasks.python.vision.face_landmarker import MpFaceLandmarkerResultC
 
         lib, handle, c_image = landmarker._lib, landmarker._handle, image._image_ptr
-        run, close = lib.MpFaceLandmarkerDetectImage, lib.MpFaceLandmarkerCloseResult
+        raw = lib._lib  # the ctypes library under the dispatcher
+        run, close, free_error = raw.MpFaceLandmarkerDetectImage, raw.MpFaceLandmarkerCloseResult, raw.MpErrorFree
         _check_result_layout(MpFaceLandmarkerResultC)
+        if len(run.argtypes or ()) != 5:  # handle, image, options, result, error message
+            raise TypeError("another MpFaceLandmarkerDetectImage signature")
     except (ImportError, AttributeError, KeyError, TypeError):
         _FAST_RESULTS = False
         return False
     if not handle:
         raise RuntimeError("Expected an open FaceLandmarker, but this one is closed.")
-    result = MpFaceLandmarkerResultC()
+    result, error = MpFaceLandmarkerResultC(), ctypes.c_char_p()
     try:
-        run(handle, c_image, None, ctypes.byref(result))
+        status = run(handle, c_image, None, ctypes.byref(result), ctypes.byref(error))
     except ctypes.ArgumentError:  # another signature: nothing ran
         _FAST_RESULTS = False
         return False
+    try:
+        handle_status(status, error)
+    finally:
+        if error.value is not None:
+            free_error(error)
     try:
         if result.face_landmarks_count:
             points = result.face_landmarks[0]
