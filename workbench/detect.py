@@ -448,12 +448,16 @@ def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: D
     if on_frames is not None:
         on_frames(done, total)
     owner: dict[Any, ClipTask] = {}
+    inline = isinstance(runner, _Inline)  # its submit runs the chunk at once
+    if inline:
+        _warm_up_writing()
     for t in todo:
         for a, b in t.chunks:
             owner[runner.submit(face.infer_chunk, str(t.path), a, b, model, params.min_confidence)] = t
     remaining = {id(t): len(t.chunks) for t in todo}
     outstanding = len(owner)
-    _warm_up_writing()  # while the workers start
+    if not inline:
+        _warm_up_writing()  # while the workers start
     for fut in runner.as_completed(list(owner)):
         t = owner[fut]
         remaining[id(t)] -= 1

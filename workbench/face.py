@@ -646,13 +646,37 @@ _POOLS: weakref.WeakSet = weakref.WeakSet()
 
 
 def close_landmarkers(threads: Iterable[int] | None = None) -> None:
-    """Close the worker landmarkers made by ``threads`` (native thread ids; default: all)."""
+    """Close the worker landmarkers of ``threads`` (native thread ids; default: all).
+
+    Only the calling thread's own and those of threads that have ended: a thread still
+    running may be inside a call on its landmarker (the call does not go through
+    MediaPipe's executor, see :func:`_detect_into_arrays`), so it closes its own when it
+    ends.
+    """
+    me = threading.get_native_id()
+    running = {t.native_id for t in threading.enumerate()} - {me}
     with _OPEN_LOCK:
-        ids = list(_OPEN) if threads is None else [t for t in threads if t in _OPEN]
+        ids = [t for t in (list(_OPEN) if threads is None else threads) if t in _OPEN and t not in running]
         entries = [_OPEN.pop(t) for t in ids]
-    for _, ctx, _ in entries:
-        with contextlib.suppress(RuntimeError):
+    for _, ctx, landmarker in entries:
+        try:
             ctx.__exit__(None, None, None)
+        except Exception:  # noqa: BLE001 - e.g. MediaPipe's executor already shut down at exit
+            _close_directly(landmarker)
+
+
+def _close_directly(landmarker: Any) -> None:
+    """Close a landmarker with the C call itself, where ``close()`` cannot run (at interpreter
+    exit MediaPipe's executor refuses work); never raises. Without this, the landmarker's
+    ``__del__`` tries again once modules are torn down."""
+    import ctypes
+
+    handle = getattr(landmarker, "_handle", None)
+    if handle:
+        with contextlib.suppress(Exception):
+            error = ctypes.c_char_p()
+            landmarker._lib._lib.MpFaceLandmarkerClose(handle, ctypes.byref(error))
+        landmarker._handle = None
 
 
 def drain_at_exit(pool: Any) -> None:

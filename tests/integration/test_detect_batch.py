@@ -158,12 +158,16 @@ def test_workbench_analysis_is_the_detectors_run_and_is_cached(project, tmp_path
 
 
 @pytest.mark.slow
-def test_exit_waits_for_a_detection_running_on_another_thread(project, tmp_path):
+@pytest.mark.parametrize("jobs", [2, 1])  # worker threads; the calling (non-main) thread itself
+def test_exit_waits_for_a_detection_running_on_another_thread(project, tmp_path, jobs):
     import subprocess
     import sys
     import textwrap
 
-    good = project / "data" / "demo" / "good.mp4"
+    from workbench.video import write_video
+
+    frames = 120  # the first chunks done, the main thread returns with the rest under way
+    clip = write_video(_faces(frames), tmp_path / "longer.mp4", 200.0)
     script = textwrap.dedent(f"""
         import threading
         from workbench.detect import detect
@@ -171,7 +175,7 @@ def test_exit_waits_for_a_detection_running_on_another_thread(project, tmp_path)
         running = threading.Event()
 
         def run():
-            report = detect([{str(good)!r}], jobs=2, chunk_frames=1, progress=False, write=False,
+            report = detect([{str(clip)!r}], jobs={jobs}, chunk_frames=10, progress=False, write=False,
                             on_frames=lambda done, total: done and running.set())
             task = report.tasks[0]
             print("frames", task.curves.sizes["frame"] if task.curves is not None else None, "error", task.error)
@@ -182,4 +186,4 @@ def test_exit_waits_for_a_detection_running_on_another_thread(project, tmp_path)
     env = {**os.environ, face.ENV_CACHE: str(tmp_path / "exit-cache"), face.ENV_MODEL: str(face.acquire_model())}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert f"frames {N} error None" in done.stdout
+    assert f"frames {frames} error None" in done.stdout
