@@ -88,6 +88,8 @@ class Probe:
     edit_list: bool
     variable_rate: bool
     max_keyframe_gap: int
+    open_gop: bool = False  # frames decoded after a keyframe but shown before it
+    transport_b_frames: bool = False  # frames out of display order in an MPEG-TS/PS stream
 
     def reasons(self) -> list[str]:
         """Why decord would misplace frames or seek slowly (empty: the file is clean)."""
@@ -100,6 +102,10 @@ class Probe:
             out.append(f"keyframes up to {self.max_keyframe_gap} frames apart (> {MAX_KEYFRAME_GAP})")
         if self.declared_frames and self.declared_frames != self.n_packets:
             out.append(f"a header of {self.declared_frames} frames for {self.n_packets} packets")
+        if self.open_gop:  # decord's seeks land frames early (found 7 of 25 random reads wrong)
+            out.append("open groups of pictures (frames shown before their keyframe)")
+        if self.transport_b_frames:  # decord misplaces nearly every frame of such a stream
+            out.append("B-frames in an MPEG transport or program stream")
         return out
 
 
@@ -188,6 +194,15 @@ def probe(path: str | Path) -> Probe:
         ts = np.sort(np.array([p for p in pts if p is not None], dtype=np.int64))
         deltas = np.diff(ts)
         variable = bool(deltas.size and (deltas.max() - deltas.min()) > max(1, 0.02 * np.median(deltas)))
+        order = np.array([-1 if p is None else p for p in pts], dtype=np.int64)
+        reordered = bool(order.size > 1 and np.any(np.diff(order) < 0))
+        open_gop, key_pts = False, None
+        for p, k in zip(order.tolist(), keys, strict=True):
+            if k:
+                key_pts = p
+            elif key_pts is not None and 0 <= p < key_pts:
+                open_gop = True
+                break
         key_at = np.flatnonzero(np.array(keys)).tolist() + [len(keys)]
         gap = max(b - a for a, b in zip([0, *key_at[:-1]], key_at, strict=True)) if key_at else len(keys)
         return Probe(
@@ -201,6 +216,8 @@ def probe(path: str | Path) -> Probe:
             edit_list=_has_edit_list(path),
             variable_rate=variable,
             max_keyframe_gap=int(gap),
+            open_gop=open_gop,
+            transport_b_frames=reordered and container.format.name in {"mpegts", "mpeg", "mpegvideo"},
         )
 
 

@@ -354,3 +354,29 @@ def test_read_range_past_the_end_is_refused(tmp_path):
     path = write_video((coded_frame(n) for n in range(40)), tmp_path / "v.mp4", fps=30)
     with pytest.raises(IndexError, match=r"up to 39, but got a range up to 44"):
         list(open_clip(path).read_range(35, 45))
+
+
+@pytest.mark.parametrize(
+    ("name", "container", "x264", "reason"),
+    [
+        ("open.mkv", "matroska", {"bf": "3", "x264-params": "open-gop=1"}, "open groups of pictures"),
+        ("bframes.ts", "mpegts", {"bf": "3"}, "B-frames in an MPEG transport"),
+    ],
+)
+def test_files_decord_misreads_are_normalised_and_exact(tmp_path, name, container, x264, reason):
+    path = tmp_path / name
+    with av.open(str(path), "w", format=container) as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        stream.options = {"crf": "18", "preset": "ultrafast", "g": "10", **x264}
+        for n in range(60):
+            for pkt in stream.encode(av.VideoFrame.from_ndarray(coded_frame(n), format="rgb24")):
+                out.mux(pkt)
+        for pkt in stream.encode():
+            out.mux(pkt)
+    clip = open_clip(path)
+    assert any(reason in r for r in clip.normalise_reasons), clip.normalise_reasons
+    assert numbers_of(clip) == list(range(60))
+    order = list(range(60))
+    random.Random(0).shuffle(order)
+    assert [read_code(open_clip(path).frame(i)) for i in order[:15]] == order[:15]  # random access too
