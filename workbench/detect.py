@@ -181,16 +181,16 @@ class _Threads:
     without spawning processes that each import mediapipe and load the model again
     (about a second before the first frame) or pickling results back. When the pool
     takes every core, each thread is pinned to its own, with its landmarker's graph.
+    A thread's landmarker is closed when the thread ends (:func:`face._worker_landmarker`).
     """
 
     def __init__(self, jobs: int, model: str | None, params: DetectParams):
         from concurrent.futures import ThreadPoolExecutor
 
         slots = itertools.count() if jobs == default_jobs() else None
-        self.threads: list[int] = []  # native ids, for closing their landmarkers
 
         def start() -> None:
-            self.threads.append(face.init_worker(model, params.min_confidence, next(slots) if slots else None))
+            face.init_worker(model, params.min_confidence, next(slots) if slots else None)
 
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="workbench-detect", initializer=start)
         face.drain_at_exit(self.pool)
@@ -208,9 +208,8 @@ class _Threads:
         self.pool.shutdown(wait=False)
 
     def close(self) -> None:
-        """Wait for every thread, then close their landmarkers."""
+        """Wait for every thread (each closes its landmarker as it ends)."""
         self.pool.shutdown(wait=True, cancel_futures=True)
-        face.close_landmarkers(self.threads)
 
 
 class _Dask:

@@ -638,7 +638,7 @@ class _ThreadState(threading.local):
 
 _STATE = _ThreadState()
 #: Every open worker landmarker by the native id of the thread that made and uses it, so
-#: that a pool can close its threads' landmarkers and exit can close them all.
+#: that the thread's end, or exit, can close it.
 _OPEN: dict[int, tuple] = {}
 _OPEN_LOCK = threading.Lock()
 #: Thread pools whose threads run landmarkers: at exit, their work ends before any closes.

@@ -88,6 +88,7 @@ def test_chunks_on_a_pool_equal_one_process_and_frames_stay_in_place(project, tm
     workers = report.done[0].workers  # (a worker that starts late may find no chunk left)
     assert {pid for pid, _ in workers} == {os.getpid()}  # worker threads of this process,
     assert 1 <= len(workers) <= 2 and threading.get_native_id() not in {tid for _, tid in workers}  # not this one
+    assert not {tid for _, tid in workers} & set(face._OPEN)  # their landmarkers closed as they ended
     assert pooled["frame"].values.tolist() == list(range(N))
     np.testing.assert_allclose(pooled.values, one.values, atol=1e-5)
 

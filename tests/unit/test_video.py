@@ -217,15 +217,7 @@ def test_frame_index_must_be_an_integer(tmp_path):
 
 def test_stepping_back_decodes_each_group_of_pictures_once(tmp_path):
     clip = open_clip(write_video((coded_frame(n) for n in range(100)), tmp_path / "v.mp4", fps=30))
-    decoded = []
-    read = clip._read
-
-    def counting_read(i):
-        out = read(i)
-        decoded.extend(j for j, _ in out)
-        return out
-
-    clip._read = counting_read
+    decoded = _count_exact_reads(clip)
     shown = [read_code(clip.frame(i)) for i in range(95, 44, -1)]
     assert shown == list(range(95, 44, -1))
     # 51 steps back over 6 groups of 10 frames: each frame decoded about once, not ~5 times
@@ -302,13 +294,14 @@ def test_read_range_of_a_corrupt_file_names_the_frame(tmp_path):
 
 
 def _encode_in(path: Path, numbers, *, container: str, pix_fmt: str = "yuv420p", first_pts: int = 0,
-               still: int = 0, blank_first: bool = False) -> Path:  # fmt: skip
+               still: int = 0, blank_first: bool = False, x264: dict | None = None) -> Path:  # fmt: skip
     """Coded frames in another container or pixel format; the stream may start after 0,
-    open on a still (the first ``still`` frames all show number 0) or on a blank frame."""
+    open on a still (the first ``still`` frames all show number 0) or on a blank frame;
+    ``x264`` options replace the defaults (no B-frames)."""
     with av.open(str(path), "w", format=container) as out:
         stream = out.add_stream("libx264", rate=30)
         stream.width, stream.height, stream.pix_fmt = 640, 480, pix_fmt
-        stream.options = {"crf": "18", "preset": "ultrafast", "g": "10", "bf": "0", "sc_threshold": "0"}
+        stream.options = {"crf": "18", "preset": "ultrafast", "g": "10", "bf": "0", "sc_threshold": "0", **(x264 or {})}
         stream.codec_context.time_base = Fraction(1, 30)
         for k, n in enumerate(numbers):
             img = coded_frame(0 if k < still else n)
@@ -364,16 +357,7 @@ def test_read_range_past_the_end_is_refused(tmp_path):
     ],
 )
 def test_files_decord_misreads_are_normalised_and_exact(tmp_path, name, container, x264, reason):
-    path = tmp_path / name
-    with av.open(str(path), "w", format=container) as out:
-        stream = out.add_stream("libx264", rate=30)
-        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
-        stream.options = {"crf": "18", "preset": "ultrafast", "g": "10", **x264}
-        for n in range(60):
-            for pkt in stream.encode(av.VideoFrame.from_ndarray(coded_frame(n), format="rgb24")):
-                out.mux(pkt)
-        for pkt in stream.encode():
-            out.mux(pkt)
+    path = _encode_in(tmp_path / name, range(60), container=container, x264=x264)
     clip = open_clip(path)
     assert any(reason in r for r in clip.normalise_reasons), clip.normalise_reasons
     assert numbers_of(clip) == list(range(60))
