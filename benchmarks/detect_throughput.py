@@ -36,8 +36,8 @@ from pathlib import Path
 
 def make_clip(folder: Path, frames: int) -> Path:
     """``frames`` frames of the sample's first script (repeated when longer), as an H.264 clip."""
+    from workbench.encode import write_video
     from workbench.sample import SCRIPTS, render
-    from workbench.video import write_video
 
     path = folder / "bench.mp4"
     script = SCRIPTS["astronaut_1.mp4"]
@@ -60,7 +60,7 @@ class Run:
     running_fps: float  # once running
     startup: float = 0.0  # until the first frame's inference starts
     tail: float = 0.0  # after the last frame's inference
-    report: object = None
+    report: object = None  # the detect run's Timings
 
 
 def bare_loop(path: Path) -> Run:
@@ -68,17 +68,17 @@ def bare_loop(path: Path) -> Run:
     landmarker on it, next (one process, nothing kept)."""
     import mediapipe as mp
 
-    from workbench import face
+    from workbench.detect import landmarker
     from workbench.video import open_clip
 
     clip = open_clip(path)
     start, cpu = time.perf_counter(), cpu_seconds()
-    with face.open_landmarker() as landmarker:
+    with landmarker.open_landmarker() as lm:
         first = time.perf_counter()
-        landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=clip.frame(0)))
+        lm.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=clip.frame(0)))
         second = time.perf_counter()
         for i in range(1, clip.n_frames):
-            landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=clip.frame(i)))
+            lm.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=clip.frame(i)))
         end = time.perf_counter()
     n = clip.n_frames
     return Run(n, end - start, cpu_seconds() - cpu, (n - 1) / (end - second), startup=first - start)
@@ -86,19 +86,20 @@ def bare_loop(path: Path) -> Run:
 
 def pipeline(path: Path, jobs: int | None) -> Run:
     """``detect`` on the clip with a fresh cache (workers started inside the clock)."""
-    from workbench import face
-    from workbench.detect import detect
+    from workbench import paths
+    from workbench.detect import detect, model
+    from workbench.detect.timings import Timings
 
-    os.environ[face.ENV_MODEL] = str(face.acquire_model())
+    os.environ[model.ENV_MODEL] = str(model.acquire_model())
+    timings = Timings()
     with tempfile.TemporaryDirectory() as cache:
-        os.environ[face.ENV_CACHE] = cache
+        os.environ[paths.ENV_CACHE] = cache
         start, cpu, t0 = time.perf_counter(), cpu_seconds(), time.monotonic()
-        report = detect([path], jobs=jobs, progress=False, write=False)
+        report = detect([path], jobs=jobs, progress=False, write=False, timings=timings)
         seconds, t1 = time.perf_counter() - start, time.monotonic()
-    spans = [s for t in report.done for s in t.spans]
-    first, last = min(a for a, _ in spans), max(b for _, b in spans)
+    first, last = min(a for a, _ in timings.spans), max(b for _, b in timings.spans)
     return Run(report.frames, seconds, cpu_seconds() - cpu, report.frames / (last - first),
-               startup=first - t0, tail=t1 - last, report=report)  # fmt: skip
+               startup=first - t0, tail=t1 - last, report=timings)  # fmt: skip
 
 
 def main() -> None:
@@ -117,11 +118,11 @@ def main() -> None:
             pipes.append(pipeline(clip, args.jobs))
     bare = min(bares, key=lambda r: r.seconds)
     pipe = min(pipes, key=lambda r: r.seconds)
-    report = pipe.report
+    timings = pipe.report
     fps_bare, fps_pipe = bare.frames / bare.seconds, pipe.frames / pipe.seconds
     print("runs (s): bare " + ", ".join(f"{r.seconds:.2f}" for r in bares)
           + "; detect " + ", ".join(f"{r.seconds:.2f}" for r in pipes))  # fmt: skip
-    workers = sorted({w for t in report.done for w in t.workers})
+    workers = sorted(timings.workers)
     print(f"clip: {clip} ({bare.frames} frames); cores: {os.cpu_count()}; load: {os.getloadavg()[0]:.1f}")
     print(f"bare MediaPipe loop, 1 process : {fps_bare:7.1f} frames/s end to end ({bare.seconds:.2f} s, "
           f"of which {bare.startup:.2f} s making the landmarker)")  # fmt: skip
@@ -131,8 +132,8 @@ def main() -> None:
     print(f"once running                   : bare {bare.running_fps:.1f}, detect {pipe.running_fps:.1f} frames/s: "
           f"{pipe.running_fps / bare.running_fps:.2f}x")  # fmt: skip
     print(
-        f"pipeline overhead / model time : {100 * report.overhead:7.1f}% (goal < 10%; model time "
-        f"{report.model_seconds:.1f} s summed over workers)"
+        f"pipeline overhead / model time : {100 * timings.overhead:7.1f}% (goal < 10%; model time "
+        f"{timings.model_seconds:.1f} s summed over workers)"
     )
     per_bare, per_pipe = 1000 * bare.cpu / bare.frames, 1000 * pipe.cpu / pipe.frames
     print(f"CPU per frame                  : bare {per_bare:.1f} ms, detect {per_pipe:.1f} ms (whole process)")

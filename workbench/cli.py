@@ -16,7 +16,7 @@ from pathlib import Path
 COMMAND_MODULES = (
     "workbench.datasets.cli",
     "workbench.agreement.cli",
-    "workbench.detect_cli",
+    "workbench.detect.cli",
 )
 
 

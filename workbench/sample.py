@@ -23,8 +23,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
+from workbench.encode import write_video
 from workbench.schema import make_event, validate_events
+from workbench.store import Store
 
 DATASET = "sample"
 RATER = "truth"
@@ -265,11 +268,6 @@ def make_sample(project: str | Path, fps: float = 200.0, seed: int = 0, force: b
     list of Path
         The clip files.
     """
-    from tqdm.auto import tqdm
-
-    from workbench.store import Store
-    from workbench.video import write_video
-
     project = Path(project)
     media = project / "data" / DATASET
     paths = []

@@ -19,6 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from natsort import natsort_keygen
+
+from workbench.facs import parse as parse_facs
 
 SCHEMA_VERSION = 1
 
@@ -50,12 +53,21 @@ EMOTIONS: tuple[str, ...] = (
     "contempt",
     "others",
 )
+#: The answer and labelling keys, in the buttons' order: "1" happiness ... "7" contempt, "0" others.
+#: Sent to the browser as a trait (the players and the quiz read no copy of their own).
+EMOTION_KEYS: tuple[tuple[str, str], ...] = tuple((str((k + 1) % len(EMOTIONS)), e) for k, e in enumerate(EMOTIONS))
 KINDS: tuple[str, ...] = ("micro", "macro")
 
 #: Longest micro-expression, in seconds (the usual dataset rule: up to 0.5 s).
 MICRO_MAX_SECONDS = 0.5
 
 DETECTOR_PREFIX = "detector:"
+
+
+def detector_rater(name: str) -> str:
+    """The rater name of a detector's events: ``detector:<name>``."""
+    return f"{DETECTOR_PREFIX}{name}"
+
 
 #: Spellings found in datasets and typed by people, mapped to EMOTIONS.
 EMOTION_SYNONYMS: dict[str, str] = {
@@ -399,19 +411,12 @@ def validate_events(
 
 
 def _aus_problems(aus: pd.Series, source, line_of) -> list[Problem]:
-    try:
-        from workbench import facs
-    except ImportError:  # facs is optional at import time of the schema only
-        return []
-    parse = getattr(facs, "parse", None)
-    if parse is None:
-        return []
     problems = []
     for i, code in enumerate(aus.tolist()):
         if code is None or (isinstance(code, float) and np.isnan(code)) or str(code).strip() == "":
             continue
         try:
-            parse(str(code))
+            parse_facs(str(code))
         except ValueError as exc:
             problems.append(
                 Problem(
@@ -425,20 +430,15 @@ def _aus_problems(aus: pd.Series, source, line_of) -> list[Problem]:
 
 
 def sort_events(df: pd.DataFrame) -> pd.DataFrame:
-    """Stable, diff-friendly row order: clip (natural order), onset, offset, apex, event_id."""
-    from natsort import natsort_keygen
-
+    """Stable, diff-friendly row order: clip (natural order), onset, offset, apex (empty first), event_id."""
     if df.empty:
         return df.reset_index(drop=True)
-    key = natsort_keygen()
-    order = sorted(
-        range(len(df)),
-        key=lambda i: (
-            key(str(df["clip"].iloc[i])),
-            int(df["onset"].iloc[i]),
-            int(df["offset"].iloc[i]),
-            -1 if pd.isna(df["apex"].iloc[i]) else int(df["apex"].iloc[i]),
-            str(df["event_id"].iloc[i]),
-        ),
+    clip_key = natsort_keygen()
+    order = ["clip", "onset", "offset", "apex", "event_id"]
+    out = df.sort_values(
+        order,
+        key=lambda col: col.astype(str).map(clip_key) if col.name == "clip" else col,
+        na_position="first",
+        kind="stable",
     )
-    return df.iloc[order].reset_index(drop=True)
+    return out.reset_index(drop=True)

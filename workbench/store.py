@@ -37,12 +37,12 @@ import json
 import os
 import re
 import socket
-import tempfile
 import warnings
 from pathlib import Path
 
 import pandas as pd
 
+from workbench.atomic import atomic_write_bytes
 from workbench.schema import (
     COLUMNS,
     EventError,
@@ -90,34 +90,6 @@ def check_name(kind: str, value: str) -> str:
 def rater_filename(rater: str) -> str:
     """``detector:mediapipe`` -> ``detector--mediapipe`` (colons are awkward in file names)."""
     return check_name("rater", rater).replace(":", "--")
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            mask = os.umask(0)
-            os.umask(mask)
-            os.fchmod(f.fileno(), 0o666 & ~mask)  # mkstemp makes 0600; files are shared
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def events_to_csv(df: pd.DataFrame) -> bytes:

@@ -26,331 +26,24 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import re
-import struct
-import tempfile
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-#: Bumped when normalised files are encoded differently, so caches are refreshed.
-NORMALISE_VERSION = 2
-#: Keyframe interval (frames) of normalised files.
-KEYFRAME_INTERVAL = 10
-#: A source whose keyframes lie further apart than this is normalised.
-MAX_KEYFRAME_GAP = 20
-#: 8-bit pixel formats that PyAV converts to RGB exactly as decord does (others, such as
-#: 10-bit video, differ by a few levels): :meth:`VideoClip.read_range` uses PyAV for these.
+from workbench.atomic import atomic_write_bytes
+from workbench.clips import IMAGE_SUFFIXES, image_number, is_image
+from workbench.encode import normalise, normalised_path
+from workbench.paths import file_sha256
+from workbench.probe import probe
+
 PYAV_EXACT_FORMATS = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"})
 #: Frame rate of image folders without a sidecar or an fps argument (CASME II, SAMM).
 DEFAULT_FOLDER_FPS = 200.0
 #: Sidecar file in an image folder: ``{"fps": 200}``.
 SIDECAR = "clip.json"
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
-VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv"}
-
-_NUMBER = re.compile(r"(\d+)(?=\D*$)")
-
-
-def cache_dir() -> Path:
-    """The user's cache: ``$WORKBENCH_CACHE`` or ``~/.cache/workbench``."""
-    env = os.environ.get("WORKBENCH_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "workbench"
-
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
-# --------------------------------------------------------------------------- probing
-
-
-@dataclass(frozen=True)
-class Probe:
-    """What PyAV sees in a video file without decoding it."""
-
-    n_packets: int
-    declared_frames: int
-    fps: float
-    width: int
-    height: int
-    codec: str
-    base_fps: float
-    edit_list: bool
-    variable_rate: bool
-    max_keyframe_gap: int
-    open_gop: bool = False  # frames decoded after a keyframe but shown before it
-    transport_b_frames: bool = False  # frames out of display order in an MPEG-TS/PS stream
-
-    def reasons(self) -> list[str]:
-        """Why decord would misplace frames or seek slowly (empty: the file is clean)."""
-        out = []
-        if self.edit_list:
-            out.append("an edit list")
-        if self.variable_rate:
-            out.append("a variable frame rate")
-        if self.max_keyframe_gap > MAX_KEYFRAME_GAP:
-            out.append(f"keyframes up to {self.max_keyframe_gap} frames apart (> {MAX_KEYFRAME_GAP})")
-        if self.declared_frames and self.declared_frames != self.n_packets:
-            out.append(f"a header of {self.declared_frames} frames for {self.n_packets} packets")
-        if self.open_gop:  # decord's seeks land frames early (found 7 of 25 random reads wrong)
-            out.append("open groups of pictures (frames shown before their keyframe)")
-        if self.transport_b_frames:  # decord misplaces nearly every frame of such a stream
-            out.append("B-frames in an MPEG transport or program stream")
-        return out
-
-
-def _mp4_edit_lists(path: Path) -> list[list[tuple[int, int]]]:
-    """(segment_duration, media_time) entries of every ``elst`` box in an MP4/MOV file."""
-    found: list[list[tuple[int, int]]] = []
-    containers = {b"moov", b"trak", b"edts", b"mdia", b"minf", b"stbl"}
-
-    def walk(f, end: int) -> None:
-        while f.tell() + 8 <= end:
-            start = f.tell()
-            head = f.read(8)
-            if len(head) < 8:
-                return
-            size, kind = struct.unpack(">I4s", head)
-            if size == 1:
-                size = struct.unpack(">Q", f.read(8))[0]
-            elif size == 0:
-                size = end - start
-            if size < 8 or start + size > end:
-                return
-            if kind in containers:
-                walk(f, start + size)
-            elif kind == b"elst":
-                version = f.read(1)[0]
-                f.read(3)
-                (count,) = struct.unpack(">I", f.read(4))
-                fmt, width = (">QqHH", 20) if version == 1 else (">IiHH", 12)
-                entries = [struct.unpack(fmt, f.read(width))[:2] for _ in range(min(count, 64))]
-                found.append(entries)
-            f.seek(start + size)
-
-    with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        total = f.tell()
-        f.seek(0)
-        walk(f, total)
-    return found
-
-
-def _has_edit_list(path: Path) -> bool:
-    if path.suffix.lower() not in {".mp4", ".m4v", ".mov"}:
-        return False
-    for entries in _mp4_edit_lists(path):
-        if len(entries) > 1 or any(media_time != 0 for _, media_time in entries):
-            return True
-    return False
-
-
-def probe(path: str | Path) -> Probe:
-    """Inspect a video file by demuxing its packets (fast: nothing is decoded).
-
-    Raises
-    ------
-    ValueError
-        When the file is no video, has no video stream, or is truncated or corrupt.
-    """
-    import av
-
-    path = Path(path)
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, OSError) as exc:
-        raise ValueError(f"Expected a video file, but {path} could not be opened: {exc}") from exc
-    with container:
-        if not container.streams.video:
-            raise ValueError(f"Expected a video stream, but {path} has none.")
-        stream = container.streams.video[0]
-        if stream.codec_context.width <= 0 or stream.codec_context.height <= 0:
-            raise ValueError(f"Expected a video of known size, but {path} has no valid frame size.")
-        pts, keys = [], []
-        try:
-            for pkt in container.demux(stream):
-                if pkt.size == 0 and pkt.pts is None:
-                    continue
-                pts.append(pkt.pts if pkt.pts is not None else pkt.dts)
-                keys.append(bool(pkt.is_keyframe))
-        except av.error.FFmpegError as exc:
-            raise ValueError(
-                f"Expected a readable video, but {path} is corrupt after packet {len(pts)}: {exc}"
-            ) from exc
-        if not pts:
-            raise ValueError(f"Expected video frames, but {path} holds none (truncated or empty).")
-        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-        fps = float(rate) if rate else 0.0
-        ts = np.sort(np.array([p for p in pts if p is not None], dtype=np.int64))
-        deltas = np.diff(ts)
-        variable = bool(deltas.size and (deltas.max() - deltas.min()) > max(1, 0.02 * np.median(deltas)))
-        order = np.array([-1 if p is None else p for p in pts], dtype=np.int64)
-        reordered = bool(order.size > 1 and np.any(np.diff(order) < 0))
-        open_gop, key_pts = False, None
-        for p, k in zip(order.tolist(), keys, strict=True):
-            if k:
-                key_pts = p
-            elif key_pts is not None and 0 <= p < key_pts:
-                open_gop = True
-                break
-        key_at = np.flatnonzero(np.array(keys)).tolist() + [len(keys)]
-        gap = max(b - a for a, b in zip([0, *key_at[:-1]], key_at, strict=True)) if key_at else len(keys)
-        return Probe(
-            n_packets=len(pts),
-            declared_frames=int(stream.frames or 0),
-            fps=fps,
-            width=stream.codec_context.width,
-            height=stream.codec_context.height,
-            codec=stream.codec_context.name,
-            base_fps=float(stream.base_rate) if stream.base_rate else fps,
-            edit_list=_has_edit_list(path),
-            variable_rate=variable,
-            max_keyframe_gap=int(gap),
-            open_gop=open_gop,
-            transport_b_frames=reordered and container.format.name in {"mpegts", "mpeg", "mpegvideo"},
-        )
-
-
-# --------------------------------------------------------------------------- normalising
-
-
-def _decoded_frames(path: Path) -> Iterable[tuple[float, np.ndarray]]:
-    """(presentation time in s, RGB frame) in display order, edit lists honoured (PyAV)."""
-    import av
-
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        i = 0
-        try:
-            for frame in container.decode(stream):
-                t = float(frame.time) if frame.time is not None else float("nan")
-                yield t, frame.to_ndarray(format="rgb24")
-                i += 1
-        except av.error.FFmpegError as exc:
-            raise ValueError(f"Expected a decodable video, but {path} fails at frame {i}: {exc}") from exc
-
-
-def write_video(
-    frames: Iterable[np.ndarray],
-    dst: str | Path,
-    fps: float,
-    crf: int = 16,
-    preset: str = "veryfast",
-    tune: str | None = None,
-) -> Path:
-    """Encode RGB frames to H.264 MP4: constant frame rate, keyframe every 10 frames,
-    no B-frames, no edit list. Written to a temporary file, then renamed (atomic).
-
-    ``tune="fastdecode"`` (x264: no CABAC, no deblocking filter) makes random access about
-    2.4x cheaper (8.6 ms instead of 20.6 ms of CPU for a random 640x480 frame, measured with
-    ``benchmarks/clip_access.py``) for about 10% more bytes; :func:`normalise` uses it.
-    """
-    from fractions import Fraction
-
-    import av
-
-    dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp.mp4")
-    rate = Fraction(fps).limit_denominator(1001)
-    n = 0
-    try:
-        with av.open(str(tmp), "w", format="mp4", options={"use_editlist": "0"}) as out:
-            stream = None
-            for img in frames:
-                img = np.ascontiguousarray(img)
-                if stream is None:
-                    h, w = img.shape[:2]
-                    stream = out.add_stream("libx264", rate=rate)
-                    stream.width, stream.height = w - w % 2, h - h % 2
-                    stream.pix_fmt = "yuv420p"
-                    stream.options = {
-                        "crf": str(crf),
-                        "preset": preset,
-                        "g": str(KEYFRAME_INTERVAL),
-                        "keyint_min": str(KEYFRAME_INTERVAL),
-                        "sc_threshold": "0",
-                        "bf": "0",
-                        **({"tune": tune} if tune else {}),
-                    }
-                    stream.codec_context.time_base = 1 / rate
-                img = img[: stream.height, : stream.width]
-                frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-                frame.pts = n
-                frame.time_base = stream.codec_context.time_base
-                for pkt in stream.encode(frame):
-                    out.mux(pkt)
-                n += 1
-            if stream is None:
-                raise ValueError(f"Expected at least one frame to write to {dst}, but got none.")
-            for pkt in stream.encode():
-                out.mux(pkt)
-        os.replace(tmp, dst)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return dst
-
-
-def _constant_rate(timed: Iterable[tuple[float, np.ndarray]], fps: float) -> Iterable[np.ndarray]:
-    """Resample (time, frame) pairs to a constant rate, duplicating or dropping frames.
-
-    A source frame takes the output slot nearest its start time (ffmpeg's ``fps`` filter
-    rounds the same way), so timestamps stored in coarser units (67 ms for 2/30 s) still
-    land on the right frame."""
-    it = iter(timed)
-    first = next(it, None)
-    if first is None:
-        return
-    t0, current = first
-    t0 = 0.0 if np.isnan(t0) else t0
-    nxt = next(it, None)
-    k = 0
-    while True:
-        t = t0 + k / fps
-        while nxt is not None and (np.isnan(nxt[0]) or nxt[0] < t + 0.5 / fps):
-            current = nxt[1]
-            nxt = next(it, None)
-        yield current
-        k += 1
-        if nxt is None:
-            return
-
-
-def normalise(src: str | Path, dst: str | Path, fps: float | None = None, info: Probe | None = None) -> Path:
-    """Re-encode a video to constant frame rate, short keyframe interval, no edit list.
-
-    Parameters
-    ----------
-    src
-        The user's video (never modified).
-    dst
-        Output MP4 path (written atomically).
-    fps
-        Output frame rate; default: the source's average rate.
-    info
-        The source's :func:`probe`, when the caller has it already.
-    """
-    src = Path(src)
-    info = info or probe(src)
-    # A variable-rate file is resampled at its base rate (the rate that represents all its
-    # timestamps exactly, e.g. 30 for frames lasting 1/30 or 2/30 s), so no frame is lost.
-    natural = info.base_fps if info.variable_rate and 0 < info.base_fps <= 1000 else info.fps
-    rate = float(fps or natural or 30.0)
-    frames = _constant_rate(_decoded_frames(src), rate) if info.variable_rate else (f for _, f in _decoded_frames(src))
-    return write_video(frames, dst, rate, tune="fastdecode")
-
 
 # --------------------------------------------------------------------------- clips
 
@@ -692,17 +385,17 @@ def _folder_fps(folder: Path, fps: float | None) -> float:
 def _open_folder(folder: Path, fps: float | None) -> FolderClip:
     from PIL import Image
 
-    images = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")]
+    images = [p for p in folder.iterdir() if is_image(p)]
     if not images:
         raise ValueError(
             f"Expected numbered images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}, but it has none."
         )
     numbered = []
     for p in images:
-        m = _NUMBER.search(p.stem)
-        if not m:
+        number = image_number(p)
+        if number is None:
             raise ValueError(f"Expected every image name in {folder} to end in a number, but got {p.name!r}.")
-        numbered.append((int(m.group(1)), p))
+        numbered.append((number, p))
     numbered.sort(key=lambda t: t[0])
     numbers = np.array([n for n, _ in numbered], dtype=np.int64)
     dup = numbers[1:][np.diff(numbers) == 0]
@@ -733,14 +426,6 @@ def _open_folder(folder: Path, fps: float | None) -> FolderClip:
     return FolderClip(folder, [p for _, p in numbered], numbers, _folder_fps(folder, fps), (h, w, 3))
 
 
-def normalised_path(src: Path, fps: float | None, root: Path | None = None, digest: str | None = None) -> Path:
-    """Where the normalised copy of ``src`` lives in the cache (keyed by content; pass the
-    source's sha256 as ``digest`` when it is known)."""
-    digest = (digest or file_sha256(src))[:24]
-    tag = f"_{fps:g}fps" if fps else ""
-    return (root or cache_dir()) / "normalised" / f"{digest}{tag}.v{NORMALISE_VERSION}.mp4"
-
-
 def open_clip(path: str | Path, fps: float | None = None, cache: str | Path | None = None) -> Clip:
     """Open a video file or a folder of numbered images, frame-exact.
 
@@ -752,7 +437,7 @@ def open_clip(path: str | Path, fps: float | None = None, cache: str | Path | No
         Frame rate. Folders: this, else ``clip.json`` beside the images, else 200.
         Videos: the file's own rate unless given (a given rate re-times the frames).
     cache
-        Where normalised copies go (default :func:`cache_dir`).
+        Where normalised copies go (default ``<cache>/normalised``, :mod:`workbench.encode`).
 
     Examples
     --------
@@ -800,8 +485,5 @@ def write_folder(
             [cv2.IMWRITE_JPEG_QUALITY, quality],
         )
     if fps:
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".json")
-        with os.fdopen(fd, "w") as f:
-            json.dump({"fps": fps}, f)
-        os.replace(tmp, folder / SIDECAR)
+        atomic_write_bytes(folder / SIDECAR, json.dumps({"fps": fps}).encode())
     return folder

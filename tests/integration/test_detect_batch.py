@@ -8,11 +8,15 @@ import threading
 import numpy as np
 import pytest
 
-from workbench import face
+from workbench import paths
 from workbench.cli import main
-from workbench.detect import clip_curves, detect, load_curves
-from workbench.spot import DETECTOR_RATER
+from workbench.detect import analyse, analysis, detect, model, pipeline, workers
+from workbench.detect.cache import load_curves
+from workbench.detect.timings import Timings
 from workbench.store import Store
+from workbench.video import open_clip
+
+DETECTOR_RATER = "detector:mediapipe"
 
 N = 12
 
@@ -27,9 +31,15 @@ def _faces(n: int = N) -> list[np.ndarray]:
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(monkeypatch, tmp_path):
-    """A fresh curves cache per test; the model from the user's cache."""
-    monkeypatch.setenv(face.ENV_MODEL, str(face.acquire_model()))
-    monkeypatch.setenv(face.ENV_CACHE, str(tmp_path / "cache"))
+    """A fresh analysis cache (and in-process memory) per test; the model from the user's cache."""
+    monkeypatch.setenv(model.ENV_MODEL, str(model.acquire_model()))
+    monkeypatch.setenv(paths.ENV_CACHE, str(tmp_path / "cache"))
+    monkeypatch.setattr(analysis, "_MEMO", type(analysis._MEMO)())
+
+
+def clip_curves(path):
+    """The MediaPipe curves of a clip file, as every view gets them."""
+    return analyse(open_clip(path)).curves_of("mediapipe")
 
 
 @pytest.fixture
@@ -37,7 +47,7 @@ def project(tmp_path):
     """data/demo/: good.mp4 (a face), blank.mp4 (no face), broken/ (JPEGs, frame 5 corrupt)."""
     import cv2
 
-    from workbench.video import write_video
+    from workbench.encode import write_video
 
     root = tmp_path / "project"
     data = root / "data" / "demo"
@@ -82,13 +92,14 @@ def test_no_face_gives_nan_curves_zero_events_and_exit_0(project, capsys):
 def test_chunks_on_a_pool_equal_one_process_and_frames_stay_in_place(project, tmp_path, monkeypatch):
     good = project / "data" / "demo" / "good.mp4"
     one = clip_curves(good)
-    monkeypatch.setenv(face.ENV_CACHE, str(tmp_path / "cache2"))
-    report = detect([good], jobs=2, chunk_frames=5, progress=False, write=False)
-    pooled = report.done[0].curves
-    workers = report.done[0].workers  # (a worker that starts late may find no chunk left)
-    assert {pid for pid, _ in workers} == {os.getpid()}  # worker threads of this process,
-    assert 1 <= len(workers) <= 2 and threading.get_native_id() not in {tid for _, tid in workers}  # not this one
-    assert not {tid for _, tid in workers} & set(face._OPEN)  # their landmarkers closed as they ended
+    monkeypatch.setenv(paths.ENV_CACHE, str(tmp_path / "cache2"))
+    timings = Timings()
+    report = detect([good], jobs=2, chunk_frames=5, progress=False, write=False, timings=timings)
+    pooled = report.done[0].curves["mediapipe"]
+    ran = timings.workers  # (a worker that starts late may find no chunk left)
+    assert {pid for pid, _ in ran} == {os.getpid()}  # worker threads of this process,
+    assert 1 <= len(ran) <= 2 and threading.get_native_id() not in {tid for _, tid in ran}  # not this one
+    assert not {tid for _, tid in ran} & set(workers._OPEN)  # their landmarkers closed as they ended
     assert pooled["frame"].values.tolist() == list(range(N))
     np.testing.assert_allclose(pooled.values, one.values, atol=1e-5)
 
@@ -99,24 +110,25 @@ def test_dask_local_cluster_runs_the_same_tasks(project, tmp_path, monkeypatch):
 
     good = project / "data" / "demo" / "good.mp4"
     local = clip_curves(good)
-    monkeypatch.setenv(face.ENV_CACHE, str(tmp_path / "cache-dask"))
+    monkeypatch.setenv(paths.ENV_CACHE, str(tmp_path / "cache-dask"))
     with (
         LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
         Client(cluster) as client,
     ):
+        mine = set(workers._OPEN)
         report = detect([good], scheduler=client, chunk_frames=4, progress=False, write=False)
-        cluster_pids = set(client.run(os.getpid).values())
+        opened = client.run(lambda: len(__import__("workbench.detect.workers", fromlist=["_OPEN"])._OPEN))
     assert not report.failed, report.summary()
-    assert len(cluster_pids) == 2
-    assert {pid for pid, _ in report.done[0].workers} <= cluster_pids  # the chunks ran on the cluster's workers
-    np.testing.assert_allclose(report.done[0].curves.values, local.values, atol=1e-5)
+    assert len(opened) == 2 and sum(opened.values()) >= 1  # the chunks ran on the cluster's workers,
+    assert set(workers._OPEN) == mine  # not here
+    np.testing.assert_allclose(report.done[0].curves["mediapipe"].values, local.values, atol=1e-5)
 
 
 @pytest.mark.slow
 def test_spot_command_writes_events_from_saved_curves(project, tmp_path, capsys):
     good = project / "data" / "demo" / "good.mp4"
     main(["detect", str(good), "--project", str(project), "--jobs", "1", "--no-progress"])
-    files = sorted((tmp_path / "cache" / "curves").glob("*.nc"))
+    files = sorted((tmp_path / "cache" / "analysis" / "curves").glob("*.nc"))
     assert len(files) == 1 and load_curves(files[0]).attrs["clip"] == "good.mp4"
     out = tmp_path / "events.csv"
     assert main(["spot", str(files[0]), "--out", str(out), "--threshold", "0.5"]) == 0
@@ -126,7 +138,7 @@ def test_spot_command_writes_events_from_saved_curves(project, tmp_path, capsys)
 def test_model_command_prints_path_and_hash(capsys):
     assert main(["model"]) == 0
     out = capsys.readouterr().out
-    assert face.MODEL_SHA256 in out
+    assert model.MODEL_SHA256 in out
 
 
 def test_tampered_model_is_refused_with_its_path(tmp_path, capsys):
@@ -138,24 +150,23 @@ def test_tampered_model_is_refused_with_its_path(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_workbench_analysis_is_the_detectors_run_and_is_cached(project, tmp_path, monkeypatch):
-    from workbench.ui.analysis import ClipAnalysis
-
-    media = project / "data" / "demo"
+def test_analysis_is_the_detectors_run_and_is_cached(project, monkeypatch):
+    good = project / "data" / "demo" / "good.mp4"
     seen = []
-    analysis = ClipAnalysis(tmp_path / "ui-cache", media, progress=lambda done, total: seen.append((done, total)))
-    face_ds, curves = analysis.get("good.mp4")
-    assert face_ds.sizes["frame"] == N and bool(face_ds["face_found"].all())
+    found = analyse(open_clip(good), clip_id="good.mp4", progress=lambda done, total: seen.append((done, total)))
+    assert found.face.sizes["frame"] == N and bool(found.face["face_found"].all())
     assert seen[0] == (0, N) and seen[-1] == (N, N)  # the busy display starts and ends
-    detector = clip_curves(media / "good.mp4")  # read from the cache the analysis filled
-    np.testing.assert_array_equal(curves.values, detector.values)
+    report = detect([good], progress=False, write=False)  # `workbench detect`: from the cache the analysis filled
+    assert report.done[0].cached
+    np.testing.assert_array_equal(found.curves_of().values, report.done[0].curves["mediapipe"].values)
 
     def no_model(*args):
         raise AssertionError("the model ran again")
 
-    monkeypatch.setattr(face, "infer_chunk", no_model)
-    again = ClipAnalysis(tmp_path / "ui-cache", media).get("good.mp4")  # a new session: from disk
-    np.testing.assert_array_equal(again[0]["landmarks"].values, face_ds["landmarks"].values)
+    monkeypatch.setattr(pipeline, "infer_chunk", no_model)
+    monkeypatch.setattr(analysis, "_MEMO", type(analysis._MEMO)())  # a new session: from disk
+    again = analyse(open_clip(good), clip_id="good.mp4")
+    np.testing.assert_array_equal(again.face["landmarks"].values, found.face["landmarks"].values)
 
 
 @pytest.mark.slow
@@ -165,7 +176,7 @@ def test_exit_waits_for_a_detection_running_on_another_thread(project, tmp_path,
     import sys
     import textwrap
 
-    from workbench.video import write_video
+    from workbench.encode import write_video
 
     frames = 120  # the first chunks done, the main thread returns with the rest under way
     clip = write_video(_faces(frames), tmp_path / "longer.mp4", 200.0)
@@ -179,12 +190,13 @@ def test_exit_waits_for_a_detection_running_on_another_thread(project, tmp_path,
             report = detect([{str(clip)!r}], jobs={jobs}, chunk_frames=10, progress=False, write=False,
                             on_frames=lambda done, total: done and running.set())
             task = report.tasks[0]
-            print("frames", task.curves.sizes["frame"] if task.curves is not None else None, "error", task.error)
+            curves = task.curves.get("mediapipe")
+            print("frames", curves.sizes["frame"] if curves is not None else None, "error", task.error)
 
         threading.Thread(target=run).start()
         running.wait(120)  # the main thread returns once the workers run
     """)
-    env = {**os.environ, face.ENV_CACHE: str(tmp_path / "exit-cache"), face.ENV_MODEL: str(face.acquire_model())}
+    env = {**os.environ, paths.ENV_CACHE: str(tmp_path / "exit-cache"), model.ENV_MODEL: str(model.acquire_model())}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"frames {frames} error None" in done.stdout

@@ -10,10 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbench import face
+from workbench import paths
 from workbench.agreement import match
-from workbench.detect import detect
-from workbench.spot import DETECTOR_RATER
+from workbench.detect import detect, model
 from workbench.store import Store
 
 
@@ -21,8 +20,8 @@ from workbench.store import Store
 def detected(sample_project, tmp_path_factory):
     """Run ``detect`` on the sample with a fresh curves cache (model from the user's cache)."""
     mp = pytest.MonkeyPatch()
-    mp.setenv(face.ENV_MODEL, str(face.acquire_model()))
-    mp.setenv(face.ENV_CACHE, str(tmp_path_factory.mktemp("cache")))
+    mp.setenv(model.ENV_MODEL, str(model.acquire_model()))
+    mp.setenv(paths.ENV_CACHE, str(tmp_path_factory.mktemp("cache")))
     report = detect([sample_project / "data" / "sample"], project=sample_project, jobs=2, progress=False)
     yield sample_project, report
     mp.undo()
@@ -34,7 +33,7 @@ def test_detector_matches_the_sample_truth(detected):
     assert not report.failed, report.summary()
     store = Store(project / "annotations")
     truth = store.read("sample", "truth")
-    hyp = store.read("sample", DETECTOR_RATER)
+    hyp = store.read("sample", "detector:mediapipe")
     assert len(hyp) == len(report.events)
     m = match(truth, hyp, iou=0.5)
     tp = len(m.pairs)
@@ -57,13 +56,13 @@ def test_detector_matches_the_sample_truth(detected):
 @pytest.mark.slow
 def test_curves_carry_provenance_and_a_second_run_reads_the_cache(detected):
     project, report = detected
-    curves = report.done[0].curves
+    curves = report.done[0].curves["mediapipe"]
     for key in ("detector", "detector_version", "params", "model_sha256", "fps", "clip"):
         assert key in curves.attrs
-    assert curves.attrs["model_sha256"] == face.MODEL_SHA256
+    assert curves.attrs["model_sha256"] == model.MODEL_SHA256
     assert int(curves.attrs["frames_without_face"]) == 0
     again = detect([project / "data" / "sample"], project=project, jobs=2, progress=False)
     assert all(t.cached for t in again.tasks)
-    np.testing.assert_array_equal(again.done[0].curves.values, curves.values)
+    np.testing.assert_array_equal(again.done[0].curves["mediapipe"].values, curves.values)
     cols = ["clip", "onset", "apex", "offset", "emotion", "aus"]
     assert again.events[cols].equals(report.events[cols])

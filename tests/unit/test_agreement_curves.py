@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from workbench.agreement import f1_by_iou, f1_by_tolerance, match
@@ -43,4 +42,5 @@ def test_curves_on_empty_raters():
     empty = draw("")
     assert f1_by_iou(empty, empty, thresholds=[0.5])["f1"].isna().all()
     assert f1_by_tolerance(REF, empty, tolerances=[0]).loc[0, ["tp", "fn", "recall"]].tolist() == [0, 3, 0.0]
-    assert isinstance(f1_by_iou(REF, HYP), pd.DataFrame)
+    nothing_found = f1_by_iou(empty, HYP, thresholds=[0.5]).iloc[0]  # no truth: every detection is a false alarm
+    assert (nothing_found["tp"], nothing_found["fp"], nothing_found["fn"], nothing_found["precision"]) == (0, 3, 0, 0.0)

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.naive import naive_counts
 from workbench.agreement import cohen_kappa, match, summary
 from workbench.schema import events_from_records, make_event
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from agreement_scale import naive_counts  # noqa: E402
 
 LABELS = ("happiness", "surprise", "disgust")
 CODES = ("6+12", "1+2", "R12", "", "4+7+9")

@@ -9,7 +9,8 @@ import pytest
 
 from tests.framecode import coded_frame
 from workbench.cli import build_parser, main
-from workbench.video import write_folder, write_video
+from workbench.encode import write_video
+from workbench.video import write_folder
 
 
 def test_info_prints_frames_fps_duration_size(tmp_path, capsys):

@@ -181,3 +181,32 @@ def test_a_frame_that_cannot_be_read_is_skipped_by_the_fill_and_reported_when_sh
     assert p.error == ""  # the background fill does not raise an error by itself
     p._on_msg(p, {"type": "get", "indices": [5], "token": p.token, "front": True}, [])
     assert "frame 5 is corrupt" in p.error
+
+
+def test_the_browser_reads_its_constants_from_python():
+    """Keys, reach and the disturbed-flash rule are defined once, in Python, and sent as traits:
+    the JavaScript has no copy of its own (a copy would drift)."""
+    import re
+    from pathlib import Path
+
+    from workbench import teach
+    from workbench.schema import EMOTION_KEYS, EMOTIONS
+    from workbench.ui import player as player_module
+    from workbench.ui.quiz import Quiz
+
+    ui = Path(player_module.__file__).parent
+    player_js, quiz_js = (ui / "player.js").read_text(), (ui / "quiz.js").read_text()
+    code = [re.sub(r"//.*", "", js) for js in (player_js, quiz_js)]  # comments may name them
+    for js in code:
+        assert not [e for e in EMOTIONS if f'"{e}"' in js], "an emotion name is spelled in the JavaScript"
+        assert 'model.get("emotion_keys")' in js
+    assert 'model.get("reach")' in code[0] and "2 * model.get" not in code[0]
+    assert 'model.get("disturbed_interval")' in code[1] and "DISTURBED_INTERVAL" not in code[1]
+    assert Player().emotion_keys == [list(p) for p in EMOTION_KEYS]
+    assert dict(EMOTION_KEYS) == {"1": "happiness", "2": "sadness", "3": "anger", "4": "fear",
+                                  "5": "disgust", "6": "surprise", "7": "contempt", "0": "others"}  # fmt: skip
+    assert Quiz.disturbed_interval.default_value == teach.DISTURBED_INTERVAL
+    player = Player(prefetch=50, cache_size=300)
+    assert player.reach == 150 and player._reach() == 150
+    player.prefetch = 100
+    assert player.reach == 200

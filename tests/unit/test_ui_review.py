@@ -20,11 +20,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from workbench.encode import write_video
 from workbench.schema import events_from_records, make_event
 from workbench.store import Store
 from workbench.ui.frames import moving_square
 from workbench.ui.review import ReviewPanel, default_pair
-from workbench.video import write_video
 
 FPS = 25.0
 

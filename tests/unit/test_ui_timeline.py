@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from workbench.schema import events_from_records, make_event
-from workbench.ui.timeline import OWN, Timeline, rater_colours
+from workbench.ui.timeline import DETECTORS, OWN, PEOPLE, Timeline, rater_colours
 
 
 def curves(n=50):
@@ -87,6 +86,8 @@ def test_browser_cursor_sends_no_relayout_while_scrubbing(monkeypatch):
 
 
 def test_colours_distinct():
-    c = rater_colours(["alice", "bob", "detector:x"], me="alice")
-    assert c["alice"] == OWN and len(set(c.values())) == 3
-    assert isinstance(pd.DataFrame(), pd.DataFrame)
+    c = rater_colours(["alice", "bob", "carol", "detector:x", "detector:y"], me="alice")
+    assert c["alice"] == OWN and len(set(c.values())) == 5  # everyone apart, me in my own colour
+    assert {c["detector:x"], c["detector:y"]} <= set(DETECTORS)  # detectors in the detectors' colours
+    assert {c["bob"], c["carol"]} <= set(PEOPLE)  # people in the people's
+    assert rater_colours(["bob", "alice"], me="alice") == {"alice": OWN, "bob": c["bob"]}  # stable, any order

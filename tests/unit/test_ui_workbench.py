@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from workbench.encode import write_video
 from workbench.ui.frames import moving_square
 from workbench.ui.workbench import Workbench
-from workbench.video import write_video
 
 
 @pytest.fixture

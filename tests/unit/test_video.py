@@ -11,13 +11,9 @@ import numpy as np
 import pytest
 
 from tests.framecode import coded_frame, read_code
-from workbench.video import (
-    KEYFRAME_INTERVAL,
-    open_clip,
-    probe,
-    write_folder,
-    write_video,
-)
+from workbench.encode import KEYFRAME_INTERVAL, write_video
+from workbench.probe import probe
+from workbench.video import open_clip, write_folder
 
 
 @pytest.fixture(autouse=True)

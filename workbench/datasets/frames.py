@@ -10,24 +10,16 @@ reads it, so the importer and the player agree on every index.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from workbench.video import IMAGE_SUFFIXES
-
-_NUMBER = re.compile(r"(\d+)(?=\D*$)")
+from workbench.clips import image_number, is_image
 
 
 def image_numbers(folder: Path) -> list[int]:
     """Sorted frame numbers of the numbered images in ``folder`` (empty if none)."""
-    numbers = []
-    for p in folder.iterdir():
-        if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."):
-            m = _NUMBER.search(p.stem)
-            if m:
-                numbers.append(int(m.group(1)))
-    return sorted(numbers)
+    numbers = [image_number(p) for p in folder.iterdir() if is_image(p)]
+    return sorted(n for n in numbers if n is not None)
 
 
 def _child(folder: Path, name: str, prefix: bool) -> Path | None:

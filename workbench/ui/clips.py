@@ -10,30 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from workbench.store import atomic_write_bytes, rater_filename
+from workbench.atomic import atomic_write_bytes
+from workbench.store import rater_filename
 
 STATES = {"done": "✓", "in progress": "◐", "untouched": "○"}
-VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv"}
-
-
-def list_clips(media: Path) -> list[str]:
-    """Clip ids under ``data/<dataset>/``: video files and folders that hold images."""
-    from natsort import natsorted
-
-    from workbench.video import IMAGE_SUFFIXES
-
-    media = Path(media)
-    if not media.is_dir():
-        raise FileNotFoundError(f"Expected a folder of clips, but {media} does not exist.")
-    out = []
-    for path in media.rglob("*"):
-        if any(part.startswith(".") for part in path.relative_to(media).parts):
-            continue
-        video = path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES
-        images = path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir())
-        if video or images:
-            out.append(path.relative_to(media).as_posix())
-    return natsorted(out)
 
 
 class Progress:

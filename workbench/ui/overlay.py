@@ -1,7 +1,7 @@
 """Face box and region polylines for the player, from MediaPipe landmarks or a cheap fallback.
 
-The overlay draws eyes, brows, nose and mouth as polylines over the frame (MediaPipe Face
-Mesh contour indices). The zoom toggle crops to one box for the whole clip (the union of
+The overlay draws eyes, brows, nose and mouth as polylines over the frame (MediaPipe's own
+face-mesh connection lists). The zoom toggle crops to one box for the whole clip (the union of
 the per-frame landmark boxes, with a margin), so the view does not jitter while scrubbing.
 """
 
@@ -11,24 +11,20 @@ from pathlib import Path
 
 import numpy as np
 
-#: Face Mesh (478 points) contours, the subject's own left / right.
-REGIONS: dict[str, tuple[tuple[int, ...], bool, str]] = {
-    "right eye": ((33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246), True, "#22d3ee"),
-    "left eye": ((263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466), True, "#22d3ee"),
-    "right brow": ((46, 53, 52, 65, 55, 107, 66, 105, 63, 70), True, "#a3e635"),
-    "left brow": ((276, 283, 282, 295, 285, 336, 296, 334, 293, 300), True, "#a3e635"),
-    "nose": ((168, 6, 197, 195, 5, 4, 1, 98, 97, 2, 326, 327, 1), False, "#fbbf24"),
-    "outer lips": (
-        (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185),
-        True,
-        "#f472b6",
-    ),
-    "inner lips": (
-        (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191),
-        True,
-        "#f472b6",
-    ),
-}
+from workbench.detect.landmarker import contours
+
+#: Colour of each region's outline.
+COLOURS = {"eye": "#22d3ee", "brow": "#a3e635", "nose": "#fbbf24", "lips": "#f472b6"}
+
+
+def regions() -> list[tuple[str, tuple[int, ...], bool, str]]:
+    """``(region, landmark indices, closed, colour)`` for every outline, from MediaPipe's
+    face-mesh connection lists (:func:`workbench.detect.landmarker.contours`)."""
+    out = []
+    for name, lines in contours().items():
+        colour = next(c for key, c in COLOURS.items() if key in name)
+        out.extend((name, idx, closed, colour) for idx, closed in lines)
+    return out
 
 
 def region_points(landmarks: np.ndarray) -> tuple[np.ndarray, list[dict]]:
@@ -44,13 +40,12 @@ def region_points(landmarks: np.ndarray) -> tuple[np.ndarray, list[dict]]:
     lm = np.asarray(landmarks, dtype=np.float32)
     if lm.ndim != 3 or lm.shape[1] < 468:
         raise ValueError(f"Expected Face Mesh landmarks (n_frames, 478, xyz), but got shape {lm.shape}.")
-    order, regions = [], []
-    for name, (idx, closed, colour) in REGIONS.items():
-        regions.append(
-            {"name": name, "start": len(order), "stop": len(order) + len(idx), "closed": closed, "color": colour}
-        )
+    order, found = [], []
+    for name, idx, closed, colour in regions():
+        span = {"start": len(order), "stop": len(order) + len(idx)}
+        found.append({"name": name, **span, "closed": closed, "color": colour})
         order.extend(idx)
-    return lm[:, order, :2], regions
+    return lm[:, order, :2], found
 
 
 def box_from_landmarks(landmarks: np.ndarray, margin: float = 0.25) -> list[float] | None:

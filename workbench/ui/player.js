@@ -19,10 +19,6 @@
 
 const SPEEDS = [1 / 16, 1 / 8, 1 / 4, 1 / 2, 1];
 const SPEED_LABELS = ["1/16x", "1/8x", "1/4x", "1/2x", "1x"];
-const EMOTION_KEYS = {
-  1: "happiness", 2: "sadness", 3: "anger", 4: "fear",
-  5: "disgust", 6: "surprise", 7: "contempt", 0: "others",
-};
 const CHUNK = 12;
 const RETRY_MS = 3000;
 const SYNC_MS = 80;
@@ -142,6 +138,7 @@ function render({ model, el: host }) {
     playFrom: 0, playStart: 0, lastSync: 0, syncTimer: null, painted: 0, destroyed: false,
   };
 
+  const emotionOf = Object.fromEntries(model.get("emotion_keys"));  // from schema.EMOTION_KEYS
   const n = () => model.get("n_frames");
   const fps = () => model.get("fps");
   const clamp = (i) => Math.max(0, Math.min(n() - 1, i | 0));
@@ -283,8 +280,8 @@ function render({ model, el: host }) {
     }
   }
 
-  function reach() {  // the same window as Player._reach in player.py
-    return Math.max(2 * model.get("prefetch"), model.get("cache_size") / 2);
+  function reach() {  // frames this far from the cursor are dropped on both sides (Player.reach)
+    return model.get("reach");
   }
 
   function pump() {
@@ -612,7 +609,7 @@ function render({ model, el: host }) {
     else if (k === "o") action("mark", "onset");
     else if (k === "a") action("mark", "apex");
     else if (k === "f") action("mark", "offset");
-    else if (k in EMOTION_KEYS) action("emotion", EMOTION_KEYS[k]);
+    else if (emotionOf[k]) action("emotion", emotionOf[k]);
     else if (k === "Enter") action("save");
     else if (k === "n") action("next");
     else if (k === "p") action("prev");

@@ -22,6 +22,7 @@ import anywidget
 import numpy as np
 import traitlets as t
 
+from workbench.schema import EMOTION_KEYS
 from workbench.ui.frame_server import FrameServer
 from workbench.ui.frames import FrameSource, jpegs
 
@@ -89,7 +90,10 @@ class Player(anywidget.AnyWidget):
     error = t.Unicode("").tag(sync=True)
     cache_size = t.Int(160).tag(sync=True)
     prefetch = t.Int(40).tag(sync=True)
+    #: Frames further than this from the cursor are dropped from the queues, here and in the browser.
+    reach = t.Int(80).tag(sync=True)
     store_mb = t.Float(256.0).tag(sync=True)
+    emotion_keys = t.List(default_value=[list(pair) for pair in EMOTION_KEYS]).tag(sync=True)
 
     def __init__(
         self,
@@ -102,6 +106,7 @@ class Player(anywidget.AnyWidget):
         threaded: bool = True,
     ) -> None:
         super().__init__(cache_size=int(cache_size), prefetch=int(prefetch), store_mb=float(store_mb))
+        self._set_reach()
         self.quality = int(quality)
         self.source: FrameSource | None = None
         self._actions: list[ActionCallback] = []
@@ -179,8 +184,12 @@ class Player(anywidget.AnyWidget):
             log.exception("player message %r failed", content)
             self._show_error(exc)
 
+    @t.observe("prefetch", "cache_size")
+    def _set_reach(self, _change: Any = None) -> None:
+        self.reach = max(2 * self.prefetch, self.cache_size // 2)
+
     def _reach(self) -> int:
-        return max(2 * self.prefetch, self.cache_size // 2)
+        return self.reach
 
     def _show_error(self, exc: BaseException) -> None:
         self.error = f"{type(exc).__name__}: {exc}"

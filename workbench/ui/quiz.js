@@ -26,10 +26,8 @@
 //                       {type: "reveal", ...} + buffers (motion JPEG, float32 AU curves),
 //                       {type: "refused", item} (the answer was not recorded: ask again)
 
-const EMOTIONS = ["happiness", "sadness", "anger", "fear", "disgust", "surprise", "contempt", "others"];
-const KEY_OF = { happiness: "1", sadness: "2", anger: "3", fear: "4", disgust: "5", surprise: "6",
-  contempt: "7", others: "0" };
-const EMOTION_OF = Object.fromEntries(Object.entries(KEY_OF).map(([e, k]) => [k, e]));
+// The answer keys ([["1", "happiness"], ..., ["0", "others"]]) and the disturbed-flash rule come
+// from Python as traits (emotion_keys, disturbed_interval): one definition for both sides.
 const CURVE_COLOURS = ["#2563eb", "#dc2626", "#059669", "#9333ea", "#ea580c", "#0891b2"];
 const STAGE = 560;
 const STAGE_PRESENTER = 720;
@@ -88,8 +86,6 @@ const CSS = `
 .wb-quiz .wb-q-warn small { display: block; font-size: 13px; color: #92400e; }
 .wb-quiz .wb-q-timing.disturbed { color: #b45309; }
 `;
-//: A flash is disturbed when one refresh during it took longer than this many measured refreshes.
-const DISTURBED_INTERVAL = 1.5;
 
 function el(tag, props = {}, children = []) {
   const node = document.createElement(tag);
@@ -106,8 +102,10 @@ function median(values) {
 }
 
 // The verdict on one flash from its rAF timestamps (first paint of the expression .. first
-// paint of the neutral frame after it) and the refresh measured before it.
-function judgeFlash(stamps, refresh, asked) {
+// paint of the neutral frame after it) and the refresh measured before it. A flash is disturbed
+// when one refresh during it took longer than `disturbedInterval` measured refreshes, or when
+// the duration shown is off by more than one refresh.
+function judgeFlash(stamps, refresh, asked, disturbedInterval) {
   const intervals = stamps.slice(1).map((t, i) => t - stamps[i]);
   const shown = stamps[stamps.length - 1] - stamps[0];
   let dropped = 0, longest = 0;
@@ -115,7 +113,7 @@ function judgeFlash(stamps, refresh, asked) {
     dropped += Math.max(0, Math.round(iv / refresh) - 1);
     longest = Math.max(longest, iv);
   }
-  const late = longest > DISTURBED_INTERVAL * refresh;
+  const late = longest > disturbedInterval * refresh;
   const off = Math.abs(shown - asked) > refresh;
   return { shown, intervals, longest, dropped, disturbed: late || off };
 }
@@ -141,6 +139,10 @@ function log(entry) {
 }
 
 function render({ model, el: host }) {
+  const PAIRS = model.get("emotion_keys");  // [[key, emotion], ...] in the buttons' order
+  const EMOTION_OF = Object.fromEntries(PAIRS);
+  const KEY_OF = Object.fromEntries(PAIRS.map(([k, e]) => [e, k]));
+  const EMOTIONS = PAIRS.map(([, e]) => e);
   if (!document.getElementById("wb-quiz-css")) {
     document.head.append(el("style", { id: "wb-quiz-css", textContent: CSS }));
   }
@@ -384,7 +386,7 @@ function render({ model, el: host }) {
     function done(refresh, frames, tEnd) {
       s.flashing = false;
       s.tEnd = tEnd;
-      const v = judgeFlash(stamps, refresh, asked);
+      const v = judgeFlash(stamps, refresh, asked, model.get("disturbed_interval"));
       log({ item, asked_ms: asked, shown_ms: v.shown, refresh_ms: refresh, dropped_frames: v.dropped,
         disturbed: v.disturbed, longest_ms: v.longest, intervals_ms: v.intervals, painted: frames, report });
       if (s.destroyed || item !== index()) return;

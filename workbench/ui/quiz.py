@@ -38,11 +38,15 @@ from typing import Any
 
 import anywidget
 import numpy as np
+import pandas as pd
 import traitlets as t
 
 from workbench import teach
-from workbench.schema import EMOTIONS
+from workbench.detect import Analysis, analyse
+from workbench.project import Project
+from workbench.schema import EMOTION_KEYS, EMOTIONS
 from workbench.ui.frames import encode_jpeg, jpegs
+from workbench.ui.overlay import regions as outline_regions
 
 log = logging.getLogger("workbench.ui")
 
@@ -73,12 +77,14 @@ class Quiz(anywidget.AnyWidget):
     answers : str or Path, optional
         The shared answers folder (required with ``student``).
     curves : mapping or callable, optional
-        Clip id -> AU curves ``xr.DataArray (frame, au)``, drawn in the reveal.
+        Clip id -> AU curves ``xr.DataArray (frame, au)``, drawn in the reveal (default:
+        from :func:`workbench.detect.analyse`, the detector's own run and cache).
     faces : mapping or callable, optional
-        Clip id -> face ``xr.Dataset`` with ``landmarks``, for the region outlines.
+        Clip id -> face ``xr.Dataset`` with ``landmarks``, for the region outlines (default:
+        from :func:`workbench.detect.analyse`).
     outlines : bool or "auto"
-        Outline eyes, brows, nose and mouth on the motion image. ``"auto"``: from ``faces``,
-        else from MediaPipe on the onset frame when the model is in the cache.
+        Outline eyes, brows, nose and mouth on the motion image (``"auto"``: when landmarks
+        are at hand).
     title : str
         Shown above the face.
     neutral_ms : float
@@ -117,6 +123,8 @@ class Quiz(anywidget.AnyWidget):
     presenter = t.Bool(False).tag(sync=True)
     saving = t.Unicode("").tag(sync=True)
     error = t.Unicode("").tag(sync=True)
+    emotion_keys = t.List(default_value=[list(pair) for pair in EMOTION_KEYS]).tag(sync=True)
+    disturbed_interval = t.Float(teach.DISTURBED_INTERVAL).tag(sync=True)
 
     def __init__(
         self,
@@ -169,12 +177,12 @@ class Quiz(anywidget.AnyWidget):
         #: Every flash the browser reported, replays included: ``{"item": number, **flash_record}``.
         self.flash_log: list[dict] = []
         self._outline_mode = outlines
-        self._landmarks: dict[int, np.ndarray | None] = {}
-        self._landmarker_thread: threading.Thread | None = None
+        self._analyses: dict[str, Analysis] = {}
+        self._analysing: threading.Thread | None = None
         self.on_msg(self._on_msg)
         self._update_score()
-        if outlines is not False and faces is None:
-            self._start_landmarks()
+        if curves is None or (faces is None and outlines is not False):
+            self._start_analysis()
 
     # -- construction from a project -------------------------------------------
     @classmethod
@@ -218,7 +226,7 @@ class Quiz(anywidget.AnyWidget):
             hold_ms=hold_ms,
         )
         if answers is None and student is not None:
-            answers = Path(project) / "answers" / dataset
+            answers = Project(project).answers(dataset)
         return cls(
             items,
             clips,
@@ -366,7 +374,8 @@ class Quiz(anywidget.AnyWidget):
             lines, outline_note = [], "outlines unavailable"
         motion = teach.motion_image(onset, apex, gain=self.gain, outlines=lines)
         try:
-            window = teach.curve_window(_lookup(self.curves, item.clip), item)
+            curves = _lookup(self.curves, item.clip) if self.curves is not None else self._analysed(item.clip, "curves")
+            window = teach.curve_window(curves, item)
         except Exception as exc:  # noqa: BLE001 - the reveal goes on with the span only; the error is shown
             log.exception("quiz: AU curves of %s failed", item.clip)
             problems.append(f"AU curves unavailable: {type(exc).__name__}: {exc}")
@@ -399,53 +408,45 @@ class Quiz(anywidget.AnyWidget):
             self.error = "; ".join(problems)
 
     def _outlines(self, k: int, rgb: np.ndarray) -> tuple[list[np.ndarray], str]:
-        from workbench.ui.overlay import REGIONS
-
         if self._outline_mode is False:
             return [], "outlines off"
         item = self.items[k]
         h, w = rgb.shape[:2]
-        regions = {name: (*idx, idx[0]) if closed else idx for name, (idx, closed, _colour) in REGIONS.items()}
-        face = _lookup(self.faces, item.clip)
-        if face is not None:
-            lm = face["landmarks"].sel(frame=item.onset).values
-        else:
-            if self._landmarker_thread is not None:
-                self._landmarker_thread.join(timeout=10)
-            lm = self._landmarks.get(k)
+        regions = {
+            f"{name} {k}": (*idx, idx[0]) if closed else idx
+            for k, (name, idx, closed, _colour) in enumerate(outline_regions())
+        }
+        face = _lookup(self.faces, item.clip) if self.faces is not None else self._analysed(item.clip, "face")
+        lm = face["landmarks"].sel(frame=item.onset).values if face is not None else None
         if lm is None:
             return [], "no landmarks: outlines unavailable"
         lines = teach.region_outlines(lm, regions, w, h)
         return lines, "eyes, brows, nose, mouth outlined" if lines else "no face found: no outlines"
 
-    def _start_landmarks(self) -> None:
-        """Find landmarks on each item's onset frame in a background thread (MediaPipe)."""
-        from workbench.face import cached_model_path
-
-        if not cached_model_path().exists():
-            log.info("quiz: no cached face model, the motion image has no outlines")
-            return
-        onsets = {}
-        for k, item in enumerate(self.items):
-            try:
-                onsets[k] = np.asarray(self._source(item.clip).frame(item.onset))
-            except Exception as exc:  # noqa: BLE001 - shown at once; the quiz still works
-                self.error = f"{type(exc).__name__}: {exc}"
-                return
+    def _start_analysis(self) -> None:
+        """Analyse the items' clips in a background thread (:func:`workbench.detect.analyse`:
+        the cache first), for the reveal's curves and outlines."""
+        clips = {item.clip: self._source(item.clip) for item in self.items}
 
         def run() -> None:
-            from workbench.face import detect_frame, open_landmarker
+            for clip_id, clip in clips.items():
+                try:
+                    self._analyses[clip_id] = analyse(clip, clip_id=clip_id)
+                except Exception as exc:  # noqa: BLE001 - curves and outlines are optional; say why they are missing
+                    log.exception("quiz: analysis of %s failed", clip_id)
+                    self.error = f"AU curves and outlines unavailable for {clip_id}: {type(exc).__name__}: {exc}"
 
-            try:
-                with open_landmarker() as landmarker:
-                    for k, rgb in onsets.items():
-                        self._landmarks[k] = detect_frame(landmarker, rgb)[0]
-            except Exception as exc:  # noqa: BLE001 - outlines are optional; say why they are missing
-                log.exception("quiz: landmarks for the outlines failed")
-                self.error = f"outlines unavailable: {type(exc).__name__}: {exc}"
+        self._analysing = threading.Thread(target=run, name="quiz-analysis", daemon=True)
+        self._analysing.start()
 
-        self._landmarker_thread = threading.Thread(target=run, name="quiz-landmarks", daemon=True)
-        self._landmarker_thread.start()
+    def _analysed(self, clip: str, what: str) -> Any:
+        """The analysis' curves or face data of ``clip`` (waiting up to 30 s for it), else None."""
+        if self._analysing is not None and clip not in self._analyses:
+            self._analysing.join(timeout=30)
+        found = self._analyses.get(clip)
+        if found is None:
+            return None
+        return found.curves_of() if what == "curves" else found.face
 
     # -- Python-side control ---------------------------------------------------------
     def goto(self, k: int) -> None:
@@ -453,10 +454,8 @@ class Quiz(anywidget.AnyWidget):
         self._item(int(k))
         self.index = int(k)
 
-    def results(self):
+    def results(self) -> pd.DataFrame:
         """This quiz's answers as a table of :data:`workbench.teach.ANSWER_COLUMNS`."""
-        import pandas as pd
-
         return pd.DataFrame(self.records, columns=list(teach.ANSWER_COLUMNS))
 
 
@@ -470,8 +469,8 @@ def project_items(
 
     Parameters
     ----------
-    project : str or Path
-        Holds ``data/<dataset>/`` and ``annotations/<dataset>/<rater>.csv``.
+    project : str, Path or Project
+        The project (:class:`workbench.project.Project`).
     dataset, rater : str
         Whose events (default: the built-in sample's truth).
     **select
@@ -484,20 +483,14 @@ def project_items(
     clips : dict
         Clip id -> opened :class:`workbench.video.Clip`.
     """
-    from workbench.store import Store
-    from workbench.video import open_clip
-
-    project = Path(project)
-    media = project / "data" / dataset
-    if dataset == "sample" and not media.exists():
-        from workbench.sample import make_sample
-
-        make_sample(project)
-    events = Store(project / "annotations").read(dataset, rater)
+    project = Project(project)
+    project.ensure_dataset(dataset)
+    media = project.media(dataset)
+    events = project.store.read(dataset, rater)
     clips: dict[str, Any] = {}
     for clip in dict.fromkeys(events["clip"].astype(str)):
         if (media / clip).exists():
-            clips[clip] = open_clip(media / clip)
+            clips[clip] = project.open_clip(dataset, clip)
     known = events[events["clip"].astype(str).isin(clips)]
     if known.empty:
         raise FileNotFoundError(f"Expected the clips of {dataset}:{rater} under {media}, but found none of them.")

@@ -19,11 +19,16 @@ from typing import Any
 import ipywidgets as W
 import pandas as pd
 
-from workbench.ui.clips import Progress, clip_label, list_clips
+from workbench.detect import Analysis, analyse
+from workbench.project import Project
+from workbench.store import check_name
+from workbench.ui.clips import Progress, clip_label
 from workbench.ui.errors import ErrorArea, action_guard
 from workbench.ui.labeller import Labeller
+from workbench.ui.overlay import box_from_image, box_from_landmarks, region_points
 from workbench.ui.player import Player
 from workbench.ui.timeline import Timeline
+from workbench.video import Clip
 
 log = logging.getLogger("workbench.ui")
 
@@ -47,8 +52,8 @@ class Workbench(W.VBox):
 
     Parameters
     ----------
-    project : str or Path
-        The project folder (holds ``data/<dataset>/`` and ``annotations/``).
+    project : str, Path or Project
+        The project (:class:`workbench.project.Project`).
     dataset : str
         Which dataset; ``"sample"`` is made on first use when missing.
     rater : str, optional
@@ -59,8 +64,8 @@ class Workbench(W.VBox):
         Clip id -> face ``xr.Dataset`` with ``landmarks (frame, landmark, xyz)``, for the
         region overlay and the face box (else a Haar-cascade box when OpenCV ships one).
     analyse : bool
-        Compute landmarks and AU curves with the face model for clips that have none
-        given (once per clip, cached in ``<project>/cache/ui/``).
+        Compute landmarks and AU curves for clips that have none given, with
+        :func:`workbench.detect.analyse` (the detector's own run and cache).
 
     Examples
     --------
@@ -70,7 +75,7 @@ class Workbench(W.VBox):
 
     def __init__(
         self,
-        project: str | Path = ".",
+        project: str | Path | Project = ".",
         *,
         dataset: str = "sample",
         rater: str | None = None,
@@ -78,24 +83,16 @@ class Workbench(W.VBox):
         faces: PerClip = None,
         analyse: bool = False,
     ) -> None:
-        from workbench.store import Store
-
         super().__init__()
-        self.project = Path(project).resolve()
+        self.project = Project(project)
         self.dataset = dataset
-        self.media = self.project / "data" / dataset
-        if dataset == "sample" and not self.media.exists():
-            from workbench.sample import make_sample
-
-            make_sample(self.project)
-        self.store = Store(self.project / "annotations")
+        self.project.ensure_dataset(dataset)
+        self.media = self.project.media(dataset)
+        self.store = self.project.store
         self.curves, self.faces = curves, faces
         if analyse:
-            from workbench.ui.analysis import ClipAnalysis
-
-            found = ClipAnalysis(self.project / "cache" / "ui" / dataset, self.media, progress=self._progress)
-            self.curves = curves if curves is not None else found.curves
-            self.faces = faces if faces is not None else found.face
+            self.curves = curves if curves is not None else (lambda clip: self._analysis(clip).curves_of())
+            self.faces = faces if faces is not None else (lambda clip: self._analysis(clip).face)
         self.session = None
         self.progress: Progress | None = None
         self.clip_id: str | None = None
@@ -124,7 +121,7 @@ class Workbench(W.VBox):
         self.header = W.HTML()
         self._build_layout()
         self._wire()
-        self.clip_ids = list_clips(self.media)
+        self.clip_ids = self.project.clips(dataset)
         if not self.clip_ids:
             raise FileNotFoundError(f"Expected clips in {self.media}, but found none.")
         self._refresh_clips()
@@ -184,6 +181,15 @@ class Workbench(W.VBox):
             f"clip <code class='wb-clip'>{clip}</code></div>"
         )
 
+    def _analysis(self, clip_id: str) -> Analysis:
+        clip = self.clip if self.clip_id == clip_id and self.clip is not None else self._open(clip_id)
+        return analyse(clip, clip_id=clip_id, dataset=self.dataset, progress=self._progress)
+
+    def _open(self, clip_id: str) -> Clip:
+        if clip_id not in self.clip_ids:
+            raise KeyError(f"Expected a clip of {self.media}, but got {clip_id!r}.")
+        return self.project.open_clip(self.dataset, clip_id)
+
     def _progress(self, done: int, total: int) -> None:
         self.busy.value = (
             ""
@@ -195,8 +201,6 @@ class Workbench(W.VBox):
     # -- rater and clips -------------------------------------------------------------
     def set_rater(self, rater: str) -> None:
         """Open the store for ``rater`` (releases the previous rater's lock)."""
-        from workbench.store import check_name
-
         rater = check_name("rater", str(rater).strip())
         self.release()
         key = (str(self.store.root), self.dataset, rater)
@@ -259,18 +263,14 @@ class Workbench(W.VBox):
 
     def open_clip(self, clip_id: str) -> None:
         """Show ``clip_id`` in the player, the timeline and the labeller."""
-        from workbench.video import open_clip
-
-        if clip_id not in self.clip_ids:
-            raise KeyError(f"Expected a clip of {self.media}, but got {clip_id!r}.")
-        clip = open_clip(self.media / clip_id)
+        clip = self._open(clip_id)
+        self.clip_id, self.clip = clip_id, clip
         face_box, points, regions = self._face(clip_id, clip)
         try:
             curves = _lookup(self.curves, clip_id)
         except Exception as exc:  # noqa: BLE001 - shown; the timeline works without curves
             self.errors.show(exc, where=f"AU curves of {clip_id}")
             curves = None
-        self.clip_id, self.clip = clip_id, clip
         self.player.set_source(clip, face_box=face_box, landmarks=points, regions=regions)
         everyone = self.store.read_all(self.dataset)
         everyone = everyone[everyone["clip"].astype(str) == clip_id]
@@ -288,8 +288,6 @@ class Workbench(W.VBox):
         self._update_header()
 
     def _face(self, clip_id: str, clip) -> tuple[list[float] | None, Any, list[dict] | None]:
-        from workbench.ui.overlay import box_from_image, box_from_landmarks, region_points
-
         try:
             face = _lookup(self.faces, clip_id)
         except Exception as exc:  # noqa: BLE001 - shown; the player works without landmarks

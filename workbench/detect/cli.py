@@ -10,12 +10,22 @@ import os
 from dataclasses import fields
 from pathlib import Path
 
-from workbench.spot import SpotParams
+import pandas as pd
+
+from workbench.atomic import atomic_write_bytes
+from workbench.detect import model as face_model
+from workbench.detect.cache import load_curves
+from workbench.detect.pipeline import CHUNK_FRAMES, DetectParams, detect
+from workbench.detect.registry import DEFAULT, DETECTORS
+from workbench.detect.spot import SpotParams, spot
+from workbench.paths import file_sha256
+from workbench.schema import empty_events, sort_events
+from workbench.store import events_to_csv
 
 
 def _add_spot_options(p: argparse.ArgumentParser) -> None:
     """One ``--name`` option per :class:`SpotParams` field, with its default."""
-    group = p.add_argument_group("spotting (see workbench.spot.SpotParams)")
+    group = p.add_argument_group("spotting (see workbench.detect.spot.SpotParams)")
     for f in fields(SpotParams):
         group.add_argument(
             f"--{f.name.replace('_', '-')}",
@@ -33,24 +43,21 @@ def _spot_params(args: argparse.Namespace) -> SpotParams:
 
 def cmd_model(args: argparse.Namespace) -> int:
     """Acquire the FaceLandmarker model; print its path and sha256."""
-    from workbench import face
-
-    sources = ("cache",) if args.offline else face.SOURCES
-    path = face.acquire_model(args.path, sources=sources, timeout=args.timeout)
+    sources = ("cache",) if args.offline else face_model.SOURCES
+    path = face_model.acquire_model(args.path, sources=sources, timeout=args.timeout)
     print(path)
-    print(f"sha256 {face.file_sha256(path)}")
+    print(f"sha256 {file_sha256(path)}")
     return 0
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
     """Detect curves and events; print a summary. 1 when a clip failed, else 0."""
-    from workbench.detect import CHUNK_FRAMES, DetectParams, detect
-
     os.environ.setdefault("GLOG_minloglevel", "2")
     report = detect(
         args.paths,
         project=args.project,
         dataset=args.dataset,
+        detectors=args.detector,
         jobs=args.jobs,
         scheduler=args.scheduler,
         params=DetectParams(min_confidence=args.min_confidence),
@@ -65,13 +72,6 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 def cmd_spot(args: argparse.Namespace) -> int:
     """Turn saved curves (netCDF) into an events CSV."""
-    import pandas as pd
-
-    from workbench.detect import load_curves
-    from workbench.schema import empty_events, sort_events
-    from workbench.spot import spot
-    from workbench.store import atomic_write_bytes, events_to_csv
-
     params = _spot_params(args)
     tables = []
     for path in args.curves:
@@ -86,8 +86,6 @@ def cmd_spot(args: argparse.Namespace) -> int:
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     """Add ``model``, ``detect`` and ``spot`` to the ``workbench`` command."""
-    from workbench.spot import DETECTOR_RATER
-
     p = subparsers.add_parser("model", help="acquire the MediaPipe FaceLandmarker model; print path and hash")
     p.add_argument("--path", default=None, help="use this model file (checked against the expected hash)")
     p.add_argument("--offline", action="store_true", help="only look in the cache")
@@ -98,6 +96,12 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", help="clips (videos, image folders) or folders holding them")
     p.add_argument("--project", default=".", help="project folder: events go to its annotations/")
     p.add_argument("--dataset", default=None, help="dataset name (default: from data/<dataset>/...)")
+    p.add_argument(
+        "--detector",
+        default=DEFAULT,
+        choices=[*DETECTORS, "all"],
+        help=f"which detector's curves and events (default {DEFAULT}; all: every one)",
+    )
     p.add_argument("--jobs", type=int, default=None, help="worker threads (default: every core)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="dask.distributed scheduler")
     p.add_argument("--model", default=None, help="FaceLandmarker model file")
@@ -108,9 +112,9 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_detect)
 
     p = subparsers.add_parser("spot", help="turn saved AU curves (.nc) into detector events (CSV)")
-    p.add_argument("curves", nargs="+", help="curves files written by `workbench detect`")
+    p.add_argument("curves", nargs="+", help="curves files (netCDF) from the analysis cache")
     p.add_argument("--out", required=True, help="events CSV to write")
     p.add_argument("--clip", default=None, help="clip id (default: from the curves)")
-    p.add_argument("--rater", default=DETECTOR_RATER, help=f"rater (default {DETECTOR_RATER})")
+    p.add_argument("--rater", default=None, help="rater (default: detector:<the curves' detector>)")
     _add_spot_options(p)
     p.set_defaults(func=cmd_spot)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workbench import face
-from workbench.detect import MIN_CHUNK_FRAMES, plan_chunks
+from workbench.detect import workers
+from workbench.detect.pipeline import MIN_CHUNK_FRAMES, plan_chunks
 
 
 @given(
@@ -43,7 +43,7 @@ def test_worker_threads_are_pinned_to_distinct_cores_in_turn():
     seen: dict[int, tuple[int | None, set[int]]] = {}
 
     def start(slot):  # as each new worker thread would
-        core = face.pin_to_core(slot)
+        core = workers.pin_to_core(slot)
         seen[slot] = (core, os.sched_getaffinity(0))
 
     threads = [threading.Thread(target=start, args=(slot,)) for slot in range(len(allowed) + 1)]

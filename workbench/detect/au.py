@@ -223,18 +223,18 @@ def robust_noise(curve: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2))
 
 
-def au_names(table: Sequence[AUSpec] = AU_TABLE) -> list[tuple[str, int, str]]:
+def au_names(table: Sequence[AUSpec] | None = None) -> list[tuple[str, int, str]]:
     """Curve names in order: ("AU12", 12, ""), ("AU12L", 12, "L"), ("AU12R", 12, "R"), ..."""
     names = []
-    for spec in table:
+    for spec in AU_TABLE if table is None else table:
         names.append((f"AU{spec.au}", spec.au, ""))
         if spec.sided:
             names += [(f"AU{spec.au}L", spec.au, "L"), (f"AU{spec.au}R", spec.au, "R")]
     return names
 
 
-def au_curves(face: xr.Dataset, *, fps: float | None = None, table: Sequence[AUSpec] = AU_TABLE) -> xr.DataArray:
-    """AU intensity curves from a face dataset (:func:`workbench.face.infer_frames`).
+def au_curves(face: xr.Dataset, *, fps: float | None = None, table: Sequence[AUSpec] | None = None) -> xr.DataArray:
+    """AU intensity curves from a face dataset (:mod:`workbench.detect.facedata`).
 
     Parameters
     ----------
@@ -243,7 +243,7 @@ def au_curves(face: xr.Dataset, *, fps: float | None = None, table: Sequence[AUS
     fps
         Frame rate for the ``time`` coordinate (default: ``face.attrs["fps"]`` or 1).
     table
-        The AU mapping (default :data:`AU_TABLE`).
+        The AU mapping (default :data:`AU_TABLE`, read at call time).
 
     Returns
     -------
@@ -253,6 +253,7 @@ def au_curves(face: xr.Dataset, *, fps: float | None = None, table: Sequence[AUS
         ``noise``; attrs ``fps``, ``au_version`` and the face dataset's attrs. Frames
         without a face are NaN.
     """
+    table = AU_TABLE if table is None else table
     n = face.sizes["frame"]
     fps = float(fps or face.attrs.get("fps", 1.0))
     blend = {b: face["blendshapes"].sel(blendshape=b).values.astype(float) for b in face["blendshape"].values}

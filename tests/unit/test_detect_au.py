@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from workbench import au, face
+from workbench.detect import au, facedata, landmarker
 
 REQUIRED = [1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 24, 25, 26, 45]
 
 
 def _neutral_landmarks(rng: np.random.Generator) -> np.ndarray:
     """A plausible face: every named landmark placed, the others random around the face."""
-    pts = rng.uniform(0.4, 0.6, size=(face.N_LANDMARKS, 3)) * [1, 1, 0.1]
+    pts = rng.uniform(0.4, 0.6, size=(landmarker.N_LANDMARKS, 3)) * [1, 1, 0.1]
     named = {
         33: (0.38, 0.40), 133: (0.45, 0.40), 263: (0.62, 0.40), 362: (0.55, 0.40),
         159: (0.415, 0.39), 145: (0.415, 0.41), 386: (0.585, 0.39), 374: (0.585, 0.41),
@@ -32,14 +32,14 @@ def _face(n: int = 40, seed: int = 0, jitter: float = 0.0005):
     """A face dataset of n frames: neutral landmarks with jitter, blendshapes at 0.05."""
     rng = np.random.default_rng(seed)
     base = _neutral_landmarks(rng)
-    lms = base[None] + rng.normal(0, jitter, size=(n, face.N_LANDMARKS, 3)) * [1, 1, 0]
-    blend = np.full((n, len(face.BLENDSHAPES)), 0.05) + rng.normal(0, 0.005, (n, 52))
+    lms = base[None] + rng.normal(0, jitter, size=(n, landmarker.N_LANDMARKS, 3)) * [1, 1, 0]
+    blend = np.full((n, len(landmarker.BLENDSHAPES)), 0.05) + rng.normal(0, 0.005, (n, 52))
     mats = np.tile(np.eye(4), (n, 1, 1))
     return lms, blend, mats
 
 
 def _ds(lms, blend, mats):
-    return face.face_dataset(lms, blend, mats, np.arange(len(lms)), width=512, height=512)
+    return facedata.face_dataset(lms, blend, mats, np.arange(len(lms)), width=512, height=512)
 
 
 def test_table_covers_the_required_aus_with_sources():
@@ -49,7 +49,7 @@ def test_table_covers_the_required_aus_with_sources():
     for spec in au.AU_TABLE:
         for name in spec.blendshapes:
             for side in ("Left", "Right"):
-                assert name.format(s=side) in face.BLENDSHAPES
+                assert name.format(s=side) in landmarker.BLENDSHAPES
         for feature, gain in spec.geometry:
             assert feature in au.FEATURES and gain != 0
 
@@ -74,7 +74,7 @@ def test_smile_raises_au12_and_not_au15():
     lms[20:25, [61, 291], 1] -= 0.012  # corners up
     lms[20:25, 61, 0] -= 0.006  # and out
     lms[20:25, 291, 0] += 0.006
-    idx = [face.BLENDSHAPES.index(b) for b in ("mouthSmileLeft", "mouthSmileRight")]
+    idx = [landmarker.BLENDSHAPES.index(b) for b in ("mouthSmileLeft", "mouthSmileRight")]
     blend[20:25, idx] = 0.6
     curves = au.au_curves(_ds(lms, blend, mats))
     au12, au15 = curves.sel(au="AU12"), curves.sel(au="AU15")
@@ -85,7 +85,7 @@ def test_smile_raises_au12_and_not_au15():
 
 def test_one_sided_blendshape_moves_only_that_side():
     lms, blend, mats = _face()
-    blend[10:14, face.BLENDSHAPES.index("browOuterUpLeft")] = 0.8
+    blend[10:14, landmarker.BLENDSHAPES.index("browOuterUpLeft")] = 0.8
     curves = au.au_curves(_ds(lms, blend, mats))
     assert float(curves.sel(au="AU2L")[10:14].min()) > 0.3
     assert float(abs(curves.sel(au="AU2R")[10:14]).max()) < 0.1

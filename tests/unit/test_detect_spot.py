@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from workbench import au, spot
+from workbench.detect import au, spot
 from workbench.sample import profile
 from workbench.schema import validate_events
 
@@ -56,7 +56,7 @@ def make_curves(n=600, events=(), sd=0.01, seed=0, sides=None) -> xr.DataArray:
             "side": ("au", [s for _, _, s in names]),
             "noise": ("au", noise),
         },
-        attrs={"fps": FPS, "clip": "synthetic.mp4"},
+        attrs={"fps": FPS, "clip": "synthetic.mp4", "detector": "mediapipe"},
     )
 
 

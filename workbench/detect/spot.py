@@ -16,7 +16,7 @@ The spotter works on the bilateral AU curves of :func:`workbench.au.au_curves`
 4. The AUs active at the apex are those whose ratio reaches 1, and ``au_relative`` of
    the strongest AU's, within ``apex_window`` frames of it; an AU whose left and right
    curves differ by more than ``side_ratio`` is written with its side (``R12``). The
-   emotion comes from :func:`workbench.facs.emotion_from_aus` (EMFACS / FACS
+   emotion comes from :func:`workbench.emotions.emotion_from_aus` (EMFACS / FACS
    Investigator's Guide prototypes, cited there).
 5. Kind: :func:`workbench.schema.kind_from_duration` (micro up to 0.5 s).
    Confidence: ``1 - exp(-(peak - 1))`` for the peak activity in threshold units.
@@ -35,8 +35,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from workbench.emotions import emotion_from_aus
 from workbench.schema import (
-    DETECTOR_PREFIX,
+    detector_rater,
     empty_events,
     events_from_records,
     make_event,
@@ -45,9 +46,6 @@ from workbench.schema import (
 
 if TYPE_CHECKING:
     import xarray as xr
-
-DETECTOR_NAME = "mediapipe"
-DETECTOR_RATER = f"{DETECTOR_PREFIX}{DETECTOR_NAME}"
 
 
 @dataclass(frozen=True)
@@ -210,7 +208,7 @@ def spot(
     params: SpotParams | None = None,
     *,
     clip: str | None = None,
-    rater: str = DETECTOR_RATER,
+    rater: str | None = None,
 ) -> pd.DataFrame:
     """Detector events from AU curves.
 
@@ -224,7 +222,7 @@ def spot(
     clip
         Clip id for the ``clip`` column (default: the curves' ``clip`` attr).
     rater
-        ``detector:<name>``.
+        ``detector:<name>`` (default: from the curves' ``detector`` attr).
 
     Returns
     -------
@@ -232,9 +230,8 @@ def spot(
         A validated events table, one row per event; empty when nothing moves (or
         when every frame is NaN). ``note`` records the spotting parameters' source.
     """
-    from workbench.facs import emotion_from_aus
-
     params = params or SpotParams()
+    rater = rater or detector_rater(str(curves.attrs.get("detector", "unknown")))
     clip = clip if clip is not None else str(curves.attrs.get("clip", ""))
     fps = float(curves.attrs.get("fps", 1.0))
     if curves.sizes["frame"] == 0 or not np.isfinite(curves.values).any():

@@ -1,0 +1,39 @@
+"""The detectors by name: ``workbench detect --detector NAME`` and ``analyse(detectors=...)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from workbench.detect.base import Detector
+from workbench.detect.mediapipe import MediaPipeAU
+
+#: Name -> factory. A new detector is one module and one line here.
+DETECTORS: dict[str, Callable[[], Detector]] = {"mediapipe": MediaPipeAU}
+#: The detector used when none is named.
+DEFAULT = "mediapipe"
+
+
+def get_detector(detector: str | Detector) -> Detector:
+    """A detector from its name (or the detector itself).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the known ones.
+    """
+    if not isinstance(detector, str):
+        return detector
+    if detector not in DETECTORS:
+        raise ValueError(f"Expected a detector among {sorted(DETECTORS)}, but got {detector!r}.")
+    return DETECTORS[detector]()
+
+
+def get_detectors(detectors: str | Detector | Iterable[str | Detector] | None) -> list[Detector]:
+    """Detectors from names; ``"all"`` is every registered one, None the default."""
+    if detectors is None:
+        detectors = [DEFAULT]
+    elif isinstance(detectors, str):
+        detectors = list(DETECTORS) if detectors == "all" else [detectors]
+    elif not isinstance(detectors, Iterable):
+        detectors = [detectors]
+    return [get_detector(d) for d in detectors]
