@@ -12,11 +12,12 @@ import os
 import sys
 from pathlib import Path
 
-#: Modules that add sub-commands: import/export, agree/report, model/detect/spot.
+#: Modules that add sub-commands: import/export, agree/report, model/detect/spot, import-curves.
 COMMAND_MODULES = (
     "workbench.datasets.cli",
     "workbench.agreement.cli",
     "workbench.detect.cli",
+    "workbench.detect.import_cli",
 )
 
 
