@@ -261,7 +261,7 @@ def _check_fps(table: FrameTable, fps: float) -> None:
         return
     raise fail(
         f"the clip's frame rate, {fps:g} fps (within {FPS_TOLERANCE:.0%})",
-        f"{declared:g} fps {how} in the file",
+        f"{declared:.2f}".rstrip("0").rstrip(".") + f" fps {how} in the file",
         table.path,
         line,
     )
