@@ -1,7 +1,9 @@
 """``workbench agree`` and ``workbench report``: compare two raters from the command line.
 
 REF and HYP are events files (``.csv``, ``.parquet``) or ``DATASET:RATER``
-names in the project's store (``<project>/annotations``).
+names in the project's store (``<project>/annotations``). When a ``DATASET:detector:NAME``
+rater has curves (imported into the project, or a built-in detector's cached analysis),
+the AU agreement on curves is added (``au_curves``; :mod:`workbench.agreement.au_curves`).
 """
 
 from __future__ import annotations
@@ -108,6 +110,13 @@ def _load_both(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
     return load_events(args.ref, args.project), load_events(args.hyp, args.project)
 
 
+def au_curves(args: argparse.Namespace, ref: pd.DataFrame, hyp: pd.DataFrame):
+    """AU agreement on the raters' curves (:func:`workbench.agreement.au_curves.compare`), or None."""
+    from workbench.agreement.au_curves import compare
+
+    return compare(args.ref, args.hyp, ref, hyp, project=args.project)
+
+
 def run_agree(args: argparse.Namespace) -> int:
     """``workbench agree``: print the summary (JSON or tables); exit code 0, or 2 on bad input."""
     from workbench.agreement.match import match
@@ -122,6 +131,11 @@ def run_agree(args: argparse.Namespace) -> int:
     result = clean(scores(ref, hyp, matching, args.fps))
     settings = {"iou": args.iou, "mode": args.mode, "tolerance": args.tolerance, "fps": args.fps}
     result.update(settings=settings, reference=args.ref, hypothesis=args.hyp)
+    try:
+        curves = au_curves(args, ref, hyp)
+    except (OSError, ValueError) as exc:
+        return _fail("agree", exc)
+    result["au_curves"] = clean(curves.as_dict()) if curves is not None else None
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -153,6 +167,7 @@ def run_report(args: argparse.Namespace) -> int:
             fps=args.fps,
             title=args.title or f"Agreement: {args.hyp} against {args.ref}",
             names=(args.ref, args.hyp),
+            au_curves=au_curves(args, ref, hyp),
         )
     except (OSError, ValueError) as exc:
         return _fail("report", exc)
