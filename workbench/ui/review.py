@@ -25,10 +25,12 @@ the timeline's cursor follows it. Player keys work here too: ``o`` / ``a`` / ``f
 new mark from the current frame, ``1``…``7`` / ``0`` its emotion, Enter records it as the
 decision, ``n`` / ``p`` go to the next open / previous item, Ctrl+Z undoes the last decision.
 
-The panel's pieces live in modules of their own: the queue (:mod:`workbench.ui.review_queue`),
-the item card (:mod:`workbench.ui.review_card`), the reviewer's controls
-(:mod:`workbench.ui.review_form`), the timeline bands (:mod:`workbench.ui.review_lanes`) and
-the style sheet (:mod:`workbench.ui.review_style`); this module puts them together.
+The panel's pieces live in modules of their own: the reviewer, dataset and raters
+(:mod:`workbench.ui.review_pair`, with :func:`default_pair`), the queue
+(:mod:`workbench.ui.review_queue`), the item card and header (:mod:`workbench.ui.review_card`),
+the reviewer's controls (:mod:`workbench.ui.review_form`), the timeline bands
+(:mod:`workbench.ui.review_lanes`) and the style sheet (:mod:`workbench.ui.review_style`);
+this module puts them together.
 """
 
 from __future__ import annotations
@@ -50,18 +52,17 @@ from workbench.store import Store, check_name
 from workbench.ui.errors import ErrorArea, action_guard
 from workbench.ui.labeller import check_draft
 from workbench.ui.player import Player
-from workbench.ui.review_card import card_html, empty_card
+from workbench.ui.review_card import card_html, empty_card, header_html
 from workbench.ui.review_form import DecisionForm
 from workbench.ui.review_lanes import lane_labels, lane_shapes
+from workbench.ui.review_pair import CONSENSUS, PairBar, default_pair
 from workbench.ui.review_queue import STATUS, QueueList, first_open, item_mark, union
-from workbench.ui.review_style import CSS, WIDE
+from workbench.ui.review_style import CSS
 from workbench.ui.timeline import Timeline, default_aus, rater_colours
 from workbench.video import open_clip
 
 log = logging.getLogger("workbench.ui")
 
-#: The rater the consensus is written as.
-CONSENSUS = "consensus"
 #: Frames shown on the timeline on each side of the item.
 MARGIN = 60
 PerClip = Mapping[str, Any] | Callable[[str], Any] | None
@@ -83,28 +84,6 @@ def cached_curves(clip: Any) -> Any:
 
     path = curves_path(curves_key(clip.content_hash(), face.MODEL_SHA256, DetectParams()))
     return load_curves(path) if path.exists() else None
-
-
-def default_pair(raters: list[str], ref: str | None = None, hyp: str | None = None) -> tuple[str | None, str | None]:
-    """The raters to compare first: ``truth`` against ``detector:mediapipe``, else any other one.
-
-    Examples
-    --------
-    >>> default_pair(["alice", "detector:mediapipe", "truth"])
-    ('truth', 'detector:mediapipe')
-    >>> default_pair(["alice", "consensus", "truth"])
-    ('truth', 'alice')
-    """
-    for name, given in (("reference", ref), ("hypothesis", hyp)):
-        if given is not None and given not in raters:
-            raise ValueError(f"Expected a {name} rater among {', '.join(raters) or 'none'}, but got {given!r}.")
-    others = [r for r in raters if r != CONSENSUS] or list(raters)
-    if ref is None:
-        ref = "truth" if "truth" in raters else (others[0] if others else None)
-    if hyp is None:
-        rest = [r for r in others if r != ref]
-        hyp = "detector:mediapipe" if "detector:mediapipe" in rest else (rest[0] if rest else None)
-    return ref, hyp
 
 
 class ReviewPanel(W.VBox):
@@ -182,29 +161,16 @@ class ReviewPanel(W.VBox):
     def _build_widgets(self, tolerance: int, iou: float, advance: bool) -> None:
         self.errors = ErrorArea()
         self.header = W.HTML()
-        self.reviewer_box = W.Text(
-            placeholder="your reviewer id, e.g. alice",
-            description="reviewer",
-            continuous_update=False,
-            layout=W.Layout(width="250px"),
-            style=WIDE,
-        )
-        self.dataset_pick = W.Dropdown(description="dataset", layout=W.Layout(width="170px"), style=WIDE)
-        self.ref_pick = W.Dropdown(description="reference", layout=W.Layout(width="240px"), style=WIDE)
-        self.hyp_pick = W.Dropdown(description="hypothesis", layout=W.Layout(width="290px"), style=WIDE)
-        self.k_box = W.BoundedIntText(
-            int(tolerance), min=0, max=10_000, description="k frames", layout=W.Layout(width="130px"), style=WIDE
-        )
-        self.iou_box = W.BoundedFloatText(
-            float(iou), min=0.01, max=1.0, step=0.05, description="IoU", layout=W.Layout(width="110px"), style=WIDE
-        )
+        self.pair_bar = PairBar(tolerance, iou)
         self.load_btn = W.Button(description="Build queue", icon="list", layout=W.Layout(width="auto"))
         self.queue_box = QueueList(advance)
         self.card = W.HTML()
         self.player = Player()
         self.form = DecisionForm()
-        # The queue's and the form's controls keep their names on the panel (notebooks and tests use them).
-        box, form = self.queue_box, self.form
+        # The controls of the pieces keep their names on the panel (notebooks and tests use them).
+        bar, box, form = self.pair_bar, self.queue_box, self.form
+        self.reviewer_box, self.dataset_pick, self.ref_pick = bar.reviewer_box, bar.dataset_pick, bar.ref_pick
+        self.hyp_pick, self.k_box, self.iou_box = bar.hyp_pick, bar.k_box, bar.iou_box
         self.queue_head, self.queue_list, self.progress = box.head, box.lines, box.progress
         self.prev_btn, self.next_btn, self.advance = box.prev_btn, box.next_btn, box.advance
         self.reason, self.decide_btns, self.undo_btn = form.reason, form.decide_btns, form.undo_btn
@@ -218,10 +184,7 @@ class ReviewPanel(W.VBox):
         self.children = [
             W.HTML(CSS),
             self.header,
-            W.HBox(
-                [self.reviewer_box, self.dataset_pick, self.ref_pick, self.hyp_pick, self.k_box, self.iou_box],
-                layout=W.Layout(grid_gap="6px", flex_flow="row wrap"),
-            ),
+            self.pair_bar,
             W.HBox([self.load_btn], layout=W.Layout(grid_gap="6px")),
             self.errors,
             W.HBox(
@@ -287,9 +250,7 @@ class ReviewPanel(W.VBox):
         ref, hyp = default_pair(raters, ref, hyp)
         self._quiet = True
         try:
-            self.ref_pick.options = raters
-            self.hyp_pick.options = raters
-            self.ref_pick.value, self.hyp_pick.value = ref, hyp
+            self.pair_bar.show_raters(raters, ref, hyp)
         finally:
             self._quiet = False
 
@@ -330,19 +291,10 @@ class ReviewPanel(W.VBox):
         return self.reviewer
 
     def _update_header(self) -> None:
-        who = html.escape(self.reviewer) if self.reviewer else "<i>set your reviewer id</i>"
-        pair = ""
+        pair, colours = (), {}
         if self.review is not None:
-            colours = self._colours()
-            pair = " · " + " vs ".join(
-                f"<span class='wb-swatch' style='background:{colours[r]}'></span><b>{html.escape(r)}</b> ({role})"
-                for r, role in ((self.ref, "reference"), (self.hyp, "hypothesis"))
-            )
-        self.header.value = (
-            "<div style='font-size:15px'><b>Review disagreements</b> · dataset "
-            f"<code>{html.escape(str(self.dataset))}</code>{pair} · reviewer "
-            f"<b class='wb-reviewer'>{who}</b></div>"
-        )
+            pair, colours = ((self.ref, "reference"), (self.hyp, "hypothesis")), self._colours()
+        self.header.value = header_html(self.reviewer, self.dataset, pair, colours)
 
     def _colours(self) -> dict[str, str]:
         """Timeline colours: the consensus blue, detectors orange, people green / purple."""

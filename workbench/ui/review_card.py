@@ -1,4 +1,4 @@
-"""The review's item card: what the disagreement is, both raters' marks in their colours, the decision."""
+"""The review's HTML: the item card (the disagreement, both marks in their colours, the decision), the header."""
 
 from __future__ import annotations
 
@@ -66,4 +66,32 @@ def card_html(
         f"<div class='wb-card'><div><b>#{position + 1} of {total} · {kind.upper()}</b> · "
         f"<code>{html.escape(str(item['clip']))}</code> · severity {float(item['severity']):.2f}</div>"
         f"<div>{html.escape(str(item['description']))}</div><table>{rows}</table><div>{state}</div></div>"
+    )
+
+
+def header_html(reviewer: str | None, dataset: str, pair: Sequence[tuple[str, str]], colours: Mapping[str, str]) -> str:
+    """The panel's title line: the dataset, the pair of raters (when a queue is built), the reviewer.
+
+    Parameters
+    ----------
+    reviewer : str or None
+        Who decides (None: not set yet).
+    dataset : str
+        The dataset reviewed.
+    pair : sequence of (str, str)
+        ``(rater, role)`` of the reference and the hypothesis; empty before a queue is built.
+    colours : mapping
+        Rater -> colour.
+    """
+    who = html.escape(reviewer) if reviewer else "<i>set your reviewer id</i>"
+    shown = ""
+    if pair:
+        shown = " · " + " vs ".join(
+            f"<span class='wb-swatch' style='background:{colours[r]}'></span><b>{html.escape(r)}</b> ({role})"
+            for r, role in pair
+        )
+    return (
+        "<div style='font-size:15px'><b>Review disagreements</b> · dataset "
+        f"<code>{html.escape(str(dataset))}</code>{shown} · reviewer "
+        f"<b class='wb-reviewer'>{who}</b></div>"
     )
