@@ -13,6 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.agreement.match import match
+from workbench.agreement.report import per_clip_table, write_report
+from workbench.agreement.summary import clean, scores, summary_tables
+from workbench.schema import validate_events
+from workbench.store import Store, parse_rater_ref, read_events_csv
+
 CLI_MODES = ("one-to-one", "megc2020", "apex")
 
 
@@ -40,8 +46,6 @@ def load_events(spec: str, project: str | Path = ".") -> pd.DataFrame:
 
 
 def _read_file(path: Path) -> pd.DataFrame:
-    from workbench.schema import validate_events
-    from workbench.store import read_events_csv
 
     suffix = path.suffix.lower()
     if suffix == ".parquet":
@@ -52,7 +56,6 @@ def _read_file(path: Path) -> pd.DataFrame:
 
 
 def _read_store(spec: str, project: Path) -> pd.DataFrame:
-    from workbench.store import Store, parse_rater_ref
 
     dataset, rater = parse_rater_ref(spec)
     store = Store(project / "annotations")
@@ -110,9 +113,6 @@ def _load_both(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def run_agree(args: argparse.Namespace) -> int:
     """``workbench agree``: print the summary (JSON or tables); exit code 0, or 2 on bad input."""
-    from workbench.agreement.match import match
-    from workbench.agreement.report import per_clip_table
-    from workbench.agreement.summary import clean, scores, summary_tables
 
     try:
         ref, hyp = _load_both(args)
@@ -139,7 +139,6 @@ def run_agree(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     """``workbench report``: write the HTML report; exit code 0, or 2 on bad input."""
-    from workbench.agreement.report import write_report
 
     try:
         ref, hyp = _load_both(args)

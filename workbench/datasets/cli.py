@@ -22,6 +22,7 @@ import pandas as pd
 
 from workbench.datasets import DATASET_FPS, IMPORTERS
 from workbench.datasets.export import FORMATS, export
+from workbench.store import Store, parse_rater_ref
 
 
 def add_parsers(subparsers) -> None:
@@ -88,7 +89,6 @@ def _print_report(report: pd.DataFrame, limit: int = 40) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import a file into the store; 2 on bad input."""
-    from workbench.store import Store
 
     try:
         result = _run_import(args)
@@ -107,7 +107,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _read_refs(project: Path, refs: list[str]) -> list[pd.DataFrame]:
-    from workbench.store import Store, parse_rater_ref
 
     store = Store(project / "annotations")
     frames = []
