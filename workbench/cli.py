@@ -12,6 +12,9 @@ import os
 import sys
 from pathlib import Path
 
+from workbench.sample import make_sample
+from workbench.video import open_clip
+
 #: Modules that add sub-commands: import/export, agree/report, model/detect/spot, import-curves.
 COMMAND_MODULES = (
     "workbench.datasets.cli",
@@ -22,7 +25,6 @@ COMMAND_MODULES = (
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from workbench.sample import make_sample
 
     paths = make_sample(args.out_dir, fps=args.fps, seed=args.seed, force=args.force)
     for p in paths:
@@ -32,7 +34,6 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from workbench.video import open_clip
 
     clip = open_clip(args.clip, fps=args.fps)
     h, w, _ = clip.shape
@@ -60,8 +61,6 @@ def _cmd_lab(args: argparse.Namespace) -> int:
         print(f"error: Expected a notebook, but {project / notebook} does not exist.", file=sys.stderr)
         return 2
     if not (project / "data" / "sample").exists():
-        from workbench.sample import make_sample
-
         make_sample(project)
     exe = Path(sys.executable).with_name("jupyter-lab")
     cmd = [str(exe), str(notebook), f"--ServerApp.root_dir={project}"]

@@ -130,19 +130,6 @@ def test_hold_range_is_a_twenty_fifth_to_a_fifth_of_a_second():
     assert teach.check_hold_ms(40) == 40.0 and teach.check_hold_ms(200) == 200.0
 
 
-def test_answer_keys_match_the_player():
-    assert teach.ANSWER_KEYS == {
-        "1": "happiness",
-        "2": "sadness",
-        "3": "anger",
-        "4": "fear",
-        "5": "disgust",
-        "6": "surprise",
-        "7": "contempt",
-        "0": "others",
-    }
-
-
 # --------------------------------------------------------------------------- answers files
 
 

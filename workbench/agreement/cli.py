@@ -15,6 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.agreement.match import match
+from workbench.agreement.report import per_clip_table, write_report
+from workbench.agreement.summary import clean, scores, summary_tables
+from workbench.schema import validate_events
+from workbench.store import Store, parse_rater_ref, read_events_csv
+
 CLI_MODES = ("one-to-one", "megc2020", "apex")
 
 
@@ -42,8 +48,6 @@ def load_events(spec: str, project: str | Path = ".") -> pd.DataFrame:
 
 
 def _read_file(path: Path) -> pd.DataFrame:
-    from workbench.schema import validate_events
-    from workbench.store import read_events_csv
 
     suffix = path.suffix.lower()
     if suffix == ".parquet":
@@ -54,7 +58,6 @@ def _read_file(path: Path) -> pd.DataFrame:
 
 
 def _read_store(spec: str, project: Path) -> pd.DataFrame:
-    from workbench.store import Store, parse_rater_ref
 
     dataset, rater = parse_rater_ref(spec)
     store = Store(project / "annotations")
@@ -119,9 +122,6 @@ def au_curves(args: argparse.Namespace, ref: pd.DataFrame, hyp: pd.DataFrame):
 
 def run_agree(args: argparse.Namespace) -> int:
     """``workbench agree``: print the summary (JSON or tables); exit code 0, or 2 on bad input."""
-    from workbench.agreement.match import match
-    from workbench.agreement.report import per_clip_table
-    from workbench.agreement.summary import clean, scores, summary_tables
 
     try:
         ref, hyp = _load_both(args)
@@ -153,7 +153,6 @@ def run_agree(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     """``workbench report``: write the HTML report; exit code 0, or 2 on bad input."""
-    from workbench.agreement.report import write_report
 
     try:
         ref, hyp = _load_both(args)

@@ -1,12 +1,17 @@
 """Reviewing disagreements between two raters and building a consensus (pure logic, no UI).
 
-:func:`disagreements` lists every disagreement of two raters, worst first: misses,
-false alarms, boundaries off by more than k frames, label and AU mismatches.
-A :class:`Review` records a reviewer's decisions on those items in an
-append-only log (each decision can be reverted, and a revert reverted), builds
-the consensus rater from the decisions with provenance columns, and exports
-the audit as CSV. The log is saved atomically after every change when the
-review has a ``log_path``.
+A :class:`Review` takes the disagreement queue of two raters
+(:func:`workbench.agreement.disagreements.disagreements`: misses, false alarms,
+boundaries off by more than k frames, label and AU mismatches, worst first) and records
+a reviewer's decisions on its items in an append-only log (each decision can be
+reverted, and a revert reverted). It builds the consensus rater from the decisions
+with provenance columns, and exports the audit as CSV. The log is saved atomically
+after every change when the review has a ``log_path``
+(:mod:`workbench.agreement.decision_log`).
+
+The queue's and the log's names (:func:`disagreements`, :data:`TYPES`,
+:data:`ITEM_COLUMNS`, :data:`LOG_COLUMNS`, :func:`read_log`, :func:`write_log`,
+:func:`review_log_path`) are importable from here as well.
 
 Example
 -------
@@ -30,7 +35,6 @@ Example
 from __future__ import annotations
 
 import datetime as _dt
-import io
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,9 +43,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.agreement.labels import agreement_ratio
-from workbench.agreement.match import Matching, match, overlapping_pairs
+from workbench.agreement.decision_log import LOG_COLUMNS, csv_bytes, read_log, review_log_path, write_log
+from workbench.agreement.disagreements import ITEM_COLUMNS, TYPES, disagreements, rater_name
+from workbench.agreement.match import Matching, match
+from workbench.atomic import atomic_write_bytes
 from workbench.schema import COLUMNS, FRAME_COLUMNS, coerce_events, make_event, validate_events
+
+__all__ = [
+    "FIELDS",
+    "ITEM_COLUMNS",
+    "LOG_COLUMNS",
+    "PROVENANCE",
+    "REASONS",
+    "STANDS",
+    "TYPES",
+    "Review",
+    "disagreements",
+    "read_log",
+    "review_log_path",
+    "write_log",
+]
 
 #: Why two raters disagree, as the reviewer tags it.
 REASONS: tuple[str, ...] = (
@@ -56,216 +77,14 @@ REASONS: tuple[str, ...] = (
 )
 #: Which mark stands after a decision.
 STANDS: tuple[str, ...] = ("ref", "hyp", "new", "neither")
-#: Kinds of disagreement, in the order of their severity bands (worst first).
-TYPES: tuple[str, ...] = ("miss", "false_alarm", "label", "boundary", "au")
 #: Fields each kind of pair disagreement decides.
 FIELDS: dict[str, tuple[str, ...]] = {
     "boundary": FRAME_COLUMNS,
     "label": ("emotion",),
     "au": ("aus",),
 }
-ITEM_COLUMNS: tuple[str, ...] = (
-    "item_id",
-    "type",
-    "clip",
-    "ref_id",
-    "hyp_id",
-    "start",
-    "end",
-    "severity",
-    "description",
-    *(f"{side}_{c}" for side in ("ref", "hyp") for c in (*FRAME_COLUMNS, "emotion", "aus")),
-)
-LOG_COLUMNS: tuple[str, ...] = (
-    "record_id",
-    "action",
-    "target",
-    "item_id",
-    "type",
-    "clip",
-    "ref_id",
-    "hyp_id",
-    "reason",
-    "stands",
-    *(f"new_{c}" for c in (*FRAME_COLUMNS, "emotion", "aus")),
-    "reviewer",
-    "at",
-    "note",
-)
+#: Provenance columns of the consensus events.
 PROVENANCE: tuple[str, ...] = ("source_rater", "source_event_id", "decided_by", "decided_at", "decision_id")
-
-
-def _rater(events: pd.DataFrame, default: str) -> str:
-    names = events["rater"].dropna().astype(str).unique() if "rater" in events.columns else []
-    return names[0] if len(names) == 1 else default
-
-
-def _span(frames: list[float]) -> str:
-    onset, apex, offset = frames
-    return f"{int(onset)}-{int(offset)}" + ("" if np.isnan(apex) else f" (apex {int(apex)})")
-
-
-def _best_iou(matching: Matching) -> tuple[np.ndarray, np.ndarray]:
-    """Each event's best IoU with any event of the other rater (0 when none overlaps)."""
-    ref, hyp = matching.reference, matching.hypothesis
-    i, j, score = overlapping_pairs(ref, hyp)
-    best_ref, best_hyp = np.zeros(len(ref)), np.zeros(len(hyp))
-    np.maximum.at(best_ref, i, score)
-    np.maximum.at(best_hyp, j, score)
-    return best_ref, best_hyp
-
-
-def _side_columns(frames, positions: np.ndarray, side: str) -> dict[str, np.ndarray]:
-    out = {}
-    for c in (*FRAME_COLUMNS, "emotion", "aus"):
-        if c in frames.table.columns:
-            out[f"{side}_{c}"] = frames.column(c)[positions]
-        else:
-            out[f"{side}_{c}"] = np.full(len(positions), None, dtype=object)
-    return out
-
-
-def _unmatched_items(matching: Matching, names: tuple[str, str], iou: float) -> list[pd.DataFrame]:
-    best = _best_iou(matching)
-    out = []
-    for k, (frames, index, kind) in enumerate(
-        (
-            (matching.reference, matching.ref_index, "miss"),
-            (matching.hypothesis, matching.hyp_index, "false_alarm"),
-        )
-    ):
-        alone = np.ones(len(frames), dtype=bool)
-        alone[index] = False
-        positions = np.flatnonzero(alone)
-        side = "ref" if k == 0 else "hyp"
-        ids = frames.column("event_id")[positions]
-        cols = _side_columns(frames, positions, side)
-        other = names[1 - k]
-        description = [
-            f"{names[k]} marked {_span([on, ap, off])}; {other} "
-            + (f"has nothing reaching IoU {iou} (best {b:.2f})" if b > 0 else "marked nothing overlapping")
-            for on, ap, off, b in zip(
-                cols[f"{side}_onset"], cols[f"{side}_apex"], cols[f"{side}_offset"], best[k][positions], strict=True
-            )
-        ]
-        out.append(
-            pd.DataFrame(
-                {
-                    "type": kind,
-                    "clip": matching.clips[frames.clip[positions]],
-                    "ref_id": ids if side == "ref" else "",
-                    "hyp_id": ids if side == "hyp" else "",
-                    "severity": 3.0 + (1.0 - best[k][positions]),
-                    "description": description,
-                    **cols,
-                }
-            )
-        )
-    return out
-
-
-def _pair_items(matching: Matching, names: tuple[str, str], tolerance: int, au_threshold: float) -> list[pd.DataFrame]:
-    i, j = matching.ref_index, matching.hyp_index
-    pairs = pd.DataFrame(
-        {
-            "clip": matching.clips[matching.reference.clip[i]],
-            "ref_id": matching.reference.column("event_id")[i],
-            "hyp_id": matching.hypothesis.column("event_id")[j],
-            **_side_columns(matching.reference, i, "ref"),
-            **_side_columns(matching.hypothesis, j, "hyp"),
-        }
-    )
-    a, b = names
-    errors = np.stack([pairs[f"hyp_{c}"].astype(float) - pairs[f"ref_{c}"].astype(float) for c in FRAME_COLUMNS])
-    worst = np.nanmax(np.abs(errors), axis=0) if len(pairs) else np.zeros(0)
-    boundary = pairs[worst > tolerance].assign(
-        type="boundary",
-        severity=1.0 + worst[worst > tolerance] / (worst[worst > tolerance] + tolerance + 1.0),
-        description=[
-            ", ".join(f"{c} {e:+.0f}" for c, e in zip(FRAME_COLUMNS, col, strict=True) if not np.isnan(e))
-            + f" frames ({b} - {a})"
-            for col in errors.T[worst > tolerance]
-        ],
-    )
-    ea, eb = pairs["ref_emotion"], pairs["hyp_emotion"]
-    differ = (ea.notna() & eb.notna() & (ea.astype(str) != eb.astype(str))).to_numpy()
-    label = pairs[differ].assign(
-        type="label",
-        severity=2.5,
-        description=[f"{x} ({a}) vs {y} ({b})" for x, y in zip(ea[differ], eb[differ], strict=True)],
-    )
-    ratio = agreement_ratio(pairs["ref_aus"].fillna("").to_numpy(), pairs["hyp_aus"].fillna("").to_numpy())
-    low = ~np.isnan(ratio) & (ratio < au_threshold)
-    au = pairs[low].assign(
-        type="au",
-        severity=0.5 + (1.0 - ratio[low]) / 2.0,
-        description=[
-            f"AUs {x or '-'} ({a}) vs {y or '-'} ({b}): agreement {r:.2f}"
-            for x, y, r in zip(pairs["ref_aus"][low], pairs["hyp_aus"][low], ratio[low], strict=True)
-        ],
-    )
-    return [boundary, label, au]
-
-
-def disagreements(
-    reference: pd.DataFrame,
-    hypothesis: pd.DataFrame,
-    iou: float = 0.5,
-    boundary_tolerance: int = 2,
-    mode: str = "one-to-one",
-    tolerance: int | None = None,
-    au_threshold: float = 1.0,
-    padding: int = 10,
-    names: tuple[str, str] | None = None,
-    matching: Matching | None = None,
-) -> pd.DataFrame:
-    """Every disagreement of two raters, worst first.
-
-    Parameters
-    ----------
-    reference, hypothesis : pandas.DataFrame
-        Events tables of the two raters.
-    iou, mode, tolerance
-        How events are matched (see :func:`workbench.agreement.match.match`).
-    boundary_tolerance : int
-        A matched pair disagrees on boundaries when its onset, apex or offset
-        differ by more than this many frames.
-    au_threshold : float
-        A matched pair disagrees on AUs when its agreement ratio is below this
-        (1.0: any difference).
-    padding : int
-        Frames shown before and after the events (``start``, ``end``).
-    names : tuple of str, optional
-        The raters' names in descriptions (default: their ``rater`` column).
-    matching : Matching, optional
-        The two raters' matching when the caller has it (made with ``iou``, ``mode``, ``tolerance``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per item: ``item_id`` (stable: ``type:ref_id:hyp_id``), ``type``
-        (miss, false_alarm, label, boundary, au), ``clip``, ``ref_id``,
-        ``hyp_id`` (empty when absent), ``start``, ``end`` (frames to show),
-        ``severity`` (misses and false alarms 3-4, the less overlap the worse;
-        labels 2.5; boundaries 1-2, the larger the error the worse; AUs
-        0.5-1), ``description``, and both events' ``ref_*`` / ``hyp_*`` frames,
-        emotion and AUs. Sorted by severity (descending), clip, start.
-    """
-    if matching is None:
-        matching = match(reference, hypothesis, iou=iou, mode=mode, tolerance=tolerance)
-    names = names or (_rater(reference, "reference"), _rater(hypothesis, "hypothesis"))
-    parts = _unmatched_items(matching, names, iou) + _pair_items(matching, names, boundary_tolerance, au_threshold)
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
-    items = pd.concat(parts, ignore_index=True)
-    items = items.reindex(columns=list(dict.fromkeys([*items.columns, *ITEM_COLUMNS])))
-    frames = items[[f"{s}_{c}" for s in ("ref", "hyp") for c in ("onset", "offset")]].astype(float)
-    items["start"] = np.maximum(np.nanmin(frames.to_numpy(), axis=1) - padding, 0).astype(np.int64)
-    items["end"] = (np.nanmax(frames.to_numpy(), axis=1) + padding).astype(np.int64)
-    items["item_id"] = items["type"] + ":" + items["ref_id"].astype(str) + ":" + items["hyp_id"].astype(str)
-    items = items.sort_values(["severity", "clip", "start", "item_id"], ascending=[False, True, True, True])
-    return items[list(ITEM_COLUMNS)].reset_index(drop=True)
 
 
 def _now() -> str:
@@ -312,7 +131,7 @@ class Review:
     ):
         self.reference = coerce_events(reference).reset_index(drop=True)
         self.hypothesis = coerce_events(hypothesis).reset_index(drop=True)
-        self.names = (_rater(self.reference, "reference"), _rater(self.hypothesis, "hypothesis"))
+        self.names = (rater_name(self.reference, "reference"), rater_name(self.hypothesis, "hypothesis"))
         self.options = options
         self.matching = match(self.reference, self.hypothesis, **_match_options(options))
         self.items = disagreements(self.reference, self.hypothesis, names=self.names, matching=self.matching, **options)
@@ -466,10 +285,8 @@ class Review:
 
     def export_audit(self, path: str | Path) -> Path:
         """Write :meth:`audit` as CSV (atomically) and return the path."""
-        from workbench.store import atomic_write_bytes
-
         path = Path(path)
-        atomic_write_bytes(path, _csv_bytes(self.audit()))
+        atomic_write_bytes(path, csv_bytes(self.audit()))
         return path
 
     # -- consensus -----------------------------------------------------------------------------
@@ -606,33 +423,3 @@ def _new_event(d: pd.Series) -> dict:
             continue
         out[c] = int(float(value)) if c in FRAME_COLUMNS else value
     return out
-
-
-def review_log_path(project: str | Path, dataset: str, reference: str, hypothesis: str) -> Path:
-    """Where a review's decision log lives: ``<project>/reviews/<dataset>/<ref>--vs--<hyp>.csv``."""
-    from workbench.store import check_name, rater_filename
-
-    name = f"{rater_filename(reference)}--vs--{rater_filename(hypothesis)}.csv"
-    return Path(project) / "reviews" / check_name("dataset", dataset) / name
-
-
-def _csv_bytes(table: pd.DataFrame) -> bytes:
-    buf = io.StringIO()
-    table.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue().encode("utf-8")
-
-
-def write_log(path: str | Path, records: list[dict]) -> None:
-    """Write a decision log as CSV, atomically (temporary file, fsync, rename)."""
-    from workbench.store import atomic_write_bytes
-
-    atomic_write_bytes(Path(path), _csv_bytes(pd.DataFrame(records, columns=list(LOG_COLUMNS))))
-
-
-def read_log(path: str | Path) -> list[dict]:
-    """Read a decision log written by :func:`write_log`."""
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in LOG_COLUMNS if c not in table.columns]
-    if missing:
-        raise ValueError(f"Expected the columns {', '.join(LOG_COLUMNS)}, but got none of {missing} ({path}).")
-    return table[list(LOG_COLUMNS)].to_dict("records")

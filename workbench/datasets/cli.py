@@ -23,6 +23,7 @@ import pandas as pd
 
 from workbench.datasets import DATASET_FPS, IMPORTERS, events_csv
 from workbench.datasets.export import FORMATS, export
+from workbench.store import Store, parse_rater_ref
 
 
 def add_parsers(subparsers) -> None:
@@ -100,7 +101,6 @@ def _print_report(report: pd.DataFrame, limit: int = 40) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import a file into the store; 2 on bad input."""
-    from workbench.store import Store
 
     try:
         result = _run_import(args)
@@ -119,7 +119,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _read_refs(project: Path, refs: list[str]) -> list[pd.DataFrame]:
-    from workbench.store import Store, parse_rater_ref
 
     store = Store(project / "annotations")
     frames = []

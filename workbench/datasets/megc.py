@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.agreement.match import match
 from workbench.datasets.build import ImportResult
 from workbench.datasets.report import Report
 from workbench.schema import (
@@ -84,8 +85,6 @@ def log_table(
         ``"index"`` (clip frame indices) or ``"dataset"`` (the ``*_raw`` numbers).
     """
     from natsort import natsort_keygen
-
-    from workbench.agreement.match import match
 
     if numbers not in ("index", "dataset"):
         raise ValueError(f"Expected numbers='index' or 'dataset', but got numbers={numbers!r}.")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from workbench.datasets.build import SourceRow
+from workbench.datasets.build import SourceRow, build_events
 from workbench.datasets.report import Report
 from workbench.datasets.sheet import Header, find_header, is_empty_row, read_sheets, snake_case
 
@@ -114,7 +114,6 @@ def import_table(
 
     ``prepare(rows, report)`` may rewrite row values (pad subject codes, ...) in place.
     """
-    from workbench.datasets.build import build_events
 
     report = Report()
     rows = read_table(path, aliases, required, report)

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
-from workbench.detect import cache
+import workbench.detect.cache as cache
 from workbench.detect.model import MODEL_SHA256
 from workbench.detect.pipeline import ClipTask, DetectParams, run_tasks
 from workbench.detect.registry import get_detectors

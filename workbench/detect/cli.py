@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+import workbench.detect.model as face_model
 from workbench.atomic import atomic_write_bytes
-from workbench.detect import model as face_model
 from workbench.detect.cache import load_curves
 from workbench.detect.pipeline import CHUNK_FRAMES, DetectParams, detect
 from workbench.detect.registry import DEFAULT, DETECTORS

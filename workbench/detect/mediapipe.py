@@ -13,8 +13,8 @@ from typing import Any
 
 import xarray as xr
 
+import workbench.detect.au as au
 from workbench.arrays import ARRAYS_VERSION, validate_curves
-from workbench.detect import au
 
 #: Version of this detector's own code (the AU mapping has its own, :data:`au.AU_VERSION`).
 VERSION = "2"

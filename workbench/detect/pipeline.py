@@ -29,8 +29,8 @@ import pandas as pd
 import xarray as xr
 from tqdm.auto import tqdm
 
+import workbench.detect.cache as cache
 from workbench.clips import find_clips
-from workbench.detect import cache
 from workbench.detect.base import Detector
 from workbench.detect.facedata import face_dataset, warn_frames_without_face, warn_missing_faces
 from workbench.detect.model import MODEL_SHA256, acquire_model

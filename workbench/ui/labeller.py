@@ -14,7 +14,8 @@ from collections.abc import Callable
 import ipywidgets as W
 import pandas as pd
 
-from workbench.schema import EMOTIONS, PHASES
+from workbench.facs import parse
+from workbench.schema import EMOTIONS, PHASES, kind_from_duration
 
 Draft = dict
 #: The player's key that marks each phase.
@@ -24,10 +25,6 @@ KEYS = {"onset": "o", "apex": "a", "offset": "f"}
 def check_aus(code: str) -> str:
     """'' when ``code`` is empty or a valid FACS code, else the parser's message."""
     if not str(code).strip():
-        return ""
-    try:
-        from workbench.facs import parse
-    except ImportError:  # pragma: no cover - facs ships with the package
         return ""
     try:
         parse(str(code))
@@ -263,8 +260,6 @@ class Labeller(W.VBox):
             eid = self.editing
             verb = "updated"
         else:
-            from workbench.schema import kind_from_duration
-
             kind = kind_from_duration(d["onset"], d["offset"], self.fps)
             eid = s.add(dict(clip=self.clip, kind=kind, **fields))
             verb = "saved"

@@ -47,6 +47,7 @@ from workbench.project import Project
 from workbench.schema import EMOTION_KEYS, EMOTIONS
 from workbench.ui.frames import encode_jpeg, jpegs
 from workbench.ui.overlay import regions as outline_regions
+from workbench.video import Clip
 
 log = logging.getLogger("workbench.ui")
 
@@ -427,6 +428,9 @@ class Quiz(anywidget.AnyWidget):
         """Analyse the items' clips in a background thread (:func:`workbench.detect.analyse`:
         the cache first), for the reveal's curves and outlines."""
         clips = {item.clip: self._source(item.clip) for item in self.items}
+        clips = {clip_id: clip for clip_id, clip in clips.items() if isinstance(clip, Clip)}  # files to analyse
+        if not clips:
+            return
 
         def run() -> None:
             for clip_id, clip in clips.items():

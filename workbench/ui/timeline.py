@@ -22,6 +22,7 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 
+from workbench.facs import au_numbers
 from workbench.schema import frame_to_ms, is_detector
 
 OWN = "#2563eb"
@@ -53,8 +54,6 @@ def default_aus(curves, events: pd.DataFrame | None = None, k: int = MAX_DEFAULT
     picked: list[str] = []
     if events is not None and not events.empty:
         try:
-            from workbench.facs import au_numbers
-
             for code in events["aus"]:
                 for num in sorted(au_numbers(code)) if str(code).strip() else []:
                     name = f"AU{num}"
