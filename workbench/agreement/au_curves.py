@@ -35,7 +35,9 @@ import pandas as pd
 import xarray as xr
 
 from workbench import facs
+from workbench.detect.find_curves import find_curves
 from workbench.detect.imported import normalise
+from workbench.schema import DETECTOR_PREFIX
 
 CURVE_COLUMNS = ("au", "n_clips", "n_frames", "pearson_r", "icc_3_1")
 HUMAN_COLUMNS = ("au", "n_events", "n_present", "auc", "f1", "threshold", "precision", "recall")
@@ -247,8 +249,6 @@ class AUCurves:
 
 def _detector_of(spec: str) -> tuple[str, str] | None:
     """``(dataset, detector name)`` of a ``DATASET:detector:NAME`` spec, else None."""
-    from workbench.schema import DETECTOR_PREFIX
-
     dataset, sep, rater = spec.partition(":")
     if not sep or not rater.startswith(DETECTOR_PREFIX):
         return None
@@ -268,8 +268,6 @@ def compare(
     project, else a built-in detector's analysis cache; nothing is computed). A person's
     side is their events.
     """
-    from workbench.detect.find_curves import find_curves
-
     found = {}
     for side, spec in (("reference", reference), ("hypothesis", hypothesis)):
         named = _detector_of(spec) if ":" in spec and not str(spec).lower().endswith((".csv", ".parquet")) else None

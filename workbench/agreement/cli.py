@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.agreement.au_curves import compare
 from workbench.agreement.match import match
 from workbench.agreement.report import per_clip_table, write_report
 from workbench.agreement.summary import clean, scores, summary_tables
@@ -115,8 +116,6 @@ def _load_both(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def au_curves(args: argparse.Namespace, ref: pd.DataFrame, hyp: pd.DataFrame):
     """AU agreement on the raters' curves (:func:`workbench.agreement.au_curves.compare`), or None."""
-    from workbench.agreement.au_curves import compare
-
     return compare(args.ref, args.hyp, ref, hyp, project=args.project)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from workbench.agreement.au_curves import bilateral
 from workbench.agreement.curves import f1_by_iou, f1_by_tolerance
 from workbench.agreement.labels import AUAgreement, LabelAgreement
 from workbench.agreement.match import match
@@ -126,8 +127,6 @@ def au_curves_figure(curves) -> object | None:
 
 
 def _pooled(pairs, au: str) -> tuple[np.ndarray, np.ndarray]:
-    from workbench.agreement.au_curves import bilateral
-
     xs, ys = [], []
     for _, a, b in pairs:
         a, b = bilateral(a), bilateral(b)

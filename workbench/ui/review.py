@@ -47,8 +47,9 @@ import pandas as pd
 
 from workbench.agreement import review as logic
 from workbench.detect import analyse
+from workbench.detect.find_curves import find_curves
 from workbench.project import Project
-from workbench.schema import COLUMNS, PHASES
+from workbench.schema import COLUMNS, DETECTOR_PREFIX, PHASES, is_detector
 from workbench.store import check_name
 from workbench.ui.errors import ErrorArea, action_guard
 from workbench.ui.labeller import check_draft
@@ -300,13 +301,15 @@ class ReviewPanel(W.VBox):
         if ref == hyp:
             raise ValueError(f"Expected two different raters, but both are {ref!r}.")
         path = logic.review_log_path(self.project, dataset, ref, hyp)
+        ref_events, hyp_events = self.store.read(dataset, ref), self.store.read(dataset, hyp)
         review = logic.Review(
-            self.store.read(dataset, ref),
-            self.store.read(dataset, hyp),
+            ref_events,
+            hyp_events,
             log_path=path,
             consensus_rater=CONSENSUS,
             iou=float(self.iou_box.value),
             boundary_tolerance=int(self.k_box.value),
+            curves=self._detector_curves(dataset, (ref, hyp_events), (hyp, ref_events)),
         )
         self.review, self.dataset, self.ref, self.hyp = review, dataset, ref, hyp
         self.clip_id = self.clip = None
@@ -320,6 +323,19 @@ class ReviewPanel(W.VBox):
         else:
             self.clip_id = None
             self._show_item()
+
+    def _detector_curves(self, dataset: str, *raters: tuple[str, pd.DataFrame]) -> dict | None:
+        """AU curves of the detector rater (imported, or its cached analysis) on the clips the
+        other rater marked: the queue's "the detector's AU12 missed the coder's AU12" items."""
+        for rater, other in raters:
+            if is_detector(rater):
+                clips = sorted(set(other["clip"].astype(str)))
+                try:
+                    return find_curves(self.project, dataset, rater[len(DETECTOR_PREFIX) :], clips)
+                except (OSError, ValueError) as exc:
+                    log.warning("no AU curves of %s: %s", rater, exc)
+                    return None
+        return None
 
     def _refresh_queue(self) -> None:
         self.queue = self.review.queue() if self.review is not None else pd.DataFrame()
@@ -578,6 +594,6 @@ class ReviewPanel(W.VBox):
         kind = str(item["type"]).replace("_", " ")
         raters = (("ref", self.ref, "reference"), ("hyp", self.hyp, "hypothesis"))
         self.card.value = card_html(item, self.position, len(self.queue), raters, self._colours())
-        self.form.allow(item["type"])
+        self.form.allow(item["type"], "ref" if item["ref_id"] else "hyp")
         start, stop = union(item)
         self.player.status = f"item {self.position + 1}/{len(self.queue)} · {kind} · frames {start}–{stop}"
