@@ -16,7 +16,7 @@ import os
 import xarray as xr
 
 from workbench.detect import cache
-from workbench.detect.import_curves import KINDS
+from workbench.detect.import_curves import KINDS, imported_curves
 from workbench.detect.model import MODEL_SHA256
 from workbench.detect.pipeline import DetectParams
 from workbench.detect.registry import DETECTORS, get_detector
@@ -76,3 +76,14 @@ def find_curves(
             return {}
     found = {c: cached_curves(project, dataset, detector, c) for c in clips}
     return {c: curves for c, curves in found.items() if curves is not None}
+
+
+def clip_curves(
+    project: str | os.PathLike | Project, dataset: str, clip: str, own: xr.DataArray | None = None
+) -> dict[str, xr.DataArray] | None:
+    """Detector name -> curves of one clip for a view: ``own`` (the view's analysis, if any)
+    first, then every detector's imported curves; None when there are none."""
+    found = {} if own is None else {str(own.attrs.get("detector", "mediapipe")): own}
+    for detector, curves in imported_curves(project, dataset, clip).items():
+        found.setdefault(detector, curves)
+    return found or None

@@ -47,7 +47,7 @@ import pandas as pd
 
 from workbench.agreement import review as logic
 from workbench.detect import analyse
-from workbench.detect.find_curves import find_curves
+from workbench.detect.find_curves import clip_curves, find_curves
 from workbench.project import Project
 from workbench.schema import COLUMNS, DETECTOR_PREFIX, PHASES, is_detector
 from workbench.store import check_name
@@ -390,11 +390,19 @@ class ReviewPanel(W.VBox):
             except Exception as exc:  # noqa: BLE001 - shown under the timeline; the review works without curves
                 log.warning("no AU curves for %s: %s", clip_id, exc)
                 curves, problem = None, f"{type(exc).__name__}: {exc}"
+            try:
+                curves = clip_curves(self.project, self.dataset, clip_id, own=curves)
+            except (OSError, ValueError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
             self._clips[key] = (clip, curves, problem)
         clip, curves, problem = self._clips[key]
         self.clip_id, self.clip = clip_id, clip
         self.player.set_source(clip)
         self.timeline.set_clip(clip.n_frames, clip.fps, curves)
+        reviewed = [r[len(DETECTOR_PREFIX) :] for r in (self.hyp, self.ref) if r and is_detector(r)]
+        shown = next((d for d in reviewed if d in self.timeline.curve_sets), None)
+        if shown and self.timeline.detector_pick.value != shown:
+            self.timeline.detector_pick.value = shown  # the reviewed detector's own curves
         if problem:
             self.timeline.info.value += (
                 f"<div class='wb-curves-error' style='color:#b00020'>AU curves unreadable: {html.escape(problem)}</div>"
