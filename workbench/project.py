@@ -20,6 +20,7 @@ import functools
 import os
 from pathlib import Path
 
+from workbench import layout
 from workbench.clips import find_clips
 from workbench.sample import DATASET as SAMPLE_DATASET
 from workbench.sample import make_sample
@@ -51,7 +52,7 @@ class Project:
         current one) upwards, that holds ``data/`` or ``annotations/``; else ``start``."""
         here = Path(start or Path.cwd()).resolve()
         for folder in (here, *here.parents):
-            if (folder / "data").is_dir() or (folder / "annotations").is_dir():
+            if (folder / layout.DATA).is_dir() or (folder / layout.ANNOTATIONS).is_dir():
                 return cls(folder)
         return cls(here)
 
@@ -67,15 +68,15 @@ class Project:
     # ---- folders -------------------------------------------------------------------
     @property
     def data(self) -> Path:
-        return self.root / "data"
+        return self.root / layout.DATA
 
     @property
     def annotations(self) -> Path:
-        return self.root / "annotations"
+        return self.root / layout.ANNOTATIONS
 
     @property
     def reports(self) -> Path:
-        return self.root / "reports"
+        return self.root / layout.REPORTS
 
     def media(self, dataset: str) -> Path:
         """``data/<dataset>``: the dataset's clips."""
@@ -83,11 +84,11 @@ class Project:
 
     def reviews(self, dataset: str) -> Path:
         """``reviews/<dataset>``: review logs and audit exports."""
-        return self.root / "reviews" / check_name("dataset", dataset)
+        return self.root / layout.REVIEWS / check_name("dataset", dataset)
 
     def answers(self, name: str) -> Path:
         """``answers/<name>``: one seminar's answers."""
-        return self.root / "answers" / check_name("dataset", name)
+        return self.root / layout.ANSWERS / check_name("dataset", name)
 
     # ---- contents ------------------------------------------------------------------
     @functools.cached_property
