@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from workbench.project import Project
 from workbench.sample import make_sample
 from workbench.video import open_clip
 
@@ -25,16 +26,14 @@ COMMAND_MODULES = (
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-
     paths = make_sample(args.out_dir, fps=args.fps, seed=args.seed, force=args.force)
     for p in paths:
         print(p)
-    print(Path(args.out_dir) / "annotations" / "sample" / "truth.csv")
+    print(Project(args.out_dir).annotations / "sample" / "truth.csv")
     return 0
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-
     clip = open_clip(args.clip, fps=args.fps)
     h, w, _ = clip.shape
     rows = [
@@ -55,22 +54,21 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_lab(args: argparse.Namespace) -> int:
-    project = Path(args.project).resolve()
+    project = Project(args.project)
     notebook = Path(args.notebook)
-    if not (project / notebook).exists():
-        print(f"error: Expected a notebook, but {project / notebook} does not exist.", file=sys.stderr)
+    if not (project.root / notebook).exists():
+        print(f"error: Expected a notebook, but {project.root / notebook} does not exist.", file=sys.stderr)
         return 2
-    if not (project / "data" / "sample").exists():
-        make_sample(project)
+    project.ensure_sample()
     exe = Path(sys.executable).with_name("jupyter-lab")
-    cmd = [str(exe), str(notebook), f"--ServerApp.root_dir={project}"]
+    cmd = [str(exe), str(notebook), f"--ServerApp.root_dir={project.root}"]
     if args.port:
         cmd.append(f"--port={args.port}")
     if args.no_browser:
         cmd.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
-    os.chdir(project)
+    os.chdir(project.root)
     os.execv(cmd[0], cmd)
     return 0  # not reached
 

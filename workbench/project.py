@@ -23,6 +23,7 @@ import functools
 import os
 from pathlib import Path
 
+from workbench import layout
 from workbench.clips import find_clips
 from workbench.sample import DATASET as SAMPLE_DATASET
 from workbench.sample import make_sample
@@ -54,7 +55,7 @@ class Project:
         current one) upwards, that holds ``data/`` or ``annotations/``; else ``start``."""
         here = Path(start or Path.cwd()).resolve()
         for folder in (here, *here.parents):
-            if (folder / "data").is_dir() or (folder / "annotations").is_dir():
+            if (folder / layout.DATA).is_dir() or (folder / layout.ANNOTATIONS).is_dir():
                 return cls(folder)
         return cls(here)
 
@@ -70,15 +71,15 @@ class Project:
     # ---- folders -------------------------------------------------------------------
     @property
     def data(self) -> Path:
-        return self.root / "data"
+        return self.root / layout.DATA
 
     @property
     def annotations(self) -> Path:
-        return self.root / "annotations"
+        return self.root / layout.ANNOTATIONS
 
     @property
     def reports(self) -> Path:
-        return self.root / "reports"
+        return self.root / layout.REPORTS
 
     def media(self, dataset: str) -> Path:
         """``data/<dataset>``: the dataset's clips."""
@@ -86,7 +87,7 @@ class Project:
 
     def reviews(self, dataset: str) -> Path:
         """``reviews/<dataset>``: review logs and audit exports."""
-        return self.root / "reviews" / check_name("dataset", dataset)
+        return self.root / layout.REVIEWS / check_name("dataset", dataset)
 
     def curves(self, dataset: str, detector: str | None = None) -> Path:
         """``curves/<dataset>[/<detector>]``: curves imported from other detectors."""
@@ -108,7 +109,7 @@ class Project:
 
     def answers(self, name: str) -> Path:
         """``answers/<name>``: one seminar's answers."""
-        return self.root / "answers" / check_name("dataset", name)
+        return self.root / layout.ANSWERS / check_name("dataset", name)
 
     # ---- contents ------------------------------------------------------------------
     @functools.cached_property

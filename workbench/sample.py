@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from workbench import layout
 from workbench.encode import write_video
 from workbench.schema import make_event, validate_events
 from workbench.store import Store
@@ -269,7 +270,7 @@ def make_sample(project: str | Path, fps: float = 200.0, seed: int = 0, force: b
         The clip files.
     """
     project = Path(project)
-    media = project / "data" / DATASET
+    media = project / layout.DATA / DATASET
     paths = []
     for k, (name, script) in enumerate(SCRIPTS.items()):
         path = media / name
@@ -278,5 +279,5 @@ def make_sample(project: str | Path, fps: float = 200.0, seed: int = 0, force: b
             frames = tqdm(render(script, fps, seed=seed + k), total=n, desc=f"sample {name}", unit="frame")
             write_video(frames, path, fps, crf=14)
         paths.append(path)
-    Store(project / "annotations").write(DATASET, RATER, truth_events(fps), author="workbench sample")
+    Store(project / layout.ANNOTATIONS).write(DATASET, RATER, truth_events(fps), author="workbench sample")
     return paths

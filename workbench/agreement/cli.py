@@ -19,8 +19,9 @@ from workbench.agreement.au_curves import compare
 from workbench.agreement.match import match
 from workbench.agreement.report import per_clip_table, write_report
 from workbench.agreement.summary import clean, scores, summary_tables
+from workbench.project import Project
 from workbench.schema import validate_events
-from workbench.store import Store, parse_rater_ref, read_events_csv
+from workbench.store import parse_rater_ref, read_events_csv
 
 CLI_MODES = ("one-to-one", "megc2020", "apex")
 
@@ -49,7 +50,6 @@ def load_events(spec: str, project: str | Path = ".") -> pd.DataFrame:
 
 
 def _read_file(path: Path) -> pd.DataFrame:
-
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return validate_events(pd.read_parquet(path), source=str(path))
@@ -59,9 +59,8 @@ def _read_file(path: Path) -> pd.DataFrame:
 
 
 def _read_store(spec: str, project: Path) -> pd.DataFrame:
-
     dataset, rater = parse_rater_ref(spec)
-    store = Store(project / "annotations")
+    store = Project(project).store
     known = store.raters(dataset)
     if rater not in known:
         have = ", ".join(f"{dataset}:{r}" for r in known) or "none"
@@ -121,7 +120,6 @@ def au_curves(args: argparse.Namespace, ref: pd.DataFrame, hyp: pd.DataFrame):
 
 def run_agree(args: argparse.Namespace) -> int:
     """``workbench agree``: print the summary (JSON or tables); exit code 0, or 2 on bad input."""
-
     try:
         ref, hyp = _load_both(args)
         matching = match(ref, hyp, iou=args.iou, mode=args.mode, tolerance=args.tolerance)
@@ -152,7 +150,6 @@ def run_agree(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     """``workbench report``: write the HTML report; exit code 0, or 2 on bad input."""
-
     try:
         ref, hyp = _load_both(args)
         path = write_report(

@@ -23,7 +23,8 @@ import pandas as pd
 
 from workbench.datasets import DATASET_FPS, IMPORTERS, events_csv
 from workbench.datasets.export import FORMATS, export
-from workbench.store import Store, parse_rater_ref
+from workbench.project import Project
+from workbench.store import parse_rater_ref
 
 
 def add_parsers(subparsers) -> None:
@@ -69,7 +70,7 @@ def _error(exc: Exception) -> int:
 def _media(args) -> Path | None:
     if args.media is not None:
         return args.media
-    default = args.project / "data" / args.dataset
+    default = Project(args.project).media(args.dataset)
     return default if default.is_dir() else None
 
 
@@ -101,10 +102,9 @@ def _print_report(report: pd.DataFrame, limit: int = 40) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import a file into the store; 2 on bad input."""
-
     try:
         result = _run_import(args)
-        store = Store(args.project / "annotations")
+        store = Project(args.project).store
         for rater, events in result.events.groupby("rater", sort=True):
             store.write(args.dataset, str(rater), events.reset_index(drop=True))
     except (ValueError, FileNotFoundError) as exc:
@@ -113,14 +113,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.report is not None:
         result.report.to_csv(args.report, index=False)
     counts = result.events.groupby("rater")["emotion"].value_counts(dropna=False)
-    print(f"{len(result.events)} events into {args.project / 'annotations' / args.dataset}")
+    print(f"{len(result.events)} events into {Project(args.project).annotations / args.dataset}")
     print(counts[counts > 0].rename("events").to_string())
     return 0
 
 
 def _read_refs(project: Path, refs: list[str]) -> list[pd.DataFrame]:
-
-    store = Store(project / "annotations")
+    store = Project(project).store
     frames = []
     for ref in refs:
         dataset, rater = parse_rater_ref(ref)

@@ -38,7 +38,7 @@ class Analysis:
     clip, dataset
         The clip id and its dataset.
     face
-        The face dataset (:mod:`workbench.arrays`).
+        The face dataset (:mod:`workbench.arrays`); None when not asked for.
     curves
         Detector name -> curves.
     events
@@ -47,7 +47,7 @@ class Analysis:
 
     clip: str
     dataset: str
-    face: xr.Dataset
+    face: xr.Dataset | None
     curves: dict[str, xr.DataArray]
     events: pd.DataFrame
 
@@ -69,6 +69,7 @@ def analyse(
     spot_params: SpotParams | None = None,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    face: bool = True,
 ) -> Analysis:
     """Face data, curves and events of ``clip``: from memory, from the cache, or computed.
 
@@ -86,6 +87,9 @@ def analyse(
         Worker threads (default: every core).
     progress
         Called with (frames done, frames in all) while the landmarker runs.
+    face
+        Also give the face dataset (landmarks for outlines and the face box); views that
+        show curves only leave it out, and nothing more than the curves is read.
 
     Raises
     ------
@@ -97,6 +101,7 @@ def analyse(
     clip_id = clip_id or Path(clip.source).name
     face_key = cache.face_key(clip.content_hash(), MODEL_SHA256, params.as_dict())
     key = (
+        face,
         face_key,
         clip_id,
         dataset,
@@ -108,7 +113,7 @@ def analyse(
         return _MEMO[key]
     task = ClipTask(Path(clip.source), dataset, clip_id, clip=clip)
     events = run_tasks(
-        [task], chosen, params=params, spot_params=spot_params, jobs=jobs, keep_faces=True, on_frames=progress
+        [task], chosen, params=params, spot_params=spot_params, jobs=jobs, keep_faces=face, on_frames=progress
     )
     if task.error is not None:
         raise ValueError(f"Expected to analyse clip '{clip_id}' ({clip.source}), but it failed: {task.error}")

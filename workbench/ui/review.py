@@ -386,7 +386,7 @@ class ReviewPanel(W.VBox):
                 if self.curves is not None:
                     curves = _lookup(self.curves, clip_id)
                 else:
-                    curves = analyse(clip, clip_id=clip_id, dataset=self.dataset).curves_of()
+                    curves = analyse(clip, clip_id=clip_id, dataset=self.dataset, face=False).curves_of()
             except Exception as exc:  # noqa: BLE001 - shown under the timeline; the review works without curves
                 log.warning("no AU curves for %s: %s", clip_id, exc)
                 curves, problem = None, f"{type(exc).__name__}: {exc}"
