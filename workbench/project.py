@@ -91,7 +91,7 @@ class Project:
 
     def curves(self, dataset: str, detector: str | None = None) -> Path:
         """``curves/<dataset>[/<detector>]``: curves imported from other detectors."""
-        folder = self.root / "curves" / check_name("dataset", dataset)
+        folder = self.root / layout.CURVES / check_name("dataset", dataset)
         return folder if detector is None else folder / check_name("detector", detector)
 
     def curves_path(self, dataset: str, detector: str, clip: str, kind: str = "au") -> Path:
