@@ -12,11 +12,14 @@ trusted afterwards. Every message has the same shape::
   (frame, row, col)``, ``head_pose (frame, angle)`` in degrees and ``face_found (frame)``;
   attrs ``width``, ``height``, ``model_sha256``. Frames without a face are NaN.
 * **Curves** (``xr.DataArray``), one per clip and detector: dims ``(frame, au)`` for AU
-  intensities or ``(frame, region)`` for a motion detector's facial regions; coords
+  intensities, ``(frame, region)`` for a motion detector's facial regions or
+  ``(frame, emotion)`` for an imported detector's per-frame emotion evidence; coords
   ``frame`` (int, increasing), ``time`` (s, on ``frame``) and the channel names; attrs
   ``fps``, ``clip``, ``detector``, ``schema_version``. Optional channel coords
   (``au_number``, ``side``, ``noise``) and attrs (``model_sha256``, ``scale``,
-  ``reference``...) are kept when present.
+  ``reference``...) are kept when present. Imported curves keep their detector's own
+  scale and say so in attrs ``scale``, ``scale_min``, ``scale_max``, ``scale_transform``
+  (:mod:`workbench.detect.imported`).
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ import xarray as xr
 ARRAYS_VERSION = 1
 #: The name curves are saved under in a netCDF file.
 CURVES_VARIABLE = "curves"
-#: The second dim of curves: AU intensities or facial regions.
-CHANNEL_DIMS = ("au", "region")
+#: The second dim of curves: AU intensities, facial regions or per-frame emotion evidence.
+CHANNEL_DIMS = ("au", "region", "emotion")
 #: Attrs every curves array carries, and their types.
 CURVES_ATTRS: Mapping[str, type | tuple[type, ...]] = {
     "fps": (float, int, np.floating, np.integer),

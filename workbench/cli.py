@@ -16,11 +16,12 @@ from workbench.project import Project
 from workbench.sample import make_sample
 from workbench.video import open_clip
 
-#: Modules that add sub-commands: import/export, agree/report, model/detect/spot.
+#: Modules that add sub-commands: import/export, agree/report, model/detect/spot, import-curves.
 COMMAND_MODULES = (
     "workbench.datasets.cli",
     "workbench.agreement.cli",
     "workbench.detect.cli",
+    "workbench.detect.import_cli",
 )
 
 

@@ -11,3 +11,5 @@ ANNOTATIONS = "annotations"
 REVIEWS = "reviews"
 ANSWERS = "answers"
 REPORTS = "reports"
+#: Curves imported from other detectors (user data, not a cache).
+CURVES = "curves"

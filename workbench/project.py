@@ -4,13 +4,16 @@
 
     <root>/data/<dataset>/<clip>            media: a video file or a folder of numbered images
     <root>/annotations/<dataset>/<rater>.csv the annotation store (journalled)
+    <root>/curves/<dataset>/<detector>/     curves imported from other detectors (user data)
     <root>/reviews/<dataset>/               review decision logs and audit exports
     <root>/answers/<class>/                 seminar answers
     <root>/reports/                         agreement reports
 
 A clip id is the clip's path relative to ``data/<dataset>/`` (``astronaut_1.mp4``,
 ``sub01/EP02_01f``). The analysis cache (face data, curves) is not in the project: it is
-keyed on content and shared by every project (:mod:`workbench.detect.cache`).
+keyed on content and shared by every project (:mod:`workbench.detect.cache`). Curves
+imported from another detector's output (``workbench import-curves``) are not a cache: they
+cannot be made again, so they live in the project, beside the annotations.
 The CLI, the notebooks and the widgets take a :class:`Project`; none spells a folder.
 """
 
@@ -85,6 +88,24 @@ class Project:
     def reviews(self, dataset: str) -> Path:
         """``reviews/<dataset>``: review logs and audit exports."""
         return self.root / layout.REVIEWS / check_name("dataset", dataset)
+
+    def curves(self, dataset: str, detector: str | None = None) -> Path:
+        """``curves/<dataset>[/<detector>]``: curves imported from other detectors."""
+        folder = self.root / layout.CURVES / check_name("dataset", dataset)
+        return folder if detector is None else folder / check_name("detector", detector)
+
+    def curves_path(self, dataset: str, detector: str, clip: str, kind: str = "au") -> Path:
+        """The file of one clip's imported curves: ``curves/<dataset>/<detector>/<clip>.nc``
+        for AU curves, ``<clip>.<kind>.nc`` for the other kinds (``emotion``, ``presence``)."""
+        if not clip or clip.startswith("/") or ".." in Path(clip).parts:
+            raise ValueError(f"Expected a clip id relative to data/{dataset}/, but got {clip!r}.")
+        suffix = ".nc" if kind == "au" else f".{check_name('kind', kind)}.nc"
+        return self.curves(dataset, detector) / f"{clip}{suffix}"
+
+    def imported_detectors(self, dataset: str) -> list[str]:
+        """Detectors with imported curves in a dataset (names of ``curves/<dataset>/*/``)."""
+        folder = self.curves(dataset)
+        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
 
     def answers(self, name: str) -> Path:
         """``answers/<name>``: one seminar's answers."""

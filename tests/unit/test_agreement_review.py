@@ -213,3 +213,51 @@ def test_write_consensus_goes_through_the_store(tmp_path):
     saved = store.read("demo", "consensus")
     assert saved["onset"].tolist() == [0, 10, 24]
     assert {"source_rater", "source_event_id", "decided_by", "decided_at"} <= set(saved.columns)
+
+
+def _au12_curves(scores: dict[int, float], n: int = 40):
+    import numpy as np
+    import xarray as xr
+
+    from workbench.arrays import ARRAYS_VERSION
+
+    values = np.zeros(n, dtype=np.float32)
+    for frame, score in scores.items():
+        values[frame] = score
+    return xr.DataArray(
+        values[:, None],
+        dims=("frame", "au"),
+        coords={"frame": np.arange(n), "time": ("frame", np.arange(n) / 30), "au": ["AU12"],
+                "au_number": ("au", [12]), "side": ("au", [""])},
+        attrs={"fps": 30.0, "clip": "c", "detector": "x", "schema_version": ARRAYS_VERSION},
+    )  # fmt: skip
+
+
+def test_the_detector_curve_missing_a_coded_au_is_an_item_of_its_own():
+    # frame  0         1         2         3         4
+    #        01234567890123456789012345678901234567890123456789
+    # coder  [=^=]     [=^=]     [=^=]     [=^=]     [=^=]      apexes 2, 12, 22, 32, 42
+    # aus    12        12        12        4         4
+    # AU12   0.9       0.8       0.1       0.2       0.3        at the apexes
+    # best F1 at threshold 0.8 (TP 2, FP 0, FN 1: 0.8; at 0.1 it is 0.75): the 0.1 at apex 22 is a miss
+    coder = draw(
+        "[=^=]     [=^=]     [=^=]     [=^=]     [=^=]", rater="ann", clip="c", aus=["12", "12", "12", "4", "4"]
+    )
+    detector = draw("[=^=]", rater="detector:x", clip="c")
+    curves = {"c": _au12_curves({2: 0.9, 12: 0.8, 22: 0.1, 32: 0.2, 42: 0.3}, n=50)}
+    items = disagreements(coder, detector, curves=curves)
+    found = items[items["type"] == "au_curve"]
+    assert len(found) == 1
+    item = found.iloc[0]
+    assert item["description"] == (
+        "the detector's AU12 missed the coder's AU12: detector:x 0.10 at ann's apex 22, "
+        "under its threshold 0.80 (coded 12)"
+    )
+    assert item["ref_id"] == coder["event_id"].iloc[2] and item["hyp_id"] == "" and item["item_id"].endswith(":AU12")
+    assert 0.5 <= item["severity"] <= 0.9
+    assert disagreements(coder, detector)["type"].tolist().count("au_curve") == 0  # no curves, no such items
+    review = Review(coder, detector, curves=curves)
+    with pytest.raises(ValueError, match=r"Expected stands among ref, but got stands='neither'"):
+        review.decide(item["item_id"], reason="occlusion", stands="neither", reviewer="eve")
+    review.decide(item["item_id"], reason="occlusion", stands="ref", reviewer="eve")
+    assert review.consensus()["source_event_id"].tolist() == coder["event_id"].tolist()  # a finding changes no event

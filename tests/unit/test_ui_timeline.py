@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import xarray as xr
 
 from workbench.schema import events_from_records, make_event
@@ -91,3 +92,21 @@ def test_colours_distinct():
     assert {c["detector:x"], c["detector:y"]} <= set(DETECTORS)  # detectors in the detectors' colours
     assert {c["bob"], c["carol"]} <= set(PEOPLE)  # people in the people's
     assert rater_colours(["bob", "alice"], me="alice") == {"alice": OWN, "bob": c["bob"]}  # stable, any order
+
+
+def test_the_curves_of_picker_chooses_a_detector_and_shows_imported_curves_on_0_1():
+    openface = curves() * 5  # OpenFace's 0-5 scale, declared in attrs
+    openface.attrs.update(detector="openface", scale="0-5", scale_min=0.0, scale_max=5.0, scale_transform="linear")
+    openface = openface.sel(au=["AU12", "AU4"])
+    tl = Timeline()
+    tl.set_clip(50, 30.0, curves())
+    assert tl.detector_pick.layout.display == "none"  # one set: no picker
+    tl.set_clip(50, 30.0, {"mediapipe": curves(), "openface": openface})
+    assert tl.detector_pick.layout.display == "" and list(tl.detector_pick.options) == ["mediapipe", "openface"]
+    tl.au_picker.value = ("AU1", "AU12")
+    tl.detector_pick.value = "openface"
+    assert tl.au_picker.options == ("AU12", "AU4") and tl.au_picker.value == ("AU12",)  # AU1: openface has none
+    assert [t.name for t in tl.figure.data] == ["AU12", "seek"]
+    assert max(tl.figure.data[0].y) == pytest.approx(np.hanning(10).max(), rel=1e-6)  # 0-5 shown on 0-1
+    tl.set_clip(50, 30.0, {"mediapipe": curves(), "openface": openface})
+    assert tl.detector_pick.value == "openface"  # the choice holds from clip to clip

@@ -1,7 +1,9 @@
 """``workbench agree`` and ``workbench report``: compare two raters from the command line.
 
 REF and HYP are events files (``.csv``, ``.parquet``) or ``DATASET:RATER``
-names in the project's store (``<project>/annotations``).
+names in the project's store (``<project>/annotations``). When a ``DATASET:detector:NAME``
+rater has curves (imported into the project, or a built-in detector's cached analysis),
+the AU agreement on curves is added (``au_curves``; :mod:`workbench.agreement.au_curves`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.agreement.au_curves import compare
 from workbench.agreement.match import match
 from workbench.agreement.report import per_clip_table, write_report
 from workbench.agreement.summary import clean, scores, summary_tables
@@ -110,6 +113,11 @@ def _load_both(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
     return load_events(args.ref, args.project), load_events(args.hyp, args.project)
 
 
+def au_curves(args: argparse.Namespace, ref: pd.DataFrame, hyp: pd.DataFrame):
+    """AU agreement on the raters' curves (:func:`workbench.agreement.au_curves.compare`), or None."""
+    return compare(args.ref, args.hyp, ref, hyp, project=args.project)
+
+
 def run_agree(args: argparse.Namespace) -> int:
     """``workbench agree``: print the summary (JSON or tables); exit code 0, or 2 on bad input."""
     try:
@@ -120,6 +128,11 @@ def run_agree(args: argparse.Namespace) -> int:
     result = clean(scores(ref, hyp, matching, args.fps))
     settings = {"iou": args.iou, "mode": args.mode, "tolerance": args.tolerance, "fps": args.fps}
     result.update(settings=settings, reference=args.ref, hypothesis=args.hyp)
+    try:
+        curves = au_curves(args, ref, hyp)
+    except (OSError, ValueError) as exc:
+        return _fail("agree", exc)
+    result["au_curves"] = clean(curves.as_dict()) if curves is not None else None
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -149,6 +162,7 @@ def run_report(args: argparse.Namespace) -> int:
             fps=args.fps,
             title=args.title or f"Agreement: {args.hyp} against {args.ref}",
             names=(args.ref, args.hyp),
+            au_curves=au_curves(args, ref, hyp),
         )
     except (OSError, ValueError) as exc:
         return _fail("report", exc)

@@ -2,8 +2,10 @@
 
 :func:`disagreements` matches the two raters' events and lists misses, false alarms,
 boundaries off by more than k frames, label and AU mismatches, each with a severity,
-a description in words and both raters' marks. A :class:`workbench.agreement.review.Review`
-records the decisions on these items.
+a description in words and both raters' marks. Given a detector's curves, it also lists
+each AU a person coded that the detector's curve missed at the person's apex ("the
+detector's AU12 missed the coder's AU12", :func:`workbench.agreement.au_curves.misses`).
+A :class:`workbench.agreement.review.Review` records the decisions on these items.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from workbench.agreement.au_curves import apex_scores, detector_vs_human, misses
 from workbench.agreement.labels import agreement_ratio
 from workbench.agreement.match import Matching, match, overlapping_pairs
-from workbench.schema import FRAME_COLUMNS
+from workbench.schema import FRAME_COLUMNS, is_detector
 
 #: Kinds of disagreement, in the order of their severity bands (worst first).
-TYPES: tuple[str, ...] = ("miss", "false_alarm", "label", "boundary", "au")
+TYPES: tuple[str, ...] = ("miss", "false_alarm", "label", "boundary", "au", "au_curve")
 #: Columns of the queue, in order.
 ITEM_COLUMNS: tuple[str, ...] = (
     "item_id",
@@ -145,6 +148,49 @@ def _pair_items(matching: Matching, names: tuple[str, str], tolerance: int, au_t
     return [boundary, label, au]
 
 
+def _curve_items(reference: pd.DataFrame, hypothesis: pd.DataFrame, names: tuple[str, str], curves) -> list:
+    """Coded AUs the detector's curve stayed under its best-F1 threshold for, at the coder's apex.
+
+    Only when one rater is a detector (``detector:<name>``) and the other a person.
+    """
+    detector_side = [is_detector(n) for n in names]
+    if not curves or detector_side[0] == detector_side[1]:
+        return []
+    side = "hyp" if detector_side[0] else "ref"  # the person's side
+    person = reference if side == "ref" else hypothesis
+    scores = apex_scores(curves, person)
+    if scores.empty:
+        return []
+    missed = misses(scores, detector_vs_human(scores))
+    if missed.empty:
+        return []
+    events = person.set_index("event_id")
+    detector, coder = (names[1], names[0]) if side == "ref" else (names[0], names[1])
+    marks = events.loc[missed["event_id"]]
+    other = "hyp" if side == "ref" else "ref"
+    ratio = (missed["score"] / missed["threshold"].where(missed["threshold"] > 0)).fillna(0).clip(0, 1).to_numpy()
+    fields = (*FRAME_COLUMNS, "emotion", "aus")
+    return [
+        pd.DataFrame(
+            {
+                "type": "au_curve",
+                "clip": missed["clip"].to_numpy(),
+                f"{side}_id": missed["event_id"].to_numpy(),
+                f"{other}_id": "",
+                "severity": 0.9 - 0.4 * ratio,
+                "description": [
+                    f"the detector's {m.au} missed the coder's {m.au}: {detector} {m.score:.2f} at {coder}'s apex "
+                    f"{m.apex}, under its threshold {m.threshold:.2f} (coded {events.loc[m.event_id, 'aus']})"
+                    for m in missed.itertuples()
+                ],
+                "_au": missed["au"].to_numpy(),
+                **{f"{side}_{c}": marks[c].to_numpy() for c in fields},
+                **{f"{other}_{c}": np.full(len(missed), None, dtype=object) for c in fields},
+            }
+        )
+    ]
+
+
 def disagreements(
     reference: pd.DataFrame,
     hypothesis: pd.DataFrame,
@@ -156,6 +202,7 @@ def disagreements(
     padding: int = 10,
     names: tuple[str, str] | None = None,
     matching: Matching | None = None,
+    curves=None,
 ) -> pd.DataFrame:
     """Every disagreement of two raters, worst first.
 
@@ -177,22 +224,28 @@ def disagreements(
         The raters' names in descriptions (default: their ``rater`` column).
     matching : Matching, optional
         The two raters' matching when the caller has it (made with ``iou``, ``mode``, ``tolerance``).
+    curves : mapping, optional
+        Clip id -> the detector rater's AU curves: adds ``au_curve`` items, one per AU a person
+        coded that the curve missed at the person's apex (:func:`_curve_items`).
 
     Returns
     -------
     pandas.DataFrame
         One row per item: ``item_id`` (stable: ``type:ref_id:hyp_id``), ``type``
-        (miss, false_alarm, label, boundary, au), ``clip``, ``ref_id``,
+        (miss, false_alarm, label, boundary, au, au_curve; an au_curve item's id ends
+        with ``:AUn``), ``clip``, ``ref_id``,
         ``hyp_id`` (empty when absent), ``start``, ``end`` (frames to show),
         ``severity`` (misses and false alarms 3-4, the less overlap the worse;
         labels 2.5; boundaries 1-2, the larger the error the worse; AUs
-        0.5-1), ``description``, and both events' ``ref_*`` / ``hyp_*`` frames,
+        0.5-1; AU-curve misses 0.5-0.9, the lower the curve the worse),
+        ``description``, and both events' ``ref_*`` / ``hyp_*`` frames,
         emotion and AUs. Sorted by severity (descending), clip, start.
     """
     if matching is None:
         matching = match(reference, hypothesis, iou=iou, mode=mode, tolerance=tolerance)
     names = names or (rater_name(reference, "reference"), rater_name(hypothesis, "hypothesis"))
     parts = _unmatched_items(matching, names, iou) + _pair_items(matching, names, boundary_tolerance, au_threshold)
+    parts += _curve_items(reference, hypothesis, names, curves)
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
@@ -202,5 +255,8 @@ def disagreements(
     items["start"] = np.maximum(np.nanmin(frames.to_numpy(), axis=1) - padding, 0).astype(np.int64)
     items["end"] = (np.nanmax(frames.to_numpy(), axis=1) + padding).astype(np.int64)
     items["item_id"] = items["type"] + ":" + items["ref_id"].astype(str) + ":" + items["hyp_id"].astype(str)
+    if "_au" in items.columns:
+        per_au = items["type"] == "au_curve"
+        items.loc[per_au, "item_id"] = items.loc[per_au, "item_id"] + ":" + items.loc[per_au, "_au"].astype(str)
     items = items.sort_values(["severity", "clip", "start", "item_id"], ascending=[False, True, True, True])
     return items[list(ITEM_COLUMNS)].reset_index(drop=True)

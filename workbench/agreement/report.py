@@ -2,8 +2,9 @@
 
 The page holds the summary, the confusion matrix of emotions, histograms of the
 onset / apex / offset errors, F1 against the IoU threshold and against a
-boundary tolerance, per-AU agreement and a per-clip table. plotly.js is inlined
-once, so the file opens without a network.
+boundary tolerance, per-AU agreement and a per-clip table; when a detector's
+curves are known, a small plot per AU (:mod:`workbench.agreement.au_curves`).
+plotly.js is inlined once, so the file opens without a network.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import datetime as _dt
 import html
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import xarray as xr
 
+from workbench.agreement.au_curves import bilateral
 from workbench.agreement.curves import f1_by_iou, f1_by_tolerance
 from workbench.agreement.labels import AUAgreement, LabelAgreement
 from workbench.agreement.match import match
@@ -76,6 +80,92 @@ def _figures(matching, ref: pd.DataFrame, hyp: pd.DataFrame, fps: float | None) 
     }
 
 
+#: Small plots per row, and the most points of one AU's scatter.
+AU_PLOTS_PER_ROW = 6
+SCATTER_POINTS = 600
+
+
+def au_curves_figure(curves) -> object | None:
+    """One small plot per AU: a detector's score at a person's apexes, coded vs not coded, with
+    the best-F1 threshold; or two detectors' curves against each other (a sample of frames)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    table = curves.human if curves.human is not None else curves.between
+    if table is None or table.empty:
+        return None
+    aus = list(table["au"])
+    rows = -(-len(aus) // AU_PLOTS_PER_ROW)
+    if curves.human is not None:
+        titles = [f"{r.au} AUC {r.auc:.2f}" if r.auc == r.auc else f"{r.au}" for r in table.itertuples()]
+    else:
+        titles = [f"{r.au} r {r.pearson_r:.2f} ICC {r.icc_3_1:.2f}" for r in table.itertuples()]
+    fig = make_subplots(rows=rows, cols=AU_PLOTS_PER_ROW, subplot_titles=titles, horizontal_spacing=0.04)
+    rng = np.random.default_rng(0)
+    for k, row in enumerate(table.itertuples()):
+        r, c = k // AU_PLOTS_PER_ROW + 1, k % AU_PLOTS_PER_ROW + 1
+        if curves.human is not None:
+            s = curves.scores[curves.scores["au"] == row.au]
+            for present, colour in ((False, "#9ca3af"), (True, "#2563eb")):
+                y = s.loc[s["present"] == present, "score"]
+                x = np.full(len(y), int(present)) + rng.uniform(-0.15, 0.15, len(y))
+                fig.add_trace(go.Scatter(x=x, y=y, mode="markers", marker={"size": 4, "color": colour},
+                                         showlegend=False), row=r, col=c)  # fmt: skip
+            if row.threshold == row.threshold:
+                fig.add_hline(y=row.threshold, line_dash="dot", line_color="#dc2626", row=r, col=c)
+            fig.update_xaxes(tickvals=[0, 1], ticktext=["not coded", "coded"], range=[-0.5, 1.5], row=r, col=c)
+        else:
+            x, y = _pooled(curves.pairs, row.au)
+            if len(x) > SCATTER_POINTS:
+                keep = rng.choice(len(x), SCATTER_POINTS, replace=False)
+                x, y = x[keep], y[keep]
+            fig.add_trace(go.Scattergl(x=x, y=y, mode="markers", marker={"size": 3, "color": "#2563eb"},
+                                       showlegend=False), row=r, col=c)  # fmt: skip
+    fig.update_layout(height=200 * rows + 60, margin={"t": 40, "l": 30, "r": 10, "b": 30}, font={"size": 10})
+    fig.update_annotations(font_size=11)
+    return fig
+
+
+def _pooled(pairs, au: str) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = [], []
+    for _, a, b in pairs:
+        a, b = bilateral(a), bilateral(b)
+        if au in a["au"].values and au in b["au"].values:
+            x, y = xr.align(a.sel(au=au), b.sel(au=au), join="inner")
+            ok = np.isfinite(x.values) & np.isfinite(y.values)
+            xs.append(x.values[ok])
+            ys.append(y.values[ok])
+    return (np.concatenate(xs), np.concatenate(ys)) if xs else (np.zeros(0), np.zeros(0))
+
+
+def _au_curves_section(curves) -> list[str]:
+    if curves is None:
+        return []
+    names = curves.detectors
+    if curves.human is not None:
+        detector = names["reference"] or names["hypothesis"]
+        head = (
+            f"<h2>Action Units on {html.escape(detector)}'s curves at {html.escape(str(curves.human_rater))}'s "
+            "apexes</h2><p class='meta'>Per AU: the detector's intensity (0-1 by its declared scale) at each "
+            "coded event's apex, grey where the coder did not code the AU, blue where they did; the dotted "
+            "line is the threshold of the best F1.</p>"
+        )
+        table = curves.human
+    elif curves.between is not None:
+        head = (
+            f"<h2>Action Units: {html.escape(str(names['reference']))} against "
+            f"{html.escape(str(names['hypothesis']))} curves</h2><p class='meta'>Per AU, frame by frame over "
+            f"{len(curves.pairs)} clip(s), both on 0-1 by their declared scales: Pearson's r and ICC(3,1); "
+            f"the plots show up to {SCATTER_POINTS} frames.</p>"
+        )
+        table = curves.between
+    else:
+        return []
+    fig = au_curves_figure(curves)
+    body = fig.to_html(full_html=False, include_plotlyjs=False) if fig is not None else "<p>No AU in common.</p>"
+    return [head, _table(table.set_index("au")), body]
+
+
 def per_clip_table(matching, fps: float | None = None) -> pd.DataFrame:
     """Per clip: spotting counts and scores, mean absolute onset/offset error, kappa."""
     spotting, boundary, labels = SpottingF1(), BoundaryError(fps=fps), LabelAgreement()
@@ -97,6 +187,7 @@ def render_report(
     fps: float | None = None,
     title: str = "Agreement report",
     names: tuple[str, str] = ("reference", "hypothesis"),
+    au_curves: object | None = None,
 ) -> str:
     """The report as one HTML page (plotly.js inlined once).
 
@@ -112,6 +203,8 @@ def render_report(
         The page's heading.
     names : tuple of str
         How the two raters are named on the page.
+    au_curves : workbench.agreement.au_curves.AUCurves, optional
+        AU agreement on curves, shown as a table and a small plot per AU.
     """
     matching = match(reference, hypothesis, iou=iou, mode=mode, tolerance=tolerance)
     summary = summary_tables(clean(scores(reference, hypothesis, matching, fps)))
@@ -137,6 +230,7 @@ def render_report(
         _table(aus.per_au()),
         "<h2>Per clip</h2>",
         _table(per_clip_table(matching, fps)),
+        *_au_curves_section(au_curves),
     ]
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"

@@ -58,6 +58,7 @@ __all__ = [
     "STANDS",
     "TYPES",
     "Review",
+    "allowed_stands",
     "disagreements",
     "read_log",
     "review_log_path",
@@ -200,9 +201,7 @@ class Review:
         where = f"(item {item['item_id']})"
         if reason not in REASONS:
             raise ValueError(f"Expected reason among {', '.join(REASONS)}, but got reason={reason!r} {where}.")
-        allowed = {"miss": ("ref", "new", "neither"), "false_alarm": ("hyp", "new", "neither")}.get(
-            item["type"], STANDS
-        )
+        allowed = allowed_stands(item["type"], "ref" if item["ref_id"] else "hyp")
         if stands not in allowed:
             raise ValueError(f"Expected stands among {', '.join(allowed)}, but got stands={stands!r} {where}.")
         if not str(reviewer).strip():
@@ -402,6 +401,18 @@ class Review:
     def write_consensus(self, store, dataset: str, pending: str = "reference", author: str | None = None) -> None:
         """Save :meth:`consensus` in the store as rater :attr:`consensus_rater` (one undoable write)."""
         store.write(dataset, self.consensus_rater, self.consensus(pending=pending), author=author)
+
+
+def allowed_stands(kind: str, side: str = "ref") -> tuple[str, ...]:
+    """The decisions an item of type ``kind`` allows. A miss keeps the reference (or a new mark,
+    or neither), a false alarm the hypothesis; an ``au_curve`` item is a finding about the
+    detector's curve: the person's mark (on ``side``) stands, and the reason tag says why the
+    curve missed (it changes no consensus event)."""
+    return {
+        "miss": ("ref", "new", "neither"),
+        "false_alarm": ("hyp", "new", "neither"),
+        "au_curve": (side,),
+    }.get(kind, STANDS)
 
 
 def _unit_key(kind: str, ref_id: str, hyp_id: str) -> str:

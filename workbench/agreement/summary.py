@@ -138,6 +138,7 @@ def summary_tables(result: dict) -> dict[str, pd.DataFrame]:
         **{f"ELAN {k}": v for k, v in emotion["elan"].items()},
     }
     aus = result["au"]
+    curves = _curve_tables(result.get("au_curves"))
     return {
         "Spotting": spotting,
         "Boundaries": bounds.assign(asr=[None, boundary["asr"], None]),
@@ -149,4 +150,23 @@ def summary_tables(result: dict) -> dict[str, pd.DataFrame]:
                 "agreement ratio (pooled)": aus["pooled"],
             }
         ),
+        **curves,
     }
+
+
+def _curve_tables(curves: dict | None) -> dict[str, pd.DataFrame]:
+    """The ``au_curves`` key as tables: per AU between detectors, and detector against a person."""
+    if not curves:
+        return {}
+    out = {}
+    between = curves.get("between_detectors")
+    if between and between["per_au"]:
+        names = f"{curves['detectors']['reference']} and {curves['detectors']['hypothesis']}"
+        table = pd.DataFrame.from_dict(between["per_au"], orient="index").rename_axis("AU")
+        out[f"AU curves: {names} ({between['n_clips']} clips)"] = table
+    human = curves.get("detector_vs_human")
+    if human and human["per_au"]:
+        table = pd.DataFrame.from_dict(human["per_au"], orient="index").rename_axis("AU")
+        title = f"AU curves: {human['detector']} at {human['human']}'s apexes ({human['n_misses']} misses)"
+        out[title] = table
+    return out

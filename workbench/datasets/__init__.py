@@ -16,6 +16,8 @@ name          file                                                  fps
 ``mmew``      MMEW ``MMEW_Micro_Exp.xlsx``                          90
 ``elan``      ELAN ``.eaf`` (:mod:`workbench.datasets.elan`)        in file
 ``megc``      MEGC spotting log (:mod:`workbench.datasets.megc`)    --fps
+``events``    any detector's events CSV, ``--columns`` mapping       --fps
+              (:mod:`workbench.datasets.events_csv`)
 ============  ====================================================  =======
 """
 
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from workbench.datasets import casme2, casme3, casme_sq, elan, megc, mmew, samm, samm_lv
+from workbench.datasets import casme2, casme3, casme_sq, elan, events_csv, megc, mmew, samm, samm_lv
 from workbench.datasets.build import ImportResult
 
 #: Format name -> ``load(path, media=None, **options) -> ImportResult``.
@@ -36,6 +38,7 @@ IMPORTERS: dict[str, Callable[..., ImportResult]] = {
     "mmew": mmew.load,
     "elan": elan.load,
     "megc": megc.load,
+    "events": events_csv.load,
 }
 
 #: Recording frame rate of each dataset.

@@ -5,7 +5,8 @@
     workbench import FORMAT FILE --dataset NAME [--media ROOT] [--project DIR]
     workbench export FORMAT DATASET:RATER... --out PATH [--project DIR] [--fps FPS]
 
-``import`` reads a dataset's coding file (or an ELAN file, or a MEGC log) into the
+``import`` reads a dataset's coding file (or an ELAN file, a MEGC log, or any detector's
+events CSV with ``--columns`` mapping its columns) into the
 store at ``<project>/annotations/<NAME>/<rater>.csv``, prints the import report and the
 events per emotion. Without ``--media``, ``<project>/data/<NAME>`` is used when it
 exists. ``export`` writes rater sets as csv, parquet, elan or megc. Bad input prints
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.datasets import DATASET_FPS, IMPORTERS
+from workbench.datasets import DATASET_FPS, IMPORTERS, events_csv
 from workbench.datasets.export import FORMATS, export
 from workbench.project import Project
 from workbench.store import parse_rater_ref
@@ -35,8 +36,17 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--media", type=Path, default=None, help="folder the clips live in")
     p.add_argument("--project", type=Path, default=Path("."), help="project folder (default: here)")
     p.add_argument("--rater", default=None, help="rater name (default: the format's name)")
-    p.add_argument("--fps", type=float, default=None, help="frame rate (elan, megc)")
+    p.add_argument("--fps", type=float, default=None, help="frame rate (elan, megc, events)")
     p.add_argument("--report", type=Path, default=None, help="also write the report as CSV")
+    p.add_argument(
+        "--columns",
+        default=None,
+        metavar="FIELD=COLUMN,...",
+        help="events: the file's column for clip, onset, offset, apex, emotion, aus, confidence",
+    )
+    p.add_argument(
+        "--unit", default="frames", choices=events_csv.UNITS, help="events: onset/offset unit (s, ms: --fps)"
+    )
     p.set_defaults(func=cmd_import)
 
     p = subparsers.add_parser("export", help="export rater sets (csv, parquet, elan, megc)")
@@ -66,10 +76,12 @@ def _media(args) -> Path | None:
 
 def _run_import(args):
     options = {}
-    if args.format in ("elan", "megc"):
+    if args.format in ("elan", "megc", "events"):
         options["fps"] = args.fps
     if args.format == "megc":
         options["truth_rater"] = args.rater or "megc"
+    if args.format == "events":
+        options.update(columns=args.columns, unit=args.unit, rater=args.rater or events_csv.DEFAULT_RATER)
     result = IMPORTERS[args.format](args.file, media=_media(args), **options)
     if args.rater and args.format != "megc":
         result.events["rater"] = args.rater

@@ -47,8 +47,9 @@ import pandas as pd
 
 from workbench.agreement import review as logic
 from workbench.detect import analyse
+from workbench.detect.find_curves import clip_curves, find_curves
 from workbench.project import Project
-from workbench.schema import COLUMNS, PHASES
+from workbench.schema import COLUMNS, DETECTOR_PREFIX, PHASES, is_detector
 from workbench.store import check_name
 from workbench.ui.errors import ErrorArea, action_guard
 from workbench.ui.labeller import check_draft
@@ -300,13 +301,15 @@ class ReviewPanel(W.VBox):
         if ref == hyp:
             raise ValueError(f"Expected two different raters, but both are {ref!r}.")
         path = logic.review_log_path(self.project, dataset, ref, hyp)
+        ref_events, hyp_events = self.store.read(dataset, ref), self.store.read(dataset, hyp)
         review = logic.Review(
-            self.store.read(dataset, ref),
-            self.store.read(dataset, hyp),
+            ref_events,
+            hyp_events,
             log_path=path,
             consensus_rater=CONSENSUS,
             iou=float(self.iou_box.value),
             boundary_tolerance=int(self.k_box.value),
+            curves=self._detector_curves(dataset, (ref, hyp_events), (hyp, ref_events)),
         )
         self.review, self.dataset, self.ref, self.hyp = review, dataset, ref, hyp
         self.clip_id = self.clip = None
@@ -320,6 +323,19 @@ class ReviewPanel(W.VBox):
         else:
             self.clip_id = None
             self._show_item()
+
+    def _detector_curves(self, dataset: str, *raters: tuple[str, pd.DataFrame]) -> dict | None:
+        """AU curves of the detector rater (imported, or its cached analysis) on the clips the
+        other rater marked: the queue's "the detector's AU12 missed the coder's AU12" items."""
+        for rater, other in raters:
+            if is_detector(rater):
+                clips = sorted(set(other["clip"].astype(str)))
+                try:
+                    return find_curves(self.project, dataset, rater[len(DETECTOR_PREFIX) :], clips)
+                except (OSError, ValueError) as exc:
+                    log.warning("no AU curves of %s: %s", rater, exc)
+                    return None
+        return None
 
     def _refresh_queue(self) -> None:
         self.queue = self.review.queue() if self.review is not None else pd.DataFrame()
@@ -374,11 +390,19 @@ class ReviewPanel(W.VBox):
             except Exception as exc:  # noqa: BLE001 - shown under the timeline; the review works without curves
                 log.warning("no AU curves for %s: %s", clip_id, exc)
                 curves, problem = None, f"{type(exc).__name__}: {exc}"
+            try:
+                curves = clip_curves(self.project, self.dataset, clip_id, own=curves)
+            except (OSError, ValueError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
             self._clips[key] = (clip, curves, problem)
         clip, curves, problem = self._clips[key]
         self.clip_id, self.clip = clip_id, clip
         self.player.set_source(clip)
         self.timeline.set_clip(clip.n_frames, clip.fps, curves)
+        reviewed = [r[len(DETECTOR_PREFIX) :] for r in (self.hyp, self.ref) if r and is_detector(r)]
+        shown = next((d for d in reviewed if d in self.timeline.curve_sets), None)
+        if shown and self.timeline.detector_pick.value != shown:
+            self.timeline.detector_pick.value = shown  # the reviewed detector's own curves
         if problem:
             self.timeline.info.value += (
                 f"<div class='wb-curves-error' style='color:#b00020'>AU curves unreadable: {html.escape(problem)}</div>"
@@ -578,6 +602,6 @@ class ReviewPanel(W.VBox):
         kind = str(item["type"]).replace("_", " ")
         raters = (("ref", self.ref, "reference"), ("hyp", self.hyp, "hypothesis"))
         self.card.value = card_html(item, self.position, len(self.queue), raters, self._colours())
-        self.form.allow(item["type"])
+        self.form.allow(item["type"], "ref" if item["ref_id"] else "hyp")
         start, stop = union(item)
         self.player.status = f"item {self.position + 1}/{len(self.queue)} · {kind} · frames {start}–{stop}"

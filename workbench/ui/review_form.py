@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import ipywidgets as W
 
-from workbench.agreement.review import REASONS, STANDS
+from workbench.agreement.review import REASONS, allowed_stands
 from workbench.schema import EMOTIONS, PHASES
 from workbench.ui.review_style import FIT, WIDE, section
 
@@ -122,14 +122,10 @@ class DecisionForm(W.VBox):
         self.note.value = ""
         self.reason.value = None
 
-    def allow(self, kind: str | None) -> None:
-        """Enable the decisions an item of type ``kind`` allows (None: no item, none)."""
-        if kind is None:
-            allowed: set[str] = set()
-        else:
-            allowed = {"miss": {"ref", "new", "neither"}, "false_alarm": {"hyp", "new", "neither"}}.get(
-                kind, set(STANDS)
-            )
+    def allow(self, kind: str | None, side: str = "ref") -> None:
+        """Enable the decisions an item of type ``kind`` allows (None: no item, none); ``side`` is
+        the rater whose mark an ``au_curve`` item is about."""
+        allowed = set() if kind is None else set(allowed_stands(kind, side))
         for stands, btn in self.decide_btns.items():
             btn.disabled = stands not in allowed
 

@@ -16,12 +16,13 @@ of one point per frame catches clicks anywhere along the axis.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import ipywidgets as W
 import numpy as np
 import pandas as pd
 
+from workbench.detect.imported import normalise
 from workbench.facs import au_numbers
 from workbench.schema import frame_to_ms, is_detector
 
@@ -128,12 +129,15 @@ class Timeline(W.VBox):
             ),
         )
         self.au_picker = W.SelectMultiple(description="AU curves", rows=4, layout=W.Layout(width="230px"))
+        self.detector_pick = W.Dropdown(
+            description="curves of", options=[], layout=W.Layout(width="230px", display="none")
+        )
         self.blind = W.Checkbox(False, description="blind: hide others' marks", indent=False)
         self.info = W.HTML()
         super().__init__(
             [
                 W.HBox(
-                    [self.au_picker, W.VBox([self.blind, self.info])],
+                    [W.VBox([self.au_picker, self.detector_pick]), W.VBox([self.blind, self.info])],
                     layout=W.Layout(align_items="flex-start", grid_gap="16px"),
                 ),
                 self.figure,
@@ -145,6 +149,7 @@ class Timeline(W.VBox):
         self.n_frames = 0
         self.fps = 1.0
         self.curves = None
+        self.curve_sets: dict = {}
         self.events = pd.DataFrame()
         self.me = ""
         self.draft: dict = {}
@@ -152,6 +157,7 @@ class Timeline(W.VBox):
         self._building = False
         self._guard = guard or (lambda f: f)
         self.au_picker.observe(self._guard(self._on_pick), "value")
+        self.detector_pick.observe(self._guard(self._on_detector), "value")
         self.blind.observe(self._guard(lambda _: self._draw_events()), "value")
 
     # -- public -------------------------------------------------------------
@@ -160,20 +166,45 @@ class Timeline(W.VBox):
         self._seek.append(callback)
 
     def set_clip(self, n_frames: int, fps: float, curves=None, aus: list[str] | None = None) -> None:
-        """Show a clip's curves (``xr.DataArray (frame, au)`` or None: events only)."""
-        self.n_frames, self.fps, self.curves = int(n_frames), float(fps), curves
+        """Show a clip's curves: ``xr.DataArray (frame, au)``, or detector name -> curves (the
+        *curves of* picker chooses; the last choice is kept from clip to clip), or None: events only.
+
+        Curves that declare a scale (imported from another detector) are shown on 0..1
+        (:func:`workbench.detect.imported.normalise`).
+        """
+        self.n_frames, self.fps = int(n_frames), float(fps)
+        if curves is not None and not isinstance(curves, Mapping):
+            curves = {str(curves.attrs.get("detector", "curves")): curves}
+        self.curve_sets = {name: normalise(c) for name, c in (curves or {}).items() if c is not None}
+        chosen = self.detector_pick.value if self.detector_pick.value in self.curve_sets else None
+        self._building = True
+        try:
+            self.detector_pick.options = list(self.curve_sets)
+            self.detector_pick.value = chosen or next(iter(self.curve_sets), None)
+            self.detector_pick.layout.display = "" if len(self.curve_sets) > 1 else "none"
+        finally:
+            self._building = False
+        self._show_curves(aus)
+
+    def _show_curves(self, aus: list[str] | None = None, keep: bool = False) -> None:
+        """Fill the AU picker from the chosen detector's curves (``keep``: the AUs picked before,
+        where that detector has them; else ``aus`` or the defaults)."""
+        curves = self.curve_sets.get(self.detector_pick.value)
+        have = set() if curves is None else {str(a) for a in curves["au"].values}
+        kept = [a for a in self.au_picker.value if a in have] if keep else []
+        self.curves = curves
         self._building = True
         try:
             names = [] if curves is None else [str(a) for a in curves["au"].values]
             self.au_picker.options = names
-            self.au_picker.value = tuple(aus or (default_aus(curves, self.events) if names else []))
+            self.au_picker.value = tuple(aus or kept or (default_aus(curves, self.events) if names else []))
             self.au_picker.disabled = not names
         finally:
             self._building = False
         self.info.value = (
             f"<span style='color:#52606d'>{self.n_frames} frames · {self.fps:g} fps · "
             f"{1000 / self.fps:.2f} ms per frame</span>"
-            if curves is not None
+            if self.curves is not None
             else "<span style='color:#b45309'>No AU curves for this clip: events only "
             "(run the detector to add curves).</span>"
         )
@@ -205,6 +236,11 @@ class Timeline(W.VBox):
     # -- drawing ------------------------------------------------------------
     def _on_pick(self, _change) -> None:
         if not self._building:
+            self._redraw()
+
+    def _on_detector(self, _change) -> None:
+        if not self._building:
+            self._show_curves(keep=True)
             self._redraw()
 
     def _redraw(self) -> None:

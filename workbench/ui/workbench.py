@@ -20,6 +20,7 @@ import ipywidgets as W
 import pandas as pd
 
 from workbench.detect import Analysis, analyse
+from workbench.detect.find_curves import clip_curves
 from workbench.project import Project
 from workbench.store import check_name
 from workbench.ui.clips import Progress, clip_label
@@ -271,6 +272,10 @@ class Workbench(W.VBox):
         except Exception as exc:  # noqa: BLE001 - shown; the timeline works without curves
             self.errors.show(exc, where=f"AU curves of {clip_id}")
             curves = None
+        try:
+            curves = clip_curves(self.project, self.dataset, clip_id, own=curves)
+        except (OSError, ValueError) as exc:  # shown; the detector's own curves still show
+            self.errors.show(exc, where=f"imported AU curves of {clip_id}")
         self.player.set_source(clip, face_box=face_box, landmarks=points, regions=regions)
         everyone = self.store.read_all(self.dataset)
         everyone = everyone[everyone["clip"].astype(str) == clip_id]
