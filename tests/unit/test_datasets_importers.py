@@ -356,6 +356,7 @@ def test_registry_names_every_format():
         "mmew",
         "elan",
         "megc",
+        "events",
     }
 
 
