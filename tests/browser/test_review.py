@@ -131,6 +131,6 @@ def test_walk_the_queue_decide_and_export(review, lab):
     assert not page.js_errors, page.js_errors
     ARTIFACTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1500, "height": 1900})  # the whole panel, timeline included
+    wait_for(page, "() => window.innerHeight === 1900")
     page.locator(PANEL).scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
-    page.locator(PANEL).screenshot(path=str(ARTIFACTS / "review-panel.png"))
+    page.locator(PANEL).screenshot(path=str(ARTIFACTS / "review-panel.png"))  # once the panel's box is stable
