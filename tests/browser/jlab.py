@@ -32,6 +32,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = os.environ.get("WORKBENCH_CHROMIUM", "/usr/bin/chromium")
+#: How long a wait for a state may take (ms) before the test fails. It only catches a hang, so
+#: it is generous: on a busy machine a test waits longer, it does not fail.
+WAIT_MS = 120_000
+#: The same for running a notebook's cells (the face model runs on the first opening of a clip).
+RUN_MS = 600_000
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -188,14 +193,14 @@ def open_notebook(page, lab: Lab, notebook: str, *, fresh: bool = True) -> None:
     if fresh:
         shut_down_kernels(lab, notebook)
     page.goto(lab.lab_url(notebook))
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
-    page.wait_for_selector(".jp-NotebookPanel", timeout=60_000)
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=WAIT_MS)
+    page.wait_for_selector(".jp-NotebookPanel", timeout=WAIT_MS)
     page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
     accept_kernel_dialog(page)
     wait_kernel_idle(page)
 
 
-def accept_kernel_dialog(page, timeout: float = 60_000) -> None:
+def accept_kernel_dialog(page, timeout: float = WAIT_MS) -> None:
     """Accept the "Select Kernel" dialog shown for a notebook without a kernelspec.
 
     Waits until the notebook either has a kernel (the normal case: nothing to do) or shows
@@ -215,7 +220,7 @@ def accept_kernel_dialog(page, timeout: float = 60_000) -> None:
         page.locator(".jp-Dialog .jp-mod-accept").first.click()
 
 
-def wait_kernel_idle(page, timeout: float = 60_000) -> None:
+def wait_kernel_idle(page, timeout: float = WAIT_MS) -> None:
     page.wait_for_function(
         """() => {
           const w = window.jupyterapp.shell.currentWidget;
@@ -227,7 +232,7 @@ def wait_kernel_idle(page, timeout: float = 60_000) -> None:
     )
 
 
-def run_all(page, timeout: float = 120_000) -> None:
+def run_all(page, timeout: float = RUN_MS) -> None:
     """Run every cell and wait until the kernel is idle and no cell is queued."""
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(
@@ -274,7 +279,7 @@ def press(page, selector: str, *keys: str) -> None:
         page.keyboard.press(key)
 
 
-def wait_for(page, js: str, arg: object = None, timeout: float = 15_000):
+def wait_for(page, js: str, arg: object = None, timeout: float = WAIT_MS):
     """Wait until the JavaScript expression/function ``js`` is truthy; returns its value."""
     return page.wait_for_function(js, arg=arg, timeout=timeout).json_value()
 

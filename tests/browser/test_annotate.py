@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 import pytest
-from jlab import REFRESH_MS, open_notebook, paused_clock, press, restart_kernel, run_all, wait_for
+from jlab import REFRESH_MS, RUN_MS, open_notebook, paused_clock, press, restart_kernel, run_all, wait_for
 
 NOTEBOOK = "notebooks/annotate.ipynb"
 PLAYER = ".wb-player"
@@ -22,13 +22,22 @@ def wait_frame(page, frame: int) -> None:
     wait_for(page, "f => document.querySelector('.wb-player')?.dataset.frame === String(f)", frame)
 
 
+#: The timeline shows the clip: its x axis spans the 1000 frames and the seek strip is drawn.
+TIMELINE_DRAWN = """() => {
+  const gd = document.querySelector('.wb-timeline .js-plotly-plot');
+  return gd && gd._fullLayout && gd._fullLayout.xaxis.range[1] === 1000 && gd.data.some(t => t.name === 'seek');
+}"""
+
+
 def set_rater(page, rater: str) -> None:
+    """Set the rater and wait until the clip is open: its frame and its timeline drawn."""
     box = page.locator(".wb-workbench input[placeholder^='your rater id']")
     box.fill(rater)
     box.press("Enter")
     # The first opening of a clip runs the face model once (cached afterwards).
-    wait_for(page, "r => document.querySelector('.wb-rater')?.textContent === r", rater, 300_000)
+    wait_for(page, "r => document.querySelector('.wb-rater')?.textContent === r", rater, RUN_MS)
     wait_for(page, "() => document.querySelector('.wb-player canvas.wb-frame')?.width > 320")
+    wait_for(page, TIMELINE_DRAWN)  # not the empty plot shown before the clip's is drawn
 
 
 def events_list(page) -> list[str]:
@@ -53,8 +62,8 @@ def plot_cursor(page) -> dict | None:
 @pytest.fixture
 def annotate(page, lab):
     open_notebook(page, lab, NOTEBOOK)
-    run_all(page, timeout=240_000)
-    page.wait_for_selector(".wb-workbench", timeout=60_000)
+    run_all(page)
+    page.wait_for_selector(".wb-workbench")
     return page
 
 
@@ -90,7 +99,7 @@ def test_mark_save_restart_undo(annotate, lab):
 
     # A new kernel reads the store back.
     restart_kernel(page)
-    run_all(page, timeout=240_000)
+    run_all(page)
     set_rater(page, RATER)
     wait_for(page, LISTED, "3–18")
 
@@ -182,8 +191,8 @@ def annotate_clocked(page, lab):
     page.clock.install()
     page.add_init_script(f"({GATE})()")
     open_notebook(page, lab, NOTEBOOK)
-    run_all(page, timeout=240_000)
-    page.wait_for_selector(".wb-workbench", timeout=60_000)
+    run_all(page)
+    page.wait_for_selector(".wb-workbench")
     return page
 
 
@@ -191,7 +200,7 @@ def test_playback_on_the_page_clock_pause_a_frame_not_decoded_and_the_whole_clip
     page = annotate_clocked
     set_rater(page, "player")
     # While idle the player fills its store with every JPEG of the clip (1000 frames).
-    wait_for(page, "() => document.querySelector('.wb-player').dataset.held === 'all'", timeout=120_000)
+    wait_for(page, "() => document.querySelector('.wb-player').dataset.held === 'all'", timeout=RUN_MS)
     info = page.locator(".wb-player .wb-info")
     assert "1/4x" in info.inner_text() and "· 200 fps ·" in info.inner_text()  # the default speed
     press(page, PLAYER, "Home", "[", "[")

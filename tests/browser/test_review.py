@@ -68,8 +68,8 @@ def spans(page) -> dict[str, str]:
 def review(page, lab):
     write_hypothesis(lab.root)
     open_notebook(page, lab, NOTEBOOK)
-    run_all(page, timeout=240_000)
-    page.wait_for_selector(PANEL, timeout=60_000)
+    run_all(page)
+    page.wait_for_selector(PANEL)
     return page
 
 

@@ -86,8 +86,8 @@ def notebook(lab_project):
     return write_notebook(lab_project, "seminar_test.ipynb", FOLDER, presenter=True)
 
 
-def phase_is(page, phase: str, timeout: float = 30_000) -> None:
-    wait_for(page, f"() => document.querySelector('.wb-quiz')?.dataset.phase === '{phase}'", timeout=timeout)
+def phase_is(page, phase: str) -> None:
+    wait_for(page, f"() => document.querySelector('.wb-quiz')?.dataset.phase === '{phase}'")
 
 
 #: Replays (r) of a disturbed flash on the real display before the test gives up (and skips).
@@ -265,7 +265,7 @@ def test_four_item_quiz_timing_disturbed_flashes_answers_score_and_export(page, 
     assert answers["dropped_frames"].tolist() == [e["dropped_frames"] for e in flashes] == [0, 0, 0, 18]
 
     # the presenter's live view picks the answers up by itself, marks the disturbed one, then exports them
-    wait_for(page, "() => /1 student\\(s\\) · 4 answer\\(s\\)/.test(document.body.innerText)", timeout=20_000)
+    wait_for(page, "() => /1 student\\(s\\) · 4 answer\\(s\\)/.test(document.body.innerText)")
     assert "1 after a disturbed flash" in page.locator(".wb-presenter-status").inner_text()
     plots = ".wb-presenter .js-plotly-plot"
     wait_for(page, f"() => document.querySelectorAll('{plots}').length === 3")
