@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from jlab import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, keep_caches, make_project, start_lab, stop_lab
+from jlab import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, WAIT_MS, keep_caches, make_project, start_lab, stop_lab
 
 
 def pytest_collection_modifyitems(items):
@@ -62,7 +62,7 @@ def pytest_runtest_makereport(item, call):
 def page(browser, request):
     context = browser.new_context(viewport={"width": 1500, "height": 1100})
     pg = context.new_page()
-    pg.set_default_timeout(30_000)
+    pg.set_default_timeout(WAIT_MS)  # actions wait for their element this long (only a hang fails)
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     pg.js_errors = errors

@@ -4,6 +4,14 @@
 127.0.0.1 with a random token; :func:`stop_lab` stops it by that PID. :func:`open_notebook`,
 :func:`run_all`, :func:`restart_kernel`, :func:`press` and :func:`wait_for` drive the page.
 JupyterLab runs with ``expose_app_in_browser`` so commands run through ``window.jupyterapp``.
+
+Tests never wait a fixed time and never measure the machine's clock. A test about timing
+installs Playwright's fake clock before the page loads (``page.clock.install()``: time flows
+as usual, JupyterLab's timers included), then, for the measurement only, stops it with
+:func:`paused_clock` and moves it by exact amounts with ``page.clock.run_for(ms)``: timers and
+``requestAnimationFrame`` callbacks fire at their simulated times, the latter every
+:data:`REFRESH_MS`. Anything that needs real time (a kernel round trip, an image decoded) is
+waited for as a state with :func:`wait_for`.
 """
 
 from __future__ import annotations
@@ -17,12 +25,18 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = os.environ.get("WORKBENCH_CHROMIUM", "/usr/bin/chromium")
+#: How long a wait for a state may take (ms) before the test fails. It only catches a hang, so
+#: it is generous: on a busy machine a test waits longer, it does not fail.
+WAIT_MS = 120_000
+#: The same for running a notebook's cells (the face model runs on the first opening of a clip).
+RUN_MS = 600_000
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -132,13 +146,16 @@ def start_lab(root: Path, log_dir: Path) -> Lab:
     lab = Lab(f"http://127.0.0.1:{port}", token, root, proc, log)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"jupyter-lab exited with {proc.returncode}; see {log}")
         try:
             lab.api("/api/status")
             return lab
         except OSError:
-            time.sleep(0.5)
+            pass
+        try:  # not answering yet: wait for the server to exit, or ask again in 0.5 s
+            proc.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            continue
+        raise RuntimeError(f"jupyter-lab exited with {proc.returncode}; see {log}")
     stop_lab(lab)
     raise TimeoutError(f"Expected jupyter-lab on {lab.url} within 90 s; see {log}")
 
@@ -176,24 +193,34 @@ def open_notebook(page, lab: Lab, notebook: str, *, fresh: bool = True) -> None:
     if fresh:
         shut_down_kernels(lab, notebook)
     page.goto(lab.lab_url(notebook))
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
-    page.wait_for_selector(".jp-NotebookPanel", timeout=60_000)
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=WAIT_MS)
+    page.wait_for_selector(".jp-NotebookPanel", timeout=WAIT_MS)
     page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
     accept_kernel_dialog(page)
     wait_kernel_idle(page)
 
 
-def accept_kernel_dialog(page, wait_ms: float = 3000) -> None:
-    """Accept the "Select Kernel" dialog shown for a notebook without a kernelspec."""
-    dialog = page.locator(".jp-Dialog .jp-mod-accept")
-    try:
-        dialog.first.wait_for(state="visible", timeout=wait_ms)
-    except Exception:  # noqa: BLE001 - no dialog is the normal case
-        return
-    dialog.first.click()
+def accept_kernel_dialog(page, timeout: float = WAIT_MS) -> None:
+    """Accept the "Select Kernel" dialog shown for a notebook without a kernelspec.
+
+    Waits until the notebook either has a kernel (the normal case: nothing to do) or shows
+    that dialog.
+    """
+    dialog = wait_for(
+        page,
+        """() => {
+          if (document.querySelector('.jp-Dialog .jp-mod-accept')) return 'dialog';
+          const w = window.jupyterapp.shell.currentWidget;
+          const s = w && w.sessionContext && w.sessionContext.session;
+          return s && s.kernel ? 'kernel' : false;
+        }""",
+        timeout=timeout,
+    )
+    if dialog == "dialog":
+        page.locator(".jp-Dialog .jp-mod-accept").first.click()
 
 
-def wait_kernel_idle(page, timeout: float = 60_000) -> None:
+def wait_kernel_idle(page, timeout: float = WAIT_MS) -> None:
     page.wait_for_function(
         """() => {
           const w = window.jupyterapp.shell.currentWidget;
@@ -205,7 +232,7 @@ def wait_kernel_idle(page, timeout: float = 60_000) -> None:
     )
 
 
-def run_all(page, timeout: float = 120_000) -> None:
+def run_all(page, timeout: float = RUN_MS) -> None:
     """Run every cell and wait until the kernel is idle and no cell is queued."""
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(
@@ -236,21 +263,71 @@ def run_all(page, timeout: float = 120_000) -> None:
 
 
 def restart_kernel(page) -> None:
-    """Restart the kernel of the current notebook (no dialog) and wait for it to be idle."""
-    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.restartKernel()")
-    page.wait_for_timeout(500)
+    """Restart the kernel of the current notebook (no dialog) and wait for it to be idle.
+
+    The page's promise resolves once the restarted kernel is connected again (its status went
+    to 'restarting' on the way), so the 'idle' waited for afterwards is the new kernel's.
+    """
+    page.evaluate("async () => { await window.jupyterapp.shell.currentWidget.sessionContext.restartKernel(); }")
     wait_kernel_idle(page)
 
 
-def press(page, selector: str, *keys: str, delay_ms: float = 0) -> None:
+def press(page, selector: str, *keys: str) -> None:
     """Focus ``selector`` and press ``keys`` (playwright names: 'ArrowRight', 'Shift+ArrowLeft')."""
     page.locator(selector).first.focus()
     for key in keys:
         page.keyboard.press(key)
-        if delay_ms:
-            page.wait_for_timeout(delay_ms)
 
 
-def wait_for(page, js: str, arg: object = None, timeout: float = 15_000):
+def wait_for(page, js: str, arg: object = None, timeout: float = WAIT_MS):
     """Wait until the JavaScript expression/function ``js`` is truthy; returns its value."""
     return page.wait_for_function(js, arg=arg, timeout=timeout).json_value()
+
+
+#: The display refresh of Playwright's fake clock: requestAnimationFrame callbacks run at
+#: every multiple of 16 ms of the page's ``performance.now()``.
+REFRESH_MS = 16
+
+
+@contextmanager
+def paused_clock(page):
+    """Stop the page's fake clock (installed before the page loaded) on a refresh boundary.
+
+    Inside the block the page's time moves only by ``page.clock.run_for(ms)`` (or
+    ``fast_forward``); it flows again afterwards. JupyterLab's own timers (kernel heartbeats,
+    polls) stop too, so keep the block to the measurement.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    ahead_ms = 1000
+    while True:
+        # pause_at takes a time of the page's fake Date: shortly after its present, so that
+        # the clock only runs on to it (firing what is due), never back
+        now_ms = page.evaluate("() => Date.now()")
+        try:
+            page.clock.pause_at((now_ms + ahead_ms) / 1000)  # seconds since the epoch
+            break
+        except PlaywrightError as exc:  # the page's time ran past it meanwhile: further ahead
+            if "past" not in str(exc) or ahead_ms >= 60_000:
+                raise
+            ahead_ms *= 4
+    ticks = round(page.evaluate("() => performance.now()"))
+    page.clock.run_for(-ticks % REFRESH_MS)  # the next requestAnimationFrame is one refresh away
+    try:
+        yield
+    finally:
+        page.clock.resume()
+
+
+def run_until(page, js: str, arg: object = None, *, step_ms: int = REFRESH_MS, limit_ms: int = 10_000) -> int:
+    """Run the paused clock ``step_ms`` at a time until ``js`` is truthy; returns the ms run.
+
+    Fails when ``js`` is still false after ``limit_ms`` of the page's (simulated) time.
+    """
+    ran = 0
+    while not page.evaluate(js, arg):
+        if ran >= limit_ms:
+            raise AssertionError(f"Expected {js} within {limit_ms} ms of the page's clock, but it stayed false.")
+        page.clock.run_for(step_ms)
+        ran += step_ms
+    return ran

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
-from jlab import open_notebook, press, restart_kernel, run_all, wait_for
+from jlab import REFRESH_MS, RUN_MS, open_notebook, paused_clock, press, restart_kernel, run_all, wait_for
 
 NOTEBOOK = "notebooks/annotate.ipynb"
 PLAYER = ".wb-player"
@@ -20,13 +22,22 @@ def wait_frame(page, frame: int) -> None:
     wait_for(page, "f => document.querySelector('.wb-player')?.dataset.frame === String(f)", frame)
 
 
+#: The timeline shows the clip: its x axis spans the 1000 frames and the seek strip is drawn.
+TIMELINE_DRAWN = """() => {
+  const gd = document.querySelector('.wb-timeline .js-plotly-plot');
+  return gd && gd._fullLayout && gd._fullLayout.xaxis.range[1] === 1000 && gd.data.some(t => t.name === 'seek');
+}"""
+
+
 def set_rater(page, rater: str) -> None:
+    """Set the rater and wait until the clip is open: its frame and its timeline drawn."""
     box = page.locator(".wb-workbench input[placeholder^='your rater id']")
     box.fill(rater)
     box.press("Enter")
     # The first opening of a clip runs the face model once (cached afterwards).
-    wait_for(page, "r => document.querySelector('.wb-rater')?.textContent === r", rater, 300_000)
+    wait_for(page, "r => document.querySelector('.wb-rater')?.textContent === r", rater, RUN_MS)
     wait_for(page, "() => document.querySelector('.wb-player canvas.wb-frame')?.width > 320")
+    wait_for(page, TIMELINE_DRAWN)  # not the empty plot shown before the clip's is drawn
 
 
 def events_list(page) -> list[str]:
@@ -51,8 +62,8 @@ def plot_cursor(page) -> dict | None:
 @pytest.fixture
 def annotate(page, lab):
     open_notebook(page, lab, NOTEBOOK)
-    run_all(page, timeout=240_000)
-    page.wait_for_selector(".wb-workbench", timeout=60_000)
+    run_all(page)
+    page.wait_for_selector(".wb-workbench")
     return page
 
 
@@ -88,7 +99,7 @@ def test_mark_save_restart_undo(annotate, lab):
 
     # A new kernel reads the store back.
     restart_kernel(page)
-    run_all(page, timeout=240_000)
+    run_all(page)
     set_rater(page, RATER)
     wait_for(page, LISTED, "3–18")
 
@@ -119,38 +130,123 @@ def test_timeline_click_seeks_and_errors_show(annotate, lab):
     page.screenshot(path=str(lab.root / "workbench.png"), full_page=True)
 
 
-PLAY_PROBE = """(ms) => new Promise((resolve) => {
-  // frames advanced per second of page time while playing, read from the player's own frame
+#: Playback speeds, slowest first ([ and ] step through them), and the sample's frame rate.
+SPEEDS = {"1/16x": 1 / 16, "1/8x": 1 / 8, "1/4x": 1 / 4, "1/2x": 1 / 2, "1x": 1.0}
+FPS = 200.0
+#: The clock runs in steps of 25 refreshes (400 ms), 5 (80 ms) at 1x: a whole number of frames
+#: at every speed, and at most 40, well inside what the player decodes ahead of its cursor.
+STEP_MS = 25 * REFRESH_MS
+#: window.createImageBitmap behind a gate the test opens and closes (decoding held while closed).
+GATE = """() => {
+  const original = window.createImageBitmap.bind(window);
+  const gate = (window.__wbGate = { open: true, queued: [], inflight: 0 });
+  window.createImageBitmap = (...args) => new Promise((resolve, reject) => {
+    const run = () => {
+      gate.inflight += 1;
+      original(...args).then(resolve, reject).finally(() => { gate.inflight -= 1; });
+    };
+    if (gate.open) run(); else gate.queued.push(run);
+  });
+}"""
+OPEN_GATE = "() => { const g = window.__wbGate; g.open = true; g.queued.splice(0).forEach((run) => run()); }"
+#: Every frame the player's data-frame showed, in order (each once).
+FRAMES_SHOWN = """() => {
   const player = document.querySelector('.wb-player');
-  const f0 = Number(player.dataset.frame), t0 = performance.now();
-  setTimeout(() => resolve((Number(player.dataset.frame) - f0) / ((performance.now() - t0) / 1000)), ms);
-})"""
+  const shown = (window.__wbShown = [Number(player.dataset.frame)]);
+  new MutationObserver(() => {
+    const frame = Number(player.dataset.frame);
+    if (frame !== shown[shown.length - 1]) shown.push(frame);
+  }).observe(player, { attributes: true, attributeFilter: ['data-frame'] });
+}"""
 
 
-def test_playback_at_the_chosen_speed_and_the_whole_clip_held(annotate, lab):
-    page = annotate
+def info_shows(page, text: str) -> None:
+    wait_for(page, "t => document.querySelector('.wb-player .wb-info').textContent.includes(t)", text)
+
+
+def ahead_of(page) -> int:
+    return int(page.locator(PLAYER).first.get_attribute("data-ahead"))
+
+
+def frames_at(ms: int, rate: float) -> int:
+    """Frames advanced ``ms`` after play started, as the player computes it (JavaScript's doubles)."""
+    return math.floor((ms / 1000) * rate)
+
+
+def play_for(page, ms: int, rate: float) -> None:
+    """Run the paused clock ``ms`` while playing at ``rate``; before each step, wait until the frames
+    that step shows are decoded, and after it, check the frame: start + elapsed x rate, exactly."""
+    start = frame_of(page)
+    step = STEP_MS if frames_at(STEP_MS, rate) <= 40 else STEP_MS // 5
+    for t in range(step, ms + 1, step):
+        need = frames_at(t, rate) - frames_at(t - step, rate)
+        wait_for(page, "n => Number(document.querySelector('.wb-player').dataset.ahead) >= n", need)
+        page.clock.run_for(step)
+        assert frame_of(page) == start + frames_at(t, rate), (t, rate, start, frame_of(page))
+
+
+@pytest.fixture
+def annotate_clocked(page, lab):
+    """The annotation notebook in a page whose clock the test controls (and whose decoding it can hold)."""
+    page.clock.install()
+    page.add_init_script(f"({GATE})()")
+    open_notebook(page, lab, NOTEBOOK)
+    run_all(page)
+    page.wait_for_selector(".wb-workbench")
+    return page
+
+
+def test_playback_on_the_page_clock_pause_a_frame_not_decoded_and_the_whole_clip_held(annotate_clocked, lab):
+    page = annotate_clocked
     set_rater(page, "player")
     # While idle the player fills its store with every JPEG of the clip (1000 frames).
-    wait_for(page, "() => document.querySelector('.wb-player').dataset.held === 'all'", timeout=120_000)
+    wait_for(page, "() => document.querySelector('.wb-player').dataset.held === 'all'", timeout=RUN_MS)
     info = page.locator(".wb-player .wb-info")
-    assert "1/4x" in info.inner_text()  # the default speed: 200 fps clip shown at 50 frames/s
-    press(page, PLAYER, "Home")
+    assert "1/4x" in info.inner_text() and "· 200 fps ·" in info.inner_text()  # the default speed
+    press(page, PLAYER, "Home", "[", "[")
     wait_frame(page, 0)
-    press(page, PLAYER, "Space")
-    wait_for(page, "() => document.querySelector('.wb-player .wb-info').textContent.includes('▶')")
-    # The player moves by the clock (frame = start + elapsed x rate); a frame not yet
-    # decoded makes it wait, so a loaded machine can only lower the rate, never raise it.
-    quarter = page.evaluate(PLAY_PROBE, 1500)
-    assert 0.6 * 50 <= quarter <= 1.1 * 50, quarter
-    press(page, PLAYER, "]")  # faster: 1/2x, 100 frames/s
-    wait_for(page, "() => document.querySelector('.wb-player .wb-info').textContent.includes('1/2x')")
-    half = page.evaluate(PLAY_PROBE, 1500)
-    assert 0.6 * 100 <= half <= 1.1 * 100 and half > 1.4 * quarter, (quarter, half)
-    press(page, PLAYER, "Space")  # pause: the frame stays
-    wait_for(page, "() => document.querySelector('.wb-player .wb-info').textContent.includes('❚❚')")
-    stopped = frame_of(page)
-    page.wait_for_timeout(400)
-    assert frame_of(page) == stopped and 100 < stopped < 999
-    press(page, PLAYER, "[", "[")  # slower twice: 1/8x
-    wait_for(page, "() => document.querySelector('.wb-player .wb-info').textContent.includes('1/8x')")
+    info_shows(page, "1/16x")
+
+    # Frames advanced per simulated second at each speed: exactly the clip's fps x the speed.
+    advanced = {}
+    with paused_clock(page):
+        press(page, PLAYER, "Space")
+        info_shows(page, "▶")
+        for k, (label, speed) in enumerate(SPEEDS.items()):
+            if k:
+                press(page, PLAYER, "]")  # faster
+                info_shows(page, label)
+            start = frame_of(page)
+            play_for(page, 2000, FPS * speed)
+            advanced[label] = (frame_of(page) - start) / 2
+        press(page, PLAYER, "Space")  # pause: the frame stays
+        info_shows(page, "❚❚")
+        stopped = frame_of(page)
+        page.clock.run_for(1000)
+        assert frame_of(page) == stopped
+    assert advanced == {label: FPS * speed for label, speed in SPEEDS.items()}
+    assert stopped == 2 * (12.5 + 25 + 50 + 100 + 200)
+
+    # A frame not yet decoded makes the player wait on the last decoded one, then go on from
+    # there: decoding is held while the clock runs past the frames decoded ahead.
+    press(page, PLAYER, "[", "[")  # slower twice: 1/4x, 50 frames/s
+    info_shows(page, "1/4x")
+    page.evaluate("() => { window.__wbGate.open = false; }")
+    wait_for(page, "() => window.__wbGate.inflight === 0")  # the cache stays as it is now
+    with paused_clock(page):
+        start, ahead = frame_of(page), ahead_of(page)
+        page.evaluate(FRAMES_SHOWN)
+        press(page, PLAYER, "Space")
+        info_shows(page, "▶")
+        # frame start + ahead is due ahead x 20 ms after play; run on 400 ms past the next one's time
+        page.clock.run_for(5 * REFRESH_MS * math.ceil(((ahead + 1) * 20 + 400) / (5 * REFRESH_MS)))
+        assert (frame_of(page), ahead_of(page)) == (start + ahead, 0)
+        page.clock.run_for(60 * REFRESH_MS)
+        assert frame_of(page) == start + ahead and "▶" in info.inner_text()  # waiting, not skipping
+        page.evaluate(OPEN_GATE)
+        play_for(page, 400, 50.0)  # on from the frame it waited at, not from where the clock is
+        assert frame_of(page) == start + ahead + 20
+        shown = page.evaluate("() => window.__wbShown")
+        assert shown == list(range(start, start + ahead + 21)), shown  # one frame after another
+        press(page, PLAYER, "Space")
     assert not page.js_errors, page.js_errors

@@ -68,8 +68,8 @@ def spans(page) -> dict[str, str]:
 def review(page, lab):
     write_hypothesis(lab.root)
     open_notebook(page, lab, NOTEBOOK)
-    run_all(page, timeout=240_000)
-    page.wait_for_selector(PANEL, timeout=60_000)
+    run_all(page)
+    page.wait_for_selector(PANEL)
     return page
 
 
@@ -131,6 +131,6 @@ def test_walk_the_queue_decide_and_export(review, lab):
     assert not page.js_errors, page.js_errors
     ARTIFACTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1500, "height": 1900})  # the whole panel, timeline included
+    wait_for(page, "() => window.innerHeight === 1900")
     page.locator(PANEL).scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
-    page.locator(PANEL).screenshot(path=str(ARTIFACTS / "review-panel.png"))
+    page.locator(PANEL).screenshot(path=str(ARTIFACTS / "review-panel.png"))  # once the panel's box is stable

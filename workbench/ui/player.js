@@ -302,6 +302,7 @@ function render({ model, el: host }) {
         s.cache.set(i, bmp);
         if (i === s.want || (model.get("diff") && i === refFrame() && s.drawn === s.cur)) draw(s.want);
         evict();
+        showAhead();
         scrubSoon();
       }).catch((e) => showError(`could not decode frame ${i}: ${e}`))
         .finally(() => { s.decoding -= 1; pump(); });
@@ -452,11 +453,20 @@ function render({ model, el: host }) {
     setText(infoText.rest, ` · ${fps().toFixed(2).replace(/\.00$/, "")} fps · `
       + `${s.playing ? "▶" : "❚❚"} ${SPEED_LABELS[speedIndex()]}`);
     root.dataset.frame = String(f);
+    showAhead();
     const mk = model.get("marks") || {};
     const show = (k) => (mk[k] == null ? "–" : mk[k]);
     setText(marksText, `draft: onset ${show("onset")} · apex ${show("apex")} · offset ${show("offset")}`
       + ` · ${mk.emotion || "no emotion"}${mk.aus ? " · AU " + mk.aus : ""}`
       + `${model.get("status") ? "   —  " + model.get("status") : ""}`);
+  }
+
+  // The playback buffer: how many frames after the cursor, in the direction of travel, are
+  // decoded and would be drawn at once (data-ahead; playback waits when it is 0).
+  function showAhead() {
+    let k = 0;
+    while (s.cache.has(s.cur + s.dir * (k + 1))) k += 1;
+    if (root.dataset.ahead !== String(k)) root.dataset.ahead = String(k);
   }
 
   function showError(text) {

@@ -580,9 +580,8 @@ function render({ model, el: host }) {
   function next() {
     if (s.phase !== "reveal") return;
     if (index() >= n() - 1) { finish(); return; }
-    model.set("index", index() + 1);
+    model.set("index", index() + 1);  // change:index loads the item (onIndex), once
     model.save_changes();
-    load();
   }
 
   function finish() {
