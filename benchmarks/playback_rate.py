@@ -30,9 +30,9 @@ import nbformat
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "browser"))
+sys.path.insert(0, str(REPO))  # the repository: tests.support
 
-from jlab import CHROMIUM, CHROMIUM_ARGS, open_notebook, press, run_all, start_lab, stop_lab, wait_for  # noqa: E402
+from tests.support.jlab import CHROMIUM, CHROMIUM_ARGS, open_notebook, press, run_all, start_lab, stop_lab, wait_for  # noqa: E402
 
 SPEEDS = {"1/16x": 1 / 16, "1/8x": 1 / 8, "1/4x": 1 / 4, "1/2x": 1 / 2, "1x": 1.0}
 #: Goals: playback at 95 % of the asked rate or more; flashes undisturbed, shown within one refresh.

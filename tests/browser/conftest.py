@@ -1,7 +1,7 @@
 """Browser fixtures: a real ``jupyter-lab`` on 127.0.0.1 and Debian's headless Chromium.
 
 Reusable by every browser test (annotate, review, quiz); the helpers that drive
-JupyterLab live in :mod:`jlab` (``from jlab import open_notebook, run_all, press``).
+JupyterLab live in :mod:`tests.support.jlab` (shared with ``benchmarks/``).
 
 - ``lab_project``: a temporary project with the built-in sample and the notebooks (session).
 - ``lab``: ``jupyter-lab`` started as its own process with a random token, stopped by its
@@ -15,7 +15,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from jlab import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, WAIT_MS, keep_caches, make_project, start_lab, stop_lab
+
+from tests.support.jlab import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    WAIT_MS,
+    make_project,
+    start_lab,
+    stop_lab,
+)
 
 
 def pytest_collection_modifyitems(items):
@@ -27,9 +36,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def lab_project(tmp_path_factory) -> Path:
-    root = make_project(tmp_path_factory.mktemp("project"))
-    yield root
-    keep_caches(root)
+    return make_project(tmp_path_factory.mktemp("project"))
 
 
 @pytest.fixture(scope="session")

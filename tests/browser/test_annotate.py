@@ -6,7 +6,8 @@ import math
 
 import pandas as pd
 import pytest
-from jlab import REFRESH_MS, RUN_MS, open_notebook, paused_clock, press, restart_kernel, run_all, wait_for
+
+from tests.support.jlab import REFRESH_MS, RUN_MS, open_notebook, paused_clock, press, restart_kernel, run_all, wait_for
 
 NOTEBOOK = "notebooks/annotate.ipynb"
 PLAYER = ".wb-player"

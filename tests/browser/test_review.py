@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from jlab import ARTIFACTS, open_notebook, press, run_all, wait_for
 
+from tests.support.jlab import ARTIFACTS, open_notebook, press, run_all, wait_for
 from workbench.store import Store
 
 NOTEBOOK = "notebooks/review.ipynb"

@@ -31,7 +31,8 @@ import re
 import nbformat
 import pandas as pd
 import pytest
-from jlab import ARTIFACTS, REFRESH_MS, open_notebook, paused_clock, press, run_all, run_until, wait_for
+
+from tests.support.jlab import ARTIFACTS, REFRESH_MS, open_notebook, paused_clock, press, run_all, run_until, wait_for
 
 STUDENT = "alice"
 FOLDER = "answers/seminar-test"

@@ -15,7 +15,8 @@
 // Messages from Python: {type: "frames", indices, token, fill} + one JPEG buffer per index
 //
 // For the benchmark, every key press is measured from the keydown event to the
-// animation frame after the new frame was drawn: window.__wbLatency (array).
+// animation frame after the new frame was drawn, and reported in a "wb-painted" event on the
+// player's element (benchmarks/scrub_latency.py listens; nothing is kept here).
 
 const SPEEDS = [1 / 16, 1 / 8, 1 / 4, 1 / 2, 1];
 const SPEED_LABELS = ["1/16x", "1/8x", "1/4x", "1/2x", "1x"];
@@ -77,12 +78,6 @@ function asBytes(value) {
   if (value instanceof ArrayBuffer) return new DataView(value);
   if (ArrayBuffer.isView(value)) return new DataView(value.buffer, value.byteOffset, value.byteLength);
   return null;
-}
-
-function record(entry) {
-  const log = (window.__wbLatency = window.__wbLatency || []);
-  log.push(entry);
-  if (log.length > 5000) log.splice(0, log.length - 5000);
 }
 
 function render({ model, el: host }) {
@@ -390,8 +385,9 @@ function render({ model, el: host }) {
         s.painted += 1;
         root.dataset.painted = String(s.painted);
         root.dataset.paintedFrame = String(i);
-        record({ widget: "player", kind: m.kind, frame: i, t0: m.t0, t1, ms: t1 - m.t0, cached: m.cached, held: m.held,
-          recv: m.recv == null ? null : m.recv - m.t0, drawn: drawnAt - m.t0 });
+        root.dispatchEvent(new CustomEvent("wb-painted", { bubbles: true, detail: {
+          widget: "player", kind: m.kind, frame: i, t0: m.t0, t1, ms: t1 - m.t0, cached: m.cached, held: m.held,
+          recv: m.recv == null ? null : m.recv - m.t0, drawn: drawnAt - m.t0 } }));
       });
     }
     return true;
