@@ -42,7 +42,7 @@ import numpy as np
 from workbench import normaliser
 from workbench.atomic import atomic_write_bytes
 from workbench.clips import IMAGE_SUFFIXES, image_number, is_image
-from workbench.exact import ExactReader, even_shape, frame_index
+from workbench.exact import ExactReader, FrameIndex, even_shape, frame_index
 from workbench.paths import file_sha256
 from workbench.probe import Probe, probe
 
@@ -350,23 +350,29 @@ class VideoClip(Clip):
 
 
 class NormalisingClip(Clip):
-    """A video file decord would misread, while its normalised copy is made in the background.
+    """A video file decord would misread, read exactly while its normalised copy is made.
 
     Frames are exact from the start: :class:`workbench.exact.ExactReader` seeks to the
     keyframe before a frame and decodes forward (slow across a long keyframe interval:
-    up to a whole group of pictures per jump). Once the job (:mod:`workbench.normaliser`)
-    has written the copy, the next read switches to it (a :class:`VideoClip`: decord,
-    fast); frame k is the same picture before and after (up to the copy's compression).
-    A job that failed raises its error, naming the file, on every read.
+    up to a whole group of pictures per jump). Once the background job
+    (:mod:`workbench.normaliser`) has written the copy, the next :meth:`frame` switches to
+    it (a :class:`VideoClip`: decord, fast); frame k is the same picture before and after
+    (up to the copy's compression). A job that failed raises its error, naming the file,
+    on every read. Without a job (``open_clip(..., normalise=False)``) the clip reads the
+    source exactly and makes no copy.
 
-    Thread-safe: reads and the switch hold the clip's lock; :meth:`read_range` decodes
-    with a reader of its own.
+    :meth:`read_range` (detection's one pass) always decodes the source, so face data do
+    not depend on whether, or when, the copy was written.
+
+    Thread-safe: :meth:`frame` and the switch hold the clip's lock; :meth:`read_range`
+    decodes with a reader of its own.
     """
 
-    def __init__(self, source: Path, info: Probe, job: normaliser.Job, fps: float | None, cache: Path | None):
+    def __init__(self, source: Path, info: Probe, index: FrameIndex, job: normaliser.Job | None,
+                 fps: float | None, cache: Path | None):  # fmt: skip
         super().__init__(source, source)
         self._job, self._fps_arg, self._cache_arg = job, fps, cache
-        self.index = job.index
+        self.index = index
         self.n_frames = self.index.n_frames
         self.fps = float(fps) if fps else self.index.fps
         self._size = even_shape(info)
@@ -377,20 +383,23 @@ class NormalisingClip(Clip):
         self._lock = threading.RLock()
 
     def __reduce__(self):  # another process opens the file again (and joins or finds the copy)
-        return (open_clip, (self.source, self._fps_arg, self._cache_arg))
+        return (_reopen, (self.source, self._fps_arg, self._cache_arg, self._job is not None))
 
     @property
     def progress(self) -> float:
-        return 1.0 if self._copy is not None else self._job.progress
+        if self._copy is not None:
+            return 1.0
+        return self._job.progress if self._job is not None else 0.0
 
     @property
-    def job(self) -> normaliser.Job:
-        """The background job making the copy."""
+    def job(self) -> normaliser.Job | None:
+        """The background job making the copy (None: no copy is made)."""
         return self._job
 
     def on_progress(self, listener) -> None:
         """Call ``listener(frames written, frames in all)`` as the copy is written (from the job's thread)."""
-        self._job.listen(listener)
+        if self._job is not None:
+            self._job.listen(listener)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the copy and switch to it; whether it is read now.
@@ -400,12 +409,14 @@ class NormalisingClip(Clip):
         ValueError
             When normalising failed (naming the file).
         """
+        if self._job is None:
+            return False
         self._job.wait(timeout)
         return self._current() is not None
 
     def _current(self) -> VideoClip | None:
         """The copy, once written (the switch happens here, in a reading thread)."""
-        if self._copy is None and self._job.finished:
+        if self._copy is None and self._job is not None and self._job.finished:
             with self._lock:
                 if self._copy is None:
                     self._switch()
@@ -443,16 +454,13 @@ class NormalisingClip(Clip):
         return list(self._exact.read(start, i + 1))
 
     def read_range(self, start: int, stop: int) -> Iterator[np.ndarray]:
-        """Frames ``start..stop-1`` in one forward pass (from the copy once it is written)."""
+        """Frames ``start..stop-1`` in one forward pass, decoded from the source (see the class)."""
         start = self._check_index(start)
         if stop > self.n_frames:
             raise IndexError(
                 f"Expected frames up to {self.n_frames - 1}, but got a range up to {stop - 1} ({self.source})."
             )
-        copy = self._current()
-        if copy is not None:
-            yield from copy.read_range(start, stop)
-            return
+        self._current()  # a failed job is still raised
         reader = ExactReader(self.source, self.index, self._size)  # this pass's own: no lock held while it runs
         try:
             for _, img in reader.read(start, stop):
@@ -462,8 +470,12 @@ class NormalisingClip(Clip):
 
     def content_hash(self) -> str:
         if self._hash is None:
-            self._hash = self._job.wait_digest()
+            self._hash = self._job.wait_digest() if self._job is not None else file_sha256(self.source)
         return self._hash
+
+
+def _reopen(path: Path, fps: float | None, cache: Path | None, normalise: bool) -> Clip:
+    return open_clip(path, fps, cache, normalise=normalise)
 
 
 class FolderClip(Clip):
@@ -572,6 +584,7 @@ def open_clip(
     *,
     on_progress=None,
     wait: bool = False,
+    normalise: bool = True,
 ) -> Clip:
     """Open a video file or a folder of numbered images, frame-exact, at once.
 
@@ -593,6 +606,9 @@ def open_clip(
         the background thread; not called when none is needed).
     wait
         Return only once the normalised copy is read (the old, blocking behaviour).
+    normalise
+        False: make no copy; read such a file exactly as it stands (for one pass over the
+        frames in order, e.g. detection, which needs no fast random access).
 
     Examples
     --------
@@ -609,8 +625,9 @@ def open_clip(
     if not info.reasons():
         return VideoClip(src, src, fps)
     root = Path(cache) if cache else None
-    job = normaliser.start(src, info, frame_index(src, info), None, root)
-    clip = NormalisingClip(src, info, job, fps, root)
+    index = frame_index(src, info)
+    job = normaliser.start(src, info, index, None, root) if normalise else None
+    clip = NormalisingClip(src, info, index, job, fps, root)
     if on_progress is not None:
         clip.on_progress(on_progress)
     if wait:

@@ -257,7 +257,7 @@ def test_read_range_is_one_pass_with_the_frames_of_frame_i(tmp_path, make):
         got = list(clip.read_range(start, stop))
         assert [read_code(f) for f in got] == list(range(start, stop))
         assert not exact, "read_range should decode in one pass, not frame by frame"
-        reference = open_clip(path, wait=True)
+        reference = open_clip(path, normalise=False)  # a file being normalised: its source, exactly
         for i, frame in zip(range(start, stop), got, strict=True):
             assert np.array_equal(frame, reference.frame(i)), f"frame {i} differs from frame(i)"
 
@@ -430,7 +430,8 @@ def test_open_is_at_once_and_frames_are_the_same_before_and_after_the_switch(tmp
         after = clip.frame(i)
         assert read_code(after) == read_code(before[i]), f"frame {i} is another picture after the switch"
         assert np.abs(after.astype(int) - before[i]).mean() < 1.5, f"frame {i} changed by more than compression"
-    assert [read_code(f) for f in clip.read_range(a, b)] == [read_code(truth[i]) for i in range(a, b)]
+    # detection's pass still decodes the source: face data do not depend on when the copy came
+    assert all(np.array_equal(f, truth[i]) for i, f in zip(range(a, b), clip.read_range(a, b), strict=True))
 
 
 def test_progress_is_told_and_a_second_open_joins_the_job(tmp_path, held):

@@ -176,7 +176,7 @@ def _failed(task: ClipTask, exc: BaseException) -> None:
 def _prepare(task: ClipTask, detectors: list[Detector], params: DetectParams, need_face: bool) -> None:
     """Open the clip, compute its keys, read what the cache has (the rest needs chunks)."""
     try:
-        clip = task.clip or open_clip(task.path)
+        clip = task.clip or open_clip(task.path, normalise=False)  # detection needs no normalised copy
         task.clip, task.n_frames, task.fps = clip, clip.n_frames, float(clip.fps)
         task.face_key = cache.face_key(clip.content_hash(), MODEL_SHA256, params.as_dict())
     except Exception as exc:  # a clip that cannot be opened fails alone

@@ -139,7 +139,7 @@ def _worker_clip(path: str) -> Any:
     if path not in clips:
         if len(clips) > 4:
             clips.clear()
-        clips[path] = open_clip(path)
+        clips[path] = open_clip(path, normalise=False)  # one pass in order: the source as it stands, exactly
     return clips[path]
 
 
