@@ -21,11 +21,16 @@ from workbench.paths import file_sha256, user_cache
 from workbench.probe import Probe, probe
 
 #: Bumped when normalised files are encoded differently, so caches are refreshed.
-NORMALISE_VERSION = 3
+NORMALISE_VERSION = 4
 #: Keyframe interval (frames) of normalised files.
 KEYFRAME_INTERVAL = 10
-#: x264 preset and threads of normalised copies (``benchmarks/normalise_speed.py``).
-NORMALISE_PRESET = "veryfast"
+#: x264 preset and threads of normalised copies, measured with ``benchmarks/normalise_speed.py``
+#: (camera-style sources, 2 cores, CPU time per frame over every thread): at 2040x1088
+#: ultrafast takes 15.5 ms a frame, superfast 20.3, veryfast 24.0, the old RGB round trip
+#: at veryfast 39.5 (decoding alone 4.9); at 640x480 2.7, 3.7, 4.9 and 8.7 ms. x264's own
+#: thread count (None) was as fast as 2 threads and faster than 1. Copies are about twice
+#: the bytes of veryfast's and decode as fast.
+NORMALISE_PRESET = "ultrafast"
 NORMALISE_THREADS: int | None = None
 MP4 = {"format": "mp4", "options": {"use_editlist": "0"}}
 
