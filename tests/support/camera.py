@@ -47,9 +47,12 @@ def sample_frames(fps: float, n: int, script: list | None = None, duration_s: fl
     return islice(chain.from_iterable(loops), n)
 
 
-def write_camera_style(frames: Iterable[np.ndarray], path: Path, fps: float, crf: int = 23) -> Path:
+def write_camera_style(
+    frames: Iterable[np.ndarray], path: Path, fps: float, crf: int = 23, preset: str = "veryfast"
+) -> Path:
     """x264 as a camera writes it: its default keyframe interval (250), three B-frames
-    (preset veryfast), 4:2:0; MP4 with the muxer's defaults."""
+    (any preset but ultrafast), 4:2:0; MP4 with the muxer's defaults (an edit list for the
+    B-frames' delay)."""
     path = Path(path)
     with av.open(str(path), "w") as out:
         stream = None
@@ -58,7 +61,7 @@ def write_camera_style(frames: Iterable[np.ndarray], path: Path, fps: float, crf
                 stream = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
                 stream.height, stream.width = img.shape[:2]
                 stream.pix_fmt = "yuv420p"
-                stream.options = {"crf": str(crf), "preset": "veryfast"}  # keyint 250, bf 3: x264's defaults
+                stream.options = {"crf": str(crf), "preset": preset}  # keyint 250, bf 3: x264's defaults
             for pkt in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")):
                 out.mux(pkt)
         for pkt in stream.encode():
