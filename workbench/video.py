@@ -389,7 +389,7 @@ class NormalisingClip(Clip):
     def progress(self) -> float:
         if self._copy is not None:
             return 1.0
-        return self._job.progress if self._job is not None else 0.0
+        return self._job.progress if self._job is not None else 1.0  # no copy to wait for
 
     @property
     def job(self) -> normaliser.Job | None:
