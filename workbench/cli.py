@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from workbench.project import Project
 from workbench.sample import make_sample
 from workbench.video import open_clip
@@ -35,6 +37,10 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 def _cmd_info(args: argparse.Namespace) -> int:
     clip = open_clip(args.clip, fps=args.fps)
+    if clip.normalise_reasons and not clip.normalised:  # made in the background: show it, wait for it
+        with tqdm(total=clip.n_frames, unit="frame", desc="normalising", disable=args.no_progress) as bar:
+            clip.on_progress(lambda done, total: bar.update(done - bar.n))
+            clip.wait()
     h, w, _ = clip.shape
     rows = [
         ("clip", str(clip.source)),
@@ -87,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="frames, fps, duration, size of a clip, and whether it was normalised")
     p.add_argument("clip", type=Path, help="video file or folder of numbered images")
     p.add_argument("--fps", type=float, default=None, help="frame rate of an image folder")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar while normalising")
     p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser("lab", help="open JupyterLab on a notebook (default: the annotation workbench)")

@@ -7,36 +7,57 @@ named by the source's content; the user's file is never touched.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from workbench.atomic import atomic_path
+from workbench.exact import FrameIndex, even_shape, frame_index, to_rgb
 from workbench.paths import file_sha256, user_cache
 from workbench.probe import Probe, probe
 
 #: Bumped when normalised files are encoded differently, so caches are refreshed.
-NORMALISE_VERSION = 2
+NORMALISE_VERSION = 4
 #: Keyframe interval (frames) of normalised files.
 KEYFRAME_INTERVAL = 10
+#: x264 preset and threads of normalised copies, measured with ``benchmarks/normalise_speed.py``
+#: (camera-style sources, 2 cores, CPU time per frame over every thread): at 2040x1088
+#: ultrafast takes 15.5 ms a frame, superfast 20.3, veryfast 24.0, the old RGB round trip
+#: at veryfast 39.5 (decoding alone 4.9); at 640x480 2.7, 3.7, 4.9 and 8.7 ms. x264's own
+#: thread count (None) was as fast as 2 threads and faster than 1. Copies are about twice
+#: the bytes of veryfast's and decode as fast.
+NORMALISE_PRESET = "ultrafast"
+NORMALISE_THREADS: int | None = None
+MP4 = {"format": "mp4", "options": {"use_editlist": "0"}}
 
 
-def _decoded_frames(path: Path) -> Iterable[tuple[float, np.ndarray]]:
-    """(presentation time in s, RGB frame) in display order, edit lists honoured (PyAV)."""
-    import av
+class Cancelled(RuntimeError):
+    """Normalisation was stopped before it finished (nothing was written)."""
 
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        i = 0
-        try:
-            for frame in container.decode(stream):
-                t = float(frame.time) if frame.time is not None else float("nan")
-                yield t, frame.to_ndarray(format="rgb24")
-                i += 1
-        except av.error.FFmpegError as exc:
-            raise ValueError(f"Expected a decodable video, but {path} fails at frame {i}: {exc}") from exc
+
+def _encoder(out: Any, rate: Fraction, width: int, height: int, *, crf: int, preset: str,
+             tune: str | None, threads: int | None) -> Any:  # fmt: skip
+    """An H.264 stream on ``out``: constant rate, a keyframe every :data:`KEYFRAME_INTERVAL`
+    frames, no B-frames."""
+    stream = out.add_stream("libx264", rate=rate)
+    stream.width, stream.height = width, height
+    stream.pix_fmt = "yuv420p"
+    stream.options = {
+        "crf": str(crf),
+        "preset": preset,
+        "g": str(KEYFRAME_INTERVAL),
+        "keyint_min": str(KEYFRAME_INTERVAL),
+        "sc_threshold": "0",
+        "bf": "0",
+        **({"tune": tune} if tune else {}),
+        **({"threads": str(threads)} if threads is not None else {}),
+    }
+    stream.codec_context.time_base = 1 / rate
+    return stream
 
 
 def write_video(
@@ -54,33 +75,18 @@ def write_video(
     2.4x cheaper (8.6 ms instead of 20.6 ms of CPU for a random 640x480 frame, measured with
     ``benchmarks/clip_access.py``) for about 10% more bytes; :func:`normalise` uses it.
     """
-    from fractions import Fraction
-
     import av
 
     dst = Path(dst)
     rate = Fraction(fps).limit_denominator(1001)
     n = 0
-    mp4 = {"format": "mp4", "options": {"use_editlist": "0"}}
-    with atomic_path(dst, ".tmp.mp4") as tmp, av.open(str(tmp), "w", **mp4) as out:
+    with atomic_path(dst, ".tmp.mp4") as tmp, av.open(str(tmp), "w", **MP4) as out:
         stream = None
         for img in frames:
             img = np.ascontiguousarray(img)
             if stream is None:
                 h, w = img.shape[:2]
-                stream = out.add_stream("libx264", rate=rate)
-                stream.width, stream.height = w - w % 2, h - h % 2
-                stream.pix_fmt = "yuv420p"
-                stream.options = {
-                    "crf": str(crf),
-                    "preset": preset,
-                    "g": str(KEYFRAME_INTERVAL),
-                    "keyint_min": str(KEYFRAME_INTERVAL),
-                    "sc_threshold": "0",
-                    "bf": "0",
-                    **({"tune": tune} if tune else {}),
-                }
-                stream.codec_context.time_base = 1 / rate
+                stream = _encoder(out, rate, w - w % 2, h - h % 2, crf=crf, preset=preset, tune=tune, threads=None)
             img = img[: stream.height, : stream.width]
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")
             frame.pts = n
@@ -95,33 +101,63 @@ def write_video(
     return dst
 
 
-def _constant_rate(timed: Iterable[tuple[float, np.ndarray]], fps: float) -> Iterable[np.ndarray]:
-    """Resample (time, frame) pairs to a constant rate, duplicating or dropping frames.
+def shown_frames(src: Path, index: FrameIndex, cancel: threading.Event | None = None) -> Iterator[tuple[int, Any]]:
+    """(frame k, decoded PyAV frame) for every frame of the clip, in order: one decoding pass
+    over ``src``, each source frame placed by its timestamp and repeated for every slot that
+    shows it (:attr:`FrameIndex.slots`).
 
-    A source frame takes the output slot nearest its start time (ffmpeg's ``fps`` filter
-    rounds the same way), so timestamps stored in coarser units (67 ms for 2/30 s) still
-    land on the right frame."""
-    it = iter(timed)
-    first = next(it, None)
-    if first is None:
-        return
-    t0, current = first
-    t0 = 0.0 if np.isnan(t0) else t0
-    nxt = next(it, None)
-    k = 0
-    while True:
-        t = t0 + k / fps
-        while nxt is not None and (np.isnan(nxt[0]) or nxt[0] < t + 0.5 / fps):
-            current = nxt[1]
-            nxt = next(it, None)
-        yield current
-        k += 1
-        if nxt is None:
-            return
+    Raises
+    ------
+    ValueError
+        When a frame cannot be decoded or is missing (naming the file and the frame).
+    Cancelled
+        When ``cancel`` is set.
+    """
+    import av
+
+    slots, n, k, decoded = index.slots, index.n_frames, 0, 0
+    with av.open(str(src)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        try:
+            for frame in container.decode(stream):
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled(f"Normalising {src} was cancelled at frame {k} of {n}.")
+                if index.pts is None:
+                    pos = decoded
+                else:
+                    pos = int(np.searchsorted(index.pts, frame.pts)) if frame.pts is not None else -1
+                    if pos >= len(index.pts) or index.pts[pos] != frame.pts:
+                        continue  # not a shown frame
+                decoded += 1
+                if k < n and pos > slots[k]:
+                    raise ValueError(f"Expected frame {k} of {src}, but decoding skipped it (corrupt data).")
+                while k < n and slots[k] == pos:
+                    yield k, frame
+                    k += 1
+        except av.error.FFmpegError as exc:
+            raise ValueError(f"Expected a decodable video, but {src} fails at frame {k}: {exc}") from exc
+    if k < n:
+        raise ValueError(f"Expected {n} frames in {src}, but only {k} could be decoded.")
 
 
-def normalise(src: str | Path, dst: str | Path, fps: float | None = None, info: Probe | None = None) -> Path:
+def normalise(
+    src: str | Path,
+    dst: str | Path,
+    fps: float | None = None,
+    info: Probe | None = None,
+    *,
+    index: FrameIndex | None = None,
+    preset: str = NORMALISE_PRESET,
+    threads: int | None = NORMALISE_THREADS,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> Path:
     """Re-encode a video to constant frame rate, short keyframe interval, no edit list.
+
+    Frame k of the copy is frame k of :class:`workbench.exact.ExactReader` on the source.
+    Decoded 4:2:0 pictures go to the encoder as they are (no RGB round trip); other pixel
+    formats are converted once, odd sizes are cut to even ones.
 
     Parameters
     ----------
@@ -130,18 +166,38 @@ def normalise(src: str | Path, dst: str | Path, fps: float | None = None, info: 
     dst
         Output MP4 path (written atomically).
     fps
-        Output frame rate; default: the source's average rate.
-    info
-        The source's :func:`probe`, when the caller has it already.
+        Output frame rate; default: the source's average rate (a variable-rate file's base rate).
+    info, index
+        The source's :func:`probe` and :func:`~workbench.exact.frame_index`, when the caller has them.
+    preset, threads
+        x264's preset and thread count (None: x264's choice).
+    progress
+        Called with (frames written, frames in all) from the encoding thread.
+    cancel
+        When set, stop and write nothing (raises :class:`Cancelled`).
     """
+    import av
+
     src = Path(src)
     info = info or probe(src)
-    # A variable-rate file is resampled at its base rate (the rate that represents all its
-    # timestamps exactly, e.g. 30 for frames lasting 1/30 or 2/30 s), so no frame is lost.
-    natural = info.base_fps if info.variable_rate and 0 < info.base_fps <= 1000 else info.fps
-    rate = float(fps or natural or 30.0)
-    frames = _constant_rate(_decoded_frames(src), rate) if info.variable_rate else (f for _, f in _decoded_frames(src))
-    return write_video(frames, dst, rate, tune="fastdecode")
+    index = index or frame_index(src, info, fps)
+    rate = Fraction(index.fps).limit_denominator(1001)
+    h, w = even_shape(info)
+    step = max(1, index.n_frames // 200)
+    with atomic_path(Path(dst), ".tmp.mp4") as tmp, av.open(str(tmp), "w", **MP4) as out:
+        stream = _encoder(out, rate, w, h, crf=16, preset=preset, tune="fastdecode", threads=threads)
+        for k, frame in shown_frames(src, index, cancel):
+            if frame.format.name != "yuv420p" or frame.width != w or frame.height != h:
+                frame = av.VideoFrame.from_ndarray(to_rgb(frame, (h, w)), format="rgb24").reformat(format="yuv420p")
+            frame.pts, frame.time_base = k, stream.codec_context.time_base
+            frame.pict_type = av.video.frame.PictureType.NONE  # the source's keyframes do not force ours
+            for pkt in stream.encode(frame):
+                out.mux(pkt)
+            if progress is not None and (k % step == 0 or k == index.n_frames - 1):
+                progress(k + 1, index.n_frames)
+        for pkt in stream.encode():
+            out.mux(pkt)
+    return Path(dst)
 
 
 def normalised_path(src: Path, fps: float | None, root: Path | None = None, digest: str | None = None) -> Path:

@@ -192,14 +192,15 @@ def render(
     seed: int = 0,
     noise: float = 2.0,
     n_frames: int | None = None,
+    duration_s: float = DURATION_S,
 ):
     """Yield the clip's frames (RGB uint8) for a script; deterministic for a seed.
 
-    ``n_frames`` stops early (default: the whole clip, :data:`DURATION_S`)."""
+    ``n_frames`` stops early (default: the whole clip, ``duration_s`` seconds)."""
     import cv2
 
     face = base_face().astype(np.float32)
-    n = int(round(DURATION_S * fps))
+    n = int(round(duration_s * fps))
     gy, gx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
     ndx, ndy = _field(NEUTRAL_MOVERS, gx, gy)
     fields = []

@@ -13,7 +13,12 @@ when decord would misplace frames or seek slowly, re-encodes it once with
 - a keyframe interval longer than :data:`MAX_KEYFRAME_GAP` frames.
 
 The normalised file is H.264, constant frame rate, a keyframe every
-:data:`KEYFRAME_INTERVAL` frames, no B-frames and no edit list.
+:data:`KEYFRAME_INTERVAL` frames, no B-frames and no edit list. It is made in the
+background (:mod:`workbench.normaliser`): :func:`open_clip` returns a
+:class:`NormalisingClip` at once, whose frames are exact from the start (PyAV seeks to
+the keyframe before a frame and decodes forward, :mod:`workbench.exact`: slower) and come
+from the copy (decord: fast) as soon as it is written. ``clip.progress`` (0..1) and the
+``on_progress`` callback tell how far it is.
 
 CASME II and SAMM ship clips as folders of JPEGs (``img46.jpg``, ``006_05562.jpg``).
 A folder's images are sorted by their trailing number (natural order) and must be
@@ -26,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -33,17 +39,21 @@ from typing import Any
 
 import numpy as np
 
+from workbench import normaliser
 from workbench.atomic import atomic_write_bytes
 from workbench.clips import IMAGE_SUFFIXES, image_number, is_image
-from workbench.encode import normalise, normalised_path
+from workbench.exact import ExactReader, FrameIndex, even_shape, frame_index
 from workbench.paths import file_sha256
-from workbench.probe import probe
+from workbench.probe import Probe, probe
 
 PYAV_EXACT_FORMATS = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"})
 #: Frame rate of image folders without a sidecar or an fps argument (CASME II, SAMM).
 DEFAULT_FOLDER_FPS = 200.0
 #: Sidecar file in an image folder: ``{"fps": 200}``.
 SIDECAR = "clip.json"
+#: Decoded frames a clip keeps around the cursor: at most this many bytes (a 2040x1088
+#: frame is 6.7 MB: 38 of them), and at most ``cache_size`` frames.
+CACHE_BYTES = 256 << 20
 
 # --------------------------------------------------------------------------- clips
 
@@ -61,6 +71,8 @@ class Clip:
         Frame count, frames per second, ``(height, width, 3)``.
     normalised : bool
         Whether ``path`` is a normalised copy, and ``normalise_reasons`` why.
+    progress : float
+        0..1: how far the normalised copy is (1 when there is none to make, or it is ready).
     frame_numbers : numpy.ndarray
         The dataset's own number of each frame (``img46.jpg`` -> 46); ``arange`` for videos.
     """
@@ -86,6 +98,15 @@ class Clip:
         h, w, _ = self.shape
         extra = " normalised" if self.normalised else ""
         return f"<Clip {self.source} {self.n_frames} frames {self.fps:g} fps {w}x{h}{extra}>"
+
+    @property
+    def progress(self) -> float:
+        """0..1: how far this clip's normalised copy is (1: ready, or none needed)."""
+        return 1.0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the normalised copy (if one is being made); whether the clip reads its final file."""
+        return True
 
     def _check_index(self, i: int) -> int:
         if isinstance(i, bool) or not isinstance(i, int | np.integer):
@@ -150,7 +171,8 @@ class Clip:
     def _remember(self, i: int, img: np.ndarray) -> None:
         self._cache[i] = img
         self._cache.move_to_end(i)
-        while len(self._cache) > self._cache_size:
+        limit = min(self._cache_size, max(4, CACHE_BYTES // max(img.nbytes, 1)))
+        while len(self._cache) > limit:
             self._cache.popitem(last=False)
 
     def _read(self, i: int) -> Iterable[tuple[int, np.ndarray]]:
@@ -327,6 +349,135 @@ class VideoClip(Clip):
         return file_sha256(self.source)
 
 
+class NormalisingClip(Clip):
+    """A video file decord would misread, read exactly while its normalised copy is made.
+
+    Frames are exact from the start: :class:`workbench.exact.ExactReader` seeks to the
+    keyframe before a frame and decodes forward (slow across a long keyframe interval:
+    up to a whole group of pictures per jump). Once the background job
+    (:mod:`workbench.normaliser`) has written the copy, the next :meth:`frame` switches to
+    it (a :class:`VideoClip`: decord, fast); frame k is the same picture before and after
+    (up to the copy's compression). A job that failed raises its error, naming the file,
+    on every read. Without a job (``open_clip(..., normalise=False)``) the clip reads the
+    source exactly and makes no copy.
+
+    :meth:`read_range` (detection's one pass) always decodes the source, so face data do
+    not depend on whether, or when, the copy was written.
+
+    Thread-safe: :meth:`frame` and the switch hold the clip's lock; :meth:`read_range`
+    decodes with a reader of its own.
+    """
+
+    def __init__(self, source: Path, info: Probe, index: FrameIndex, job: normaliser.Job | None,
+                 fps: float | None, cache: Path | None):  # fmt: skip
+        super().__init__(source, source)
+        self._job, self._fps_arg, self._cache_arg = job, fps, cache
+        self.index = index
+        self.n_frames = self.index.n_frames
+        self.fps = float(fps) if fps else self.index.fps
+        self._size = even_shape(info)
+        self.shape = (*self._size, 3)
+        self.normalise_reasons = info.reasons()
+        self._exact = ExactReader(source, self.index, self._size)
+        self._copy: VideoClip | None = None
+        self._lock = threading.RLock()
+
+    def __reduce__(self):  # another process opens the file again (and joins or finds the copy)
+        return (_reopen, (self.source, self._fps_arg, self._cache_arg, self._job is not None))
+
+    @property
+    def progress(self) -> float:
+        if self._copy is not None:
+            return 1.0
+        return self._job.progress if self._job is not None else 1.0  # no copy to wait for
+
+    @property
+    def job(self) -> normaliser.Job | None:
+        """The background job making the copy (None: no copy is made)."""
+        return self._job
+
+    def on_progress(self, listener) -> None:
+        """Call ``listener(frames written, frames in all)`` as the copy is written (from the job's thread)."""
+        if self._job is not None:
+            self._job.listen(listener)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the copy and switch to it; whether it is read now.
+
+        Raises
+        ------
+        ValueError
+            When normalising failed (naming the file).
+        """
+        if self._job is None:
+            return False
+        self._job.wait(timeout)
+        return self._current() is not None
+
+    def _current(self) -> VideoClip | None:
+        """The copy, once written (the switch happens here, in a reading thread)."""
+        if self._copy is None and self._job is not None and self._job.finished:
+            with self._lock:
+                if self._copy is None:
+                    self._switch()
+        return self._copy
+
+    def _switch(self) -> None:
+        job = self._job
+        if job.error is not None:
+            raise ValueError(
+                f"Expected a normalised copy of {self.source}, but normalising it failed: "
+                f"{type(job.error).__name__}: {job.error}"
+            ) from job.error
+        copy = VideoClip(self.source, job.dst, self.fps)
+        if copy.n_frames != self.n_frames:
+            raise ValueError(
+                f"Expected the normalised copy {job.dst} to have the {self.n_frames} frames of {self.source}, "
+                f"but it has {copy.n_frames}."
+            )
+        copy._hash, copy.normalised, copy.normalise_reasons = job.digest, True, self.normalise_reasons
+        self._exact.close()
+        self._cache.clear()
+        self._copy, self.path, self.normalised = copy, copy.path, True
+
+    def frame(self, i: int) -> np.ndarray:
+        copy = self._current()
+        with self._lock:
+            return copy.frame(i) if copy is not None else super().frame(i)
+
+    def _read(self, i: int) -> Iterable[tuple[int, np.ndarray]]:
+        """Frame i exactly; a step back decodes from the keyframe to i once and keeps what it can."""
+        start = i
+        if i == self._requested - 1:
+            keep = min(self._cache_size, max(4, CACHE_BYTES // (3 * self._size[0] * self._size[1]))) // 2
+            start = max(0, i - keep + 1)
+        return list(self._exact.read(start, i + 1))
+
+    def read_range(self, start: int, stop: int) -> Iterator[np.ndarray]:
+        """Frames ``start..stop-1`` in one forward pass, decoded from the source (see the class)."""
+        start = self._check_index(start)
+        if stop > self.n_frames:
+            raise IndexError(
+                f"Expected frames up to {self.n_frames - 1}, but got a range up to {stop - 1} ({self.source})."
+            )
+        self._current()  # a failed job is still raised
+        reader = ExactReader(self.source, self.index, self._size)  # this pass's own: no lock held while it runs
+        try:
+            for _, img in reader.read(start, stop):
+                yield img
+        finally:
+            reader.close()
+
+    def content_hash(self) -> str:
+        if self._hash is None:
+            self._hash = self._job.wait_digest() if self._job is not None else file_sha256(self.source)
+        return self._hash
+
+
+def _reopen(path: Path, fps: float | None, cache: Path | None, normalise: bool) -> Clip:
+    return open_clip(path, fps, cache, normalise=normalise)
+
+
 class FolderClip(Clip):
     """A folder of numbered images (CASME II, SAMM)."""
 
@@ -426,8 +577,20 @@ def _open_folder(folder: Path, fps: float | None) -> FolderClip:
     return FolderClip(folder, [p for _, p in numbered], numbers, _folder_fps(folder, fps), (h, w, 3))
 
 
-def open_clip(path: str | Path, fps: float | None = None, cache: str | Path | None = None) -> Clip:
-    """Open a video file or a folder of numbered images, frame-exact.
+def open_clip(
+    path: str | Path,
+    fps: float | None = None,
+    cache: str | Path | None = None,
+    *,
+    on_progress=None,
+    wait: bool = False,
+    normalise: bool = True,
+) -> Clip:
+    """Open a video file or a folder of numbered images, frame-exact, at once.
+
+    A video decord would misread (:meth:`workbench.probe.Probe.reasons`) is normalised in
+    the background; the clip reads it exactly meanwhile and switches to the copy when it
+    is written (:class:`NormalisingClip`).
 
     Parameters
     ----------
@@ -438,6 +601,14 @@ def open_clip(path: str | Path, fps: float | None = None, cache: str | Path | No
         Videos: the file's own rate unless given (a given rate re-times the frames).
     cache
         Where normalised copies go (default ``<cache>/normalised``, :mod:`workbench.encode`).
+    on_progress
+        Called with (frames written, frames in all) while a normalised copy is written (from
+        the background thread; not called when none is needed).
+    wait
+        Return only once the normalised copy is read (the old, blocking behaviour).
+    normalise
+        False: make no copy; read such a file exactly as it stands (for one pass over the
+        frames in order, e.g. detection, which needs no fast random access).
 
     Examples
     --------
@@ -451,17 +622,16 @@ def open_clip(path: str | Path, fps: float | None = None, cache: str | Path | No
     if src.is_dir():
         return _open_folder(src, fps)
     info = probe(src)
-    reasons = info.reasons()
-    if not reasons:
+    if not info.reasons():
         return VideoClip(src, src, fps)
-    digest = file_sha256(src)  # the cache key, and the clip's content hash: read the file once
-    dst = normalised_path(src, None, Path(cache) if cache else None, digest)
-    if not dst.exists():
-        normalise(src, dst, info=info)
-    clip = VideoClip(src, dst, fps)
-    clip._hash = digest
-    clip.normalised = True
-    clip.normalise_reasons = reasons
+    root = Path(cache) if cache else None
+    index = frame_index(src, info)
+    job = normaliser.start(src, info, index, None, root) if normalise else None
+    clip = NormalisingClip(src, info, index, job, fps, root)
+    if on_progress is not None:
+        clip.on_progress(on_progress)
+    if wait:
+        clip.wait()
     return clip
 
 

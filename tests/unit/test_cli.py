@@ -21,6 +21,17 @@ def test_info_prints_frames_fps_duration_size(tmp_path, capsys):
     assert "normalised  no" in out
 
 
+def test_info_waits_for_the_normalised_copy_and_says_why(tmp_path, capsys, monkeypatch):
+    from tests.unit.test_video import encode
+
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+    path = encode(tmp_path / "camera.mp4", range(45), gop=250, preset="veryfast")
+    assert main(["info", str(path), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "frames  45" in out and "normalised  yes: " in out and "keyframes up to 45 frames apart" in out
+    assert f"read from  {tmp_path / 'cache' / 'normalised'}" in out
+
+
 def test_info_on_an_image_folder_shows_dataset_numbers(tmp_path, capsys):
     folder = write_folder((coded_frame(n) for n in range(4)), tmp_path / "EP01", start=46)
     assert main(["info", str(folder)]) == 0

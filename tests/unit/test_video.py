@@ -21,14 +21,15 @@ def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
 
 
-def encode(path: Path, numbers, fps=30, gop=250, bframes=True, durations=None) -> Path:
-    """x264 with the encoder's defaults (long GOP, B-frames), optionally variable frame rate."""
+def encode(path: Path, numbers, fps=30, gop=250, bframes=True, durations=None, preset="ultrafast") -> Path:
+    """x264 with a long GOP, optionally variable frame rate. ``preset="ultrafast"`` writes
+    no B-frames whatever ``bframes`` says; a camera's (``"veryfast"`` and slower) has them."""
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
         stream.options = {
             "crf": "18",
-            "preset": "ultrafast",
+            "preset": preset,
             "g": str(gop),
             **({} if bframes else {"bf": "0"}),
         }
@@ -81,7 +82,7 @@ def test_edit_list_trim_is_normalised_and_exact(tmp_path):
     src = encode(tmp_path / "long.mp4", range(150))
     trimmed = trim_copy(src, tmp_path / "trimmed.mp4", start_frame=40)
     assert probe(trimmed).edit_list
-    clip = open_clip(trimmed)
+    clip = open_clip(trimmed, wait=True)
     assert clip.normalised and "an edit list" in clip.normalise_reasons
     assert clip.n_frames == 110
     assert numbers_of(clip) == list(range(40, 150))
@@ -97,7 +98,7 @@ def test_variable_frame_rate_is_resampled_to_its_base_rate(tmp_path):
     durations = np.diff(starts).tolist()
     path = encode(tmp_path / "vfr.mp4", range(40), durations=durations, bframes=False)
     assert probe(path).variable_rate
-    clip = open_clip(path, fps=None)
+    clip = open_clip(path, fps=None, wait=True)
     assert clip.normalised and "a variable frame rate" in clip.normalise_reasons
     shown = numbers_of(clip)
     # frame k is what is on screen at k/30 s: source frame j repeats periods[j] times
@@ -110,7 +111,7 @@ def test_variable_frame_rate_is_resampled_to_its_base_rate(tmp_path):
 
 def test_long_keyframe_interval_is_normalised_and_seeks_exactly(tmp_path):
     path = encode(tmp_path / "gop.mp4", range(120), gop=250, bframes=False)
-    clip = open_clip(path)
+    clip = open_clip(path, wait=True)
     assert clip.normalised and any("keyframes" in r for r in clip.normalise_reasons)
     rng = random.Random(0)
     for i in rng.sample(range(120), 30):  # random jumps
@@ -121,9 +122,9 @@ def test_long_keyframe_interval_is_normalised_and_seeks_exactly(tmp_path):
 
 def test_second_open_reuses_the_normalised_copy(tmp_path):
     path = encode(tmp_path / "gop.mp4", range(30), gop=250)
-    first = open_clip(path)
+    first = open_clip(path, wait=True)
     mtime = first.path.stat().st_mtime_ns
-    second = open_clip(path)
+    second = open_clip(path, wait=True)
     assert second.path == first.path and second.path.stat().st_mtime_ns == mtime
 
 
@@ -227,6 +228,7 @@ def test_stepping_back_decodes_each_group_of_pictures_once(tmp_path):
 def _count_exact_reads(clip) -> list[int]:
     """Frames the clip decodes one by one with decord (its exact path) from now on."""
     decoded: list[int] = []
+    clip = getattr(clip, "_copy", None) or clip  # a normalised clip reads its copy
     read = clip._read
 
     def counting_read(i):
@@ -250,12 +252,12 @@ def _count_exact_reads(clip) -> list[int]:
 def test_read_range_is_one_pass_with_the_frames_of_frame_i(tmp_path, make):
     path = make(tmp_path)
     for start, stop in [(0, 60), (13, 29), (55, 60), (59, 60)]:
-        clip = open_clip(path)
+        clip = open_clip(path, wait=True)
         exact = _count_exact_reads(clip)
         got = list(clip.read_range(start, stop))
         assert [read_code(f) for f in got] == list(range(start, stop))
         assert not exact, "read_range should decode in one pass, not frame by frame"
-        reference = open_clip(path)
+        reference = open_clip(path, normalise=False)  # a file being normalised: its source, exactly
         for i, frame in zip(range(start, stop), got, strict=True):
             assert np.array_equal(frame, reference.frame(i)), f"frame {i} differs from frame(i)"
 
@@ -360,3 +362,117 @@ def test_files_decord_misreads_are_normalised_and_exact(tmp_path, name, containe
     order = list(range(60))
     random.Random(0).shuffle(order)
     assert [read_code(open_clip(path).frame(i)) for i in order[:15]] == order[:15]  # random access too
+
+
+# --------------------------------------------------------------------------- opening at once
+
+
+@pytest.fixture
+def held(monkeypatch):
+    """Background normalisation waits until the test sets the returned event."""
+    import threading
+
+    from workbench import normaliser
+
+    release = threading.Event()
+    real = normaliser.normalise
+
+    def waiting(*args, **kwargs):
+        assert release.wait(60), "the test never released the normalisation"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(normaliser, "normalise", waiting)
+    yield release
+    release.set()
+
+
+def _source_frames(path: Path) -> list[np.ndarray]:
+    """Every frame of a source as the normaliser decodes it: one sequential pass."""
+    from workbench.encode import shown_frames
+    from workbench.exact import even_shape, frame_index, to_rgb
+
+    info = probe(path)
+    return [to_rgb(f, even_shape(info)) for _, f in shown_frames(path, frame_index(path, info))]
+
+
+AWKWARD = {
+    # x264 as a camera writes it: a keyframe every 250 frames, B-frames
+    "long-gop-b-frames": lambda d: encode(d / "camera.mp4", range(90), gop=250, preset="veryfast"),
+    "edit-list": lambda d: trim_copy(encode(d / "long.mp4", range(90), preset="veryfast"), d / "trim.mp4", 25),
+    "vfr": lambda d: encode(d / "vfr.mp4", range(30), bframes=False, durations=[33, 34, 33, 67, 33, 100] * 5),
+    "open-gop": lambda d: _encode_in(
+        d / "open.mkv", range(60), container="matroska", x264={"bf": "3", "x264-params": "open-gop=1", "g": "25"}
+    ),
+    "ts-b-frames": lambda d: _encode_in(d / "b.ts", range(60), container="mpegts", x264={"bf": "3", "g": "25"}),
+}
+
+
+@pytest.mark.parametrize("make", AWKWARD.values(), ids=AWKWARD.keys())
+def test_open_is_at_once_and_frames_are_the_same_before_and_after_the_switch(tmp_path, held, make):
+    path = make(tmp_path)
+    truth = _source_frames(path)
+    clip = open_clip(path)
+    assert clip.normalise_reasons and not clip.normalised and clip.progress < 1  # held: still the source
+    assert (clip.n_frames, clip.shape) == (len(truth), truth[0].shape)
+    order = list(range(clip.n_frames))
+    random.Random(1).shuffle(order)
+    order += list(range(clip.n_frames - 1, clip.n_frames - 12, -1))  # jumps, then steps back
+    before = {i: clip.frame(i).copy() for i in order}
+    for i, img in before.items():
+        assert np.array_equal(img, truth[i]), f"frame {i} before the switch is not the source's frame {i}"
+    a, b = clip.n_frames // 3, clip.n_frames // 3 + 17
+    assert all(np.array_equal(f, truth[i]) for i, f in zip(range(a, b), clip.read_range(a, b), strict=True))
+    assert not clip.normalised
+
+    held.set()
+    assert clip.wait(60) and clip.normalised and clip.progress == 1 and clip.path != path
+    for i in order:
+        after = clip.frame(i)
+        assert read_code(after) == read_code(before[i]), f"frame {i} is another picture after the switch"
+        assert np.abs(after.astype(int) - before[i]).mean() < 1.5, f"frame {i} changed by more than compression"
+    # detection's pass still decodes the source: face data do not depend on when the copy came
+    assert all(np.array_equal(f, truth[i]) for i, f in zip(range(a, b), clip.read_range(a, b), strict=True))
+
+
+def test_progress_is_told_and_a_second_open_joins_the_job(tmp_path, held):
+    path = encode(tmp_path / "camera.mp4", range(60), gop=250, preset="veryfast")
+    told: list[tuple[int, int]] = []
+    first = open_clip(path, on_progress=lambda done, total: told.append((done, total)))
+    second = open_clip(path)
+    assert second.job is first.job
+    held.set()
+    assert first.wait(60) and second.wait(60)
+    assert told[-1] == (60, 60) and [d for d, _ in told] == sorted(d for d, _ in told)
+    assert first.path == second.path and first.content_hash() == second.content_hash()
+    assert open_clip(path).wait(0) is True  # a third open finds the copy
+
+
+def test_a_background_error_is_raised_on_the_next_read_naming_the_file(tmp_path, monkeypatch):
+    from workbench import normaliser
+
+    def failing(src, *args, **kwargs):
+        raise OSError(f"No space left on device while writing the copy of {src}")
+
+    monkeypatch.setattr(normaliser, "normalise", failing)
+    path = encode(tmp_path / "camera.mp4", range(30), gop=250)
+    clip = open_clip(path)
+    clip.job.wait(60)
+    for _ in range(2):  # kept, not raised once and forgotten
+        with pytest.raises(ValueError, match=r"normalised copy of .*camera\.mp4.*No space left"):
+            clip.frame(0)
+    monkeypatch.undo()
+    assert open_clip(path, wait=True).normalised  # the next open tries again
+
+
+def test_cancelled_normalisation_leaves_no_file_behind(tmp_path, held):
+    from workbench import normaliser
+
+    path = encode(tmp_path / "camera.mp4", range(60), gop=250)
+    clip = open_clip(path)
+    normaliser.cancel_all(wait=False)
+    held.set()
+    clip.job.wait(60)
+    with pytest.raises(ValueError, match=r"camera\.mp4.*Cancelled"):
+        clip.frame(0)
+    folder = tmp_path / "cache" / "normalised"
+    assert not folder.exists() or not list(folder.iterdir())

@@ -11,6 +11,11 @@ ever shown.
 
 Files are written atomically and validated at load (:mod:`workbench.arrays`); an entry that
 cannot be read is deleted and computed again.
+
+While a clip's face data are computed, each finished chunk of the landmarker's arrays is
+kept in ``<cache>/analysis/chunks/<face key>/<start>-<stop>.npz`` (atomically), so that a
+run killed half-way resumes with the chunks it has; the folder goes once the face dataset
+is saved.
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from workbench.arrays import ARRAYS_VERSION, CURVES_VARIABLE, validate_curves, validate_face
@@ -115,3 +123,52 @@ def read(path: Path, loader: Any) -> Any | None:
         log.warning("analysis cache: %s is unreadable (%s); computing it again", path, exc)
         path.unlink(missing_ok=True)
         return None
+
+
+# ------------------------------------------------------------------ chunks of a run
+
+#: The landmarker's per-frame arrays of a chunk (``workers.infer_chunk``).
+CHUNK_ARRAYS = ("landmarks", "blendshapes", "transform")
+
+
+def chunks_folder(face: str) -> Path:
+    """``<cache>/analysis/chunks/<face key>``: the chunks of a clip's face data being computed."""
+    return root() / "chunks" / face
+
+
+def save_chunk(face: str, part: dict[str, Any]) -> Path:
+    """Keep one chunk's arrays (``start``, ``landmarks``, ``blendshapes``, ``transform``,
+    ``width``, ``height``), atomically."""
+    n = len(part["landmarks"])
+    path = chunks_folder(face) / f"{part['start']:09d}-{part['start'] + n:09d}.npz"
+    with atomic_path(path, ".npz.part") as tmp, open(tmp, "wb") as f:
+        np.savez(f, **{k: part[k] for k in CHUNK_ARRAYS}, start=part["start"], size=(part["width"], part["height"]))
+    return path
+
+
+def load_chunks(face: str, n_frames: int) -> list[dict[str, Any]]:
+    """The chunks kept for a clip of ``n_frames`` frames, in frame order, none overlapping;
+    an unreadable or misfitting one is deleted."""
+    folder = chunks_folder(face)
+    parts: list[dict[str, Any]] = []
+    for path in sorted(folder.glob("*.npz")) if folder.is_dir() else []:
+        try:
+            with np.load(path) as z:
+                part = {k: z[k] for k in CHUNK_ARRAYS}
+                part["start"], (part["width"], part["height"]) = int(z["start"]), (int(v) for v in z["size"])
+            n = len(part["landmarks"])
+            if not all(len(part[k]) == n for k in CHUNK_ARRAYS) or part["start"] < 0 or part["start"] + n > n_frames:
+                raise ValueError(f"frames {part['start']}..{part['start'] + n - 1} do not fit a {n_frames}-frame clip")
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            log.warning("analysis cache: chunk %s is unreadable (%s); computing it again", path, exc)
+            path.unlink(missing_ok=True)
+            continue
+        if parts and part["start"] < parts[-1]["start"] + len(parts[-1]["landmarks"]):
+            continue  # overlaps one kept already (two runs at once): the frames are in that one
+        parts.append(part)
+    return parts
+
+
+def drop_chunks(face: str) -> None:
+    """Remove a clip's chunks (its face dataset is saved)."""
+    shutil.rmtree(chunks_folder(face), ignore_errors=True)

@@ -16,6 +16,7 @@ a second run, or a widget opening the same clip, reads them back.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import tempfile
@@ -41,6 +42,8 @@ from workbench.detect.workers import Dask, Inline, default_jobs, infer_chunk, ma
 from workbench.project import Project
 from workbench.schema import coerce_events, detector_rater, empty_events
 from workbench.video import Clip, open_clip
+
+log = logging.getLogger(__name__)
 
 #: Frames per task; a clip is also cut into at least as many chunks as there are workers.
 CHUNK_FRAMES = 100
@@ -88,6 +91,17 @@ def plan_chunks(n_frames: int, workers: int, chunk_frames: int = CHUNK_FRAMES, a
         chunks.append((start, start + size))
         start += size
     return chunks
+
+
+def missing_ranges(n_frames: int, parts: Sequence[dict[str, Any]]) -> list[tuple[int, int]]:
+    """``[start, stop)`` stretches of ``range(n_frames)`` that no part (sorted, none
+    overlapping; ``start`` and ``landmarks``) covers."""
+    gaps, at = [], 0
+    for p in parts:
+        if p["start"] > at:
+            gaps.append((at, p["start"]))
+        at = max(at, p["start"] + len(p["landmarks"]))
+    return [*gaps, (at, n_frames)] if at < n_frames else gaps
 
 
 def assemble(parts: Sequence[dict[str, Any]], attrs: dict) -> xr.Dataset:
@@ -176,7 +190,7 @@ def _failed(task: ClipTask, exc: BaseException) -> None:
 def _prepare(task: ClipTask, detectors: list[Detector], params: DetectParams, need_face: bool) -> None:
     """Open the clip, compute its keys, read what the cache has (the rest needs chunks)."""
     try:
-        clip = task.clip or open_clip(task.path)
+        clip = task.clip or open_clip(task.path, normalise=False)  # detection needs no normalised copy
         task.clip, task.n_frames, task.fps = clip, clip.n_frames, float(clip.fps)
         task.face_key = cache.face_key(clip.content_hash(), MODEL_SHA256, params.as_dict())
     except Exception as exc:  # a clip that cannot be opened fails alone
@@ -195,12 +209,21 @@ def _prepare(task: ClipTask, detectors: list[Detector], params: DetectParams, ne
 
 
 def _plan(tasks: list[ClipTask], workers: int, chunk: int, keep_faces: bool) -> None:
-    """Chunks for every clip whose face data must be computed, shrinking towards the job's end."""
+    """Chunks for every clip whose face data must be computed, shrinking towards the job's end.
+
+    Chunks an earlier (killed) run kept in the cache are taken as they are; only the frames
+    they do not cover are planned.
+    """
     todo = [t for t in tasks if t.error is None and t.face is None and (keep_faces or len(t.curves) < len(t.keys))]
-    after = sum(t.n_frames for t in todo)
     for t in todo:
-        after -= t.n_frames
-        t.chunks = plan_chunks(t.n_frames, workers, chunk, after=after)
+        t.parts = cache.load_chunks(t.face_key, t.n_frames)
+    gaps = {id(t): missing_ranges(t.n_frames, t.parts) for t in todo}
+    after = sum(b - a for t in todo for a, b in gaps[id(t)])
+    for t in todo:
+        t.chunks = []
+        for a, b in gaps[id(t)]:
+            after -= b - a
+            t.chunks += [(a + i, a + j) for i, j in plan_chunks(b - a, workers, chunk, after=after)]
 
 
 def _attrs(task: ClipTask) -> dict[str, Any]:
@@ -233,6 +256,7 @@ def _finish_clip(task: ClipTask, detectors: list[Detector], params: DetectParams
         face = assemble(task.parts, {**_attrs(task), "params": str(params.as_dict())})
         task.parts = []
         cache.save_face(face, cache.face_path(task.face_key))
+        cache.drop_chunks(task.face_key)
         task.face, task.computed = face, True
     if task.face is not None:
         warn_missing_faces(task.face, task.clip_id)
@@ -258,15 +282,16 @@ def _warn_from_curves(task: ClipTask) -> None:
 def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: DetectParams,
                 progress: bool, timings: Timings | None, on_frames: Callable[[int, int], None] | None,
                 finish: Callable[[ClipTask], None]) -> None:  # fmt: skip
-    """Submit every chunk; collect results as they finish; finish each clip when complete."""
+    """Submit every chunk; collect results as they finish (each kept in the cache at once, so
+    that a killed run resumes from it); finish each clip when complete."""
     todo = [t for t in tasks if t.chunks]
     total = sum(t.n_frames for t in todo)
-    bar_frames = tqdm(total=total, unit="frame", desc="frames", disable=not progress, position=1)
-    done = 0
+    done = sum(len(p["landmarks"]) for t in todo for p in t.parts)  # kept by an earlier run
+    bar_frames = tqdm(total=total, initial=done, unit="frame", desc="frames", disable=not progress, position=1)
     if on_frames is not None:
         on_frames(done, total)
     owner: dict[Any, ClipTask] = {}
-    inline = isinstance(runner, Inline)  # its submit runs the chunk at once
+    inline = isinstance(runner, Inline)  # runs each chunk in this thread as it is collected
     if inline:
         _warm_up_writing()
     timed = None if isinstance(runner, Dask) else timings  # a Timings does not travel to a cluster
@@ -289,6 +314,7 @@ def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: D
             _failed(t, exc)
             part = None
         if part is not None and t.error is None:
+            _keep_chunk(t, part)
             t.parts.append(part)
             bar_frames.update(len(part["landmarks"]))
             done += len(part["landmarks"])
@@ -298,6 +324,14 @@ def _run_chunks(tasks: list[ClipTask], runner: Any, model: str | None, params: D
             t.chunks = []
             finish(t)
     bar_frames.close()
+
+
+def _keep_chunk(task: ClipTask, part: dict[str, Any]) -> None:
+    """Save a chunk for a resumed run; a cache that cannot be written only costs the resume."""
+    try:
+        cache.save_chunk(task.face_key, part)
+    except OSError as exc:
+        log.warning("analysis cache: could not keep frames from %d of '%s' (%s)", part["start"], task.clip_id, exc)
 
 
 def _warm_up_writing() -> None:
@@ -387,7 +421,7 @@ def detect(
     chunk_frames
         Frames per task.
     progress
-        Show a tqdm bar over frames.
+        Show two tqdm bars: clips, and frames over every clip.
     write
         Write events to the project's store (needs ``project``).
     keep_faces
@@ -458,8 +492,12 @@ def run_tasks(
     _plan(tasks, workers, chunk_frames, keep_faces)
     explicit_model = str(model_path) if scheduler is None or model is not None else None
 
+    bar_clips = tqdm(total=len(tasks), unit="clip", desc="clips", disable=not progress, position=0)
+
     def finish(task: ClipTask) -> None:
         _finish(task, detectors, params, timings)
+        bar_clips.set_postfix_str(task.clip_id, refresh=False)
+        bar_clips.update(1)
 
     try:
         if any(t.chunks for t in tasks):
@@ -473,6 +511,7 @@ def run_tasks(
             finish(t)
         if not keep_faces:
             t.face = None
+    bar_clips.close()
     tables = [clip_events(t, spot_params) for t in tasks if t.error is None]
     tables = [e for e in tables if len(e)]
     return pd.concat(tables, ignore_index=True) if tables else empty_events(extra=("dataset",))

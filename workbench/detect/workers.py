@@ -139,7 +139,7 @@ def _worker_clip(path: str) -> Any:
     if path not in clips:
         if len(clips) > 4:
             clips.clear()
-        clips[path] = open_clip(path)
+        clips[path] = open_clip(path, normalise=False)  # one pass in order: the source as it stands, exactly
     return clips[path]
 
 
@@ -206,18 +206,28 @@ def infer_chunk(path: str, start: int, stop: int, model: str | None, min_confide
 
 
 class Inline:
-    """Runs tasks in this process, one at a time (jobs=1): same code path, no pool."""
+    """Runs tasks in this thread, one at a time (jobs=1): same code path, no pool.
+
+    A task runs when :meth:`as_completed` reaches it, so each result is handled (and kept
+    in the cache) before the next task starts, as with a pool.
+    """
+
+    def __init__(self) -> None:
+        self._queued: dict[Future, tuple[Callable, tuple]] = {}
 
     def submit(self, fn: Callable, *args: Any) -> Future:
         fut: Future = Future()
-        try:
-            fut.set_result(fn(*args))
-        except Exception as exc:  # handed back like a pool would
-            fut.set_exception(exc)
+        self._queued[fut] = (fn, args)
         return fut
 
     def as_completed(self, futures: Iterable) -> Iterator:
-        yield from futures
+        for fut in futures:
+            fn, args = self._queued.pop(fut)
+            try:
+                fut.set_result(fn(*args))
+            except Exception as exc:  # handed back like a pool would
+                fut.set_exception(exc)
+            yield fut
 
     def release(self) -> None:
         pass
