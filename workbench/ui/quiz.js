@@ -24,7 +24,9 @@
 //                       {type: "answer", item, answer, response_ms}
 // Messages from Python: {type: "item", ...} + JPEG buffers (neutral, onset..offset),
 //                       {type: "reveal", ...} + buffers (motion JPEG, float32 AU curves),
-//                       {type: "refused", item} (the answer was not recorded: ask again)
+//                       {type: "refused", item} (the answer was not recorded: ask again),
+//                       {type: "recorded", item} (saved; no reveal: a test without feedback, on to the next item)
+// When the last item is done the page sends {type: "done"}.
 
 // The answer keys ([["1", "happiness"], ..., ["0", "others"]]) and the disturbed-flash rule come
 // from Python as traits (emotion_keys, disturbed_interval): one definition for both sides.
@@ -593,8 +595,13 @@ function render({ model, el: host }) {
     const rows = answers.map((a, k) => `<li>item ${k + 1}: ${a || "–"} ${correct[k] == null ? "" : correct[k] ? "✓" : "✗"}</li>`);
     info.innerHTML = `<div class="wb-q-verdict">Finished: score ${model.get("score") || "0 / 0"}</div>`
       + `<ul class="wb-q-aus">${rows.join("")}</ul>`;
+    if (model.get("feedback") === false) {  // a test without feedback: no score until the course ends
+      info.innerHTML = `<div class="wb-q-verdict">Finished: ${plural(answers.filter(Boolean).length, "answer")}`
+        + " recorded</div>";
+    }
     message("The quiz is over. Thank you!");
     setPhase("done");
+    model.send({ type: "done" });
   }
 
   // ---- keys and buttons ---------------------------------------------------------------------
@@ -634,7 +641,12 @@ function render({ model, el: host }) {
   function onCustom(m, buffers) {
     if (m.type === "item") onItem(m, buffers);
     else if (m.type === "reveal") onReveal(m, buffers);
-    else if (m.type === "refused" && m.item === index() && s.phase === "checking") {
+    else if (m.type === "recorded" && m.item === index() && s.phase === "checking") {
+      // A test without feedback (the seminar's pre- and post-test): the answer is saved, on to the next item.
+      save.textContent = model.get("saving");
+      if (index() >= n() - 1) finish();
+      else { model.set("index", index() + 1); model.save_changes(); load(); }
+    } else if (m.type === "refused" && m.item === index() && s.phase === "checking") {
       for (const b of Object.values(buttons)) b.classList.remove("chosen");
       message("Your answer could not be recorded (see the red message). Answer again.");
       setPhase("answer");
