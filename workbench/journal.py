@@ -59,6 +59,22 @@ class Journal:
         finally:
             os.close(fd)
 
+    def repair(self) -> int:
+        """Cut a torn last line (a crash mid-append) so that new records follow complete ones.
+
+        Returns the number of bytes cut (0: the journal ends with a complete record).
+        """
+        if not self.path.exists():
+            return 0
+        data = self.path.read_bytes()
+        keep = data.rfind(b"\n") + 1
+        if keep == len(data):
+            return 0
+        with open(self.path, "rb+") as f:
+            f.truncate(keep)
+            os.fsync(f.fileno())
+        return len(data) - keep
+
     def set_aside(self) -> Path | None:
         """Rename the journal to ``<stem>.<time>.jsonl`` (kept, no longer replayed); returns the new path."""
         if not self.path.exists():

@@ -87,6 +87,9 @@ const CSS = `
 .wb-quiz .wb-q-warn b { color: #7c2d12; }
 .wb-quiz .wb-q-warn small { display: block; font-size: 13px; color: #92400e; }
 .wb-quiz .wb-q-timing.disturbed { color: #b45309; }
+/* Served by Solara, Vuetify's own .secondary and kbd styles would win: */
+.wb-quiz button.secondary { background: #fff !important; color: #1e3a8a !important; }
+.wb-quiz button.wb-q-emotion kbd { color: #0f172a; box-shadow: none; }
 `;
 
 function el(tag, props = {}, children = []) {
