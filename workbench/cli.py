@@ -18,12 +18,13 @@ from workbench.project import Project
 from workbench.sample import make_sample
 from workbench.video import open_clip
 
-#: Modules that add sub-commands: import/export, agree/report, model/detect/spot, import-curves.
+#: Modules that add sub-commands: import/export, agree/report, model/detect/spot, import-curves, seminar.
 COMMAND_MODULES = (
     "workbench.datasets.cli",
     "workbench.agreement.cli",
     "workbench.detect.cli",
     "workbench.detect.import_cli",
+    "workbench.seminar.cli",
 )
 
 

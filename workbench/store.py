@@ -6,7 +6,7 @@ Layout::
     annotations/<dataset>/.journal/<rater>.jsonl  every edit, appended and fsynced first
     annotations/<dataset>/.locks/<rater>.lock     held by the one session writing that rater
 
-Durability. Every edit is appended to the journal and fsynced *before* the call
+Durability. Every edit is appended to the journal (:class:`workbench.journal.Journal`) and fsynced *before* the call
 returns (an acknowledged edit survives a killed kernel), then the CSV is rewritten
 atomically (temporary file, fsync, rename, fsync of the folder). Before each rename
 the journal records a checkpoint with the sha256 of the CSV about to appear. On
@@ -33,7 +33,6 @@ import fcntl
 import getpass
 import hashlib
 import io
-import json
 import os
 import re
 import socket
@@ -43,6 +42,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.atomic import atomic_write_bytes
+from workbench.journal import Journal
 from workbench.schema import (
     COLUMNS,
     EventError,
@@ -163,7 +163,7 @@ class Store:
     def read(self, dataset: str, rater: str) -> pd.DataFrame:
         """The rater's events as saved, with unsaved journal edits replayed (no lock taken)."""
         path = self.path(dataset, rater)
-        journal = _Journal(self.root / dataset / ".journal" / f"{rater_filename(rater)}.jsonl")
+        journal = Journal(self.root / dataset / ".journal" / f"{rater_filename(rater)}.jsonl")
         df = read_events_csv(path) if path.exists() else empty_events()
         data = path.read_bytes() if path.exists() else b""
         records = journal.records()
@@ -189,51 +189,6 @@ class Store:
 
 class _StaleJournal(Exception):
     pass
-
-
-class _Journal:
-    """Append-only JSON lines, each fsynced before the edit is acknowledged."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def records(self) -> list[dict]:
-        if not self.path.exists():
-            return []
-        out = []
-        with open(self.path, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError:
-                    # A torn last line from a crash mid-append: that edit was never acknowledged.
-                    warnings.warn(
-                        f"{self.path}, line {n}: ignoring an incomplete journal record.",
-                        stacklevel=2,
-                    )
-                    break
-        return out
-
-    def append(self, record: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = (json.dumps(record, sort_keys=True) + "\n").encode("utf-8")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    def set_aside(self) -> Path | None:
-        if not self.path.exists():
-            return None
-        stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-        dst = self.path.with_name(f"{self.path.stem}.{stamp}.jsonl")
-        os.replace(self.path, dst)
-        return dst
 
 
 def _apply(df: pd.DataFrame, op: dict, inverse: bool = False) -> pd.DataFrame:
@@ -323,7 +278,7 @@ class RaterSession:
         self.author = author or getpass.getuser()
         self.path = store.path(dataset, rater)
         folder = self.path.parent
-        self.journal = _Journal(folder / ".journal" / f"{rater_filename(rater)}.jsonl")
+        self.journal = Journal(folder / ".journal" / f"{rater_filename(rater)}.jsonl")
         self._lock_path = folder / ".locks" / f"{rater_filename(rater)}.lock"
         self._lock_fd: int | None = None
         self._acquire_lock()

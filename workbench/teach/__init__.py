@@ -7,6 +7,7 @@ the class's results. The logic is pure (tables in, tables out) but for the answe
 - :mod:`workbench.teach.items`: :class:`QuizItem`, :func:`select_items`, neutral frames, holds;
 - :mod:`workbench.teach.answers`: flashes and answers as records, the students' answer files;
 - :mod:`workbench.teach.results`: tallies, scores, confusion, the class's CSV export;
+- :mod:`workbench.teach.course`: the METT-shaped course: forms, stages, confused pairs, gains;
 - :mod:`workbench.teach.explain`: the reveal (AUs in plain words, motion image, AU curves).
 
 Every public name is importable from ``workbench.teach`` itself.
@@ -24,6 +25,22 @@ from workbench.teach.answers import (
     read_answers,
     record_answer,
 )
+from workbench.teach.course import (
+    ARMS,
+    COURSE_COLUMNS,
+    STAGES,
+    Course,
+    Pair,
+    assign,
+    class_gain,
+    confused_pairs,
+    course_record,
+    gains,
+    mean_ci,
+    next_stage,
+    split_forms,
+    telling_aus,
+)
 from workbench.teach.explain import au_explanations, curve_window, motion_image, region_outlines
 from workbench.teach.items import (
     HOLD_RANGE_MS,
@@ -38,6 +55,20 @@ from workbench.teach.items import (
 from workbench.teach.results import confusion, emotion_tally, export_csv, is_disturbed, scores, tally
 
 __all__ = [
+    "ARMS",
+    "COURSE_COLUMNS",
+    "STAGES",
+    "Course",
+    "Pair",
+    "assign",
+    "class_gain",
+    "confused_pairs",
+    "course_record",
+    "gains",
+    "mean_ci",
+    "next_stage",
+    "split_forms",
+    "telling_aus",
     "ANSWER_COLUMNS",
     "DISTURBED_INTERVAL",
     "FLASH_COLUMNS",

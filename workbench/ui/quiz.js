@@ -24,7 +24,9 @@
 //                       {type: "answer", item, answer, response_ms}
 // Messages from Python: {type: "item", ...} + JPEG buffers (neutral, onset..offset),
 //                       {type: "reveal", ...} + buffers (motion JPEG, float32 AU curves),
-//                       {type: "refused", item} (the answer was not recorded: ask again)
+//                       {type: "refused", item} (the answer was not recorded: ask again),
+//                       {type: "recorded", item} (saved; no reveal: a test without feedback, on to the next item)
+// When the last item is done the page sends {type: "done"}.
 
 // The answer keys ([["1", "happiness"], ..., ["0", "others"]]) and the disturbed-flash rule come
 // from Python as traits (emotion_keys, disturbed_interval): one definition for both sides.
@@ -85,6 +87,9 @@ const CSS = `
 .wb-quiz .wb-q-warn b { color: #7c2d12; }
 .wb-quiz .wb-q-warn small { display: block; font-size: 13px; color: #92400e; }
 .wb-quiz .wb-q-timing.disturbed { color: #b45309; }
+/* Served by Solara, Vuetify's own .secondary and kbd styles would win: */
+.wb-quiz button.secondary { background: #fff !important; color: #1e3a8a !important; }
+.wb-quiz button.wb-q-emotion kbd { color: #0f172a; box-shadow: none; }
 `;
 
 function el(tag, props = {}, children = []) {
@@ -592,8 +597,13 @@ function render({ model, el: host }) {
     const rows = answers.map((a, k) => `<li>item ${k + 1}: ${a || "–"} ${correct[k] == null ? "" : correct[k] ? "✓" : "✗"}</li>`);
     info.innerHTML = `<div class="wb-q-verdict">Finished: score ${model.get("score") || "0 / 0"}</div>`
       + `<ul class="wb-q-aus">${rows.join("")}</ul>`;
+    if (model.get("feedback") === false) {  // a test without feedback: no score until the course ends
+      info.innerHTML = `<div class="wb-q-verdict">Finished: ${plural(answers.filter(Boolean).length, "answer")}`
+        + " recorded</div>";
+    }
     message("The quiz is over. Thank you!");
     setPhase("done");
+    model.send({ type: "done" });
   }
 
   // ---- keys and buttons ---------------------------------------------------------------------
@@ -633,7 +643,12 @@ function render({ model, el: host }) {
   function onCustom(m, buffers) {
     if (m.type === "item") onItem(m, buffers);
     else if (m.type === "reveal") onReveal(m, buffers);
-    else if (m.type === "refused" && m.item === index() && s.phase === "checking") {
+    else if (m.type === "recorded" && m.item === index() && s.phase === "checking") {
+      // A test without feedback (the seminar's pre- and post-test): the answer is saved, on to the next item.
+      save.textContent = model.get("saving");
+      if (index() >= n() - 1) finish();
+      else { model.set("index", index() + 1); model.save_changes(); load(); }
+    } else if (m.type === "refused" && m.item === index() && s.phase === "checking") {
       for (const b of Object.values(buttons)) b.classList.remove("chosen");
       message("Your answer could not be recorded (see the red message). Answer again.");
       setPhase("answer");

@@ -17,7 +17,7 @@ Every reported flash is in ``flashes`` (the last one per item, synced) and
 
 Messages from the browser: ``{"type": "load", "item"}``, ``{"type": "shown", "item", "shown_ms",
 "refresh_ms", "dropped_frames", "disturbed", "painted"}``, ``{"type": "answer", "item", "answer",
-"response_ms"}``.
+"response_ms"}``, ``{"type": "done"}`` (the last item is finished).
 Messages to the browser: ``{"type": "item", ...}`` + JPEG buffers, ``{"type": "reveal", ...}``
 + buffers (motion image JPEG, AU curves float32), ``{"type": "refused", "item"}`` (an answer that
 could not be recorded is asked again). Errors raised while handling a message are
@@ -253,13 +253,18 @@ class Quiz(anywidget.AnyWidget):
                 self._shown(content)
             elif kind == "answer":
                 self._answer(content)
+            elif kind == "done":
+                self._done()
             else:
-                raise ValueError(f"Expected a message of type load, shown or answer, but got {kind!r}.")
+                raise ValueError(f"Expected a message of type load, shown, answer or done, but got {kind!r}.")
         except Exception as exc:  # noqa: BLE001 - shown in the widget and logged
             log.exception("quiz message %r failed", content)
             self.error = f"{type(exc).__name__}: {exc}"
             if kind == "answer":  # the browser asks for the answer again
                 self.send({"type": "refused", "item": content.get("item")})
+
+    def _done(self) -> None:
+        """The page finished the last item (a hook for subclasses; the notebook quiz has nothing to do)."""
 
     def _item(self, k: int) -> teach.QuizItem:
         if not 0 <= k < len(self.items):
@@ -274,40 +279,12 @@ class Quiz(anywidget.AnyWidget):
 
     def item_frames(self, k: int) -> list[int]:
         """Frames sent for item ``k``: the neutral frame, then onset..offset (subsampled past MAX_FRAMES)."""
-        item = self._item(k)
-        span = list(range(item.onset, item.offset + 1))
-        if len(span) > MAX_FRAMES and item.mode == "apex":
-            step = int(np.ceil(len(span) / MAX_FRAMES))
-            span = sorted(set(span[::step]) | {item.apex})
-        return [item.neutral, *span]
+        return item_frames(self._item(k))
 
     def _send_item(self, k: int) -> None:
         item = self._item(k)
-        source = self._source(item.clip)
-        indices = self.item_frames(k)
-        buffers = jpegs(source, indices, self.quality)
-        span = indices[1:]
-        if item.mode == "apex":
-            flash = {"positions": [span.index(item.apex)], "times": [0.0]}
-        else:
-            flash = {"positions": list(range(len(span))), "times": item.frame_times_ms()}
-        self.send(
-            {
-                "type": "item",
-                "item": k,
-                "number": item.number,
-                "mode": item.mode,
-                "fps": item.fps,
-                "asked_ms": item.asked_ms,
-                "frames": span,
-                "neutral": item.neutral,
-                "onset": item.onset,
-                "apex": item.apex,
-                "offset": item.offset,
-                "flash": flash,
-            },
-            buffers=buffers,
-        )
+        content, buffers = item_payload(item, self._source(item.clip), self.quality)
+        self.send({"type": "item", "item": k, **content}, buffers=buffers)
 
     def _shown(self, content: dict) -> None:
         k = int(content["item"])
@@ -364,65 +341,29 @@ class Quiz(anywidget.AnyWidget):
     # -- reveal --------------------------------------------------------------------
     def _send_reveal(self, k: int, answer: str, correct: bool) -> None:
         item = self._item(k)
-        source = self._source(item.clip)
-        onset, apex = (np.asarray(source.frame(i)) for i in (item.onset, item.apex))
-        problems = []
-        try:
-            lines, outline_note = self._outlines(k, onset)
-        except Exception as exc:  # noqa: BLE001 - the reveal goes on without outlines; the error is shown
-            log.exception("quiz: outlines of item %d failed", k)
-            problems.append(f"outlines unavailable: {type(exc).__name__}: {exc}")
-            lines, outline_note = [], "outlines unavailable"
-        motion = teach.motion_image(onset, apex, gain=self.gain, outlines=lines)
+        problems: list[str] = []
         try:
             curves = _lookup(self.curves, item.clip) if self.curves is not None else self._analysed(item.clip, "curves")
-            window = teach.curve_window(curves, item)
         except Exception as exc:  # noqa: BLE001 - the reveal goes on with the span only; the error is shown
             log.exception("quiz: AU curves of %s failed", item.clip)
             problems.append(f"AU curves unavailable: {type(exc).__name__}: {exc}")
-            window = None
-        buffers = [encode_jpeg(motion, self.quality)]
-        curves_msg = None
-        if window is not None:
-            values = np.ascontiguousarray(window["values"], dtype=np.float32)
-            buffers.append(values.tobytes())
-            curves_msg = {"names": window["names"], "first": int(window["frames"][0]), "n": int(values.shape[1])}
-        self.send(
-            {
-                "type": "reveal",
-                "item": k,
-                "answer": answer,
-                "truth": item.emotion,
-                "correct": correct,
-                "aus": item.aus,
-                "explanations": teach.au_explanations(item.aus),
-                "clip": item.clip,
-                "event_id": item.event_id,
-                "curves": curves_msg,
-                "outlines": outline_note,
-                "gain": self.gain,
-                "flash": self.flashes[k],
-            },
-            buffers=buffers,
-        )
-        if problems:
-            self.error = "; ".join(problems)
-
-    def _outlines(self, k: int, rgb: np.ndarray) -> tuple[list[np.ndarray], str]:
-        if self._outline_mode is False:
-            return [], "outlines off"
-        item = self.items[k]
-        h, w = rgb.shape[:2]
-        regions = {
-            f"{name} {k}": (*idx, idx[0]) if closed else idx
-            for k, (name, idx, closed, _colour) in enumerate(outline_regions())
-        }
-        face = _lookup(self.faces, item.clip) if self.faces is not None else self._analysed(item.clip, "face")
-        lm = face["landmarks"].sel(frame=item.onset).values if face is not None else None
-        if lm is None:
-            return [], "no landmarks: outlines unavailable"
-        lines = teach.region_outlines(lm, regions, w, h)
-        return lines, "eyes, brows, nose, mouth outlined" if lines else "no face found: no outlines"
+            curves = None
+        try:
+            face = None
+            if self._outline_mode is not False:
+                face = _lookup(self.faces, item.clip) if self.faces is not None else self._analysed(item.clip, "face")
+        except Exception as exc:  # noqa: BLE001 - the reveal goes on without outlines; the error is shown
+            log.exception("quiz: face data of %s failed", item.clip)
+            problems.append(f"outlines unavailable: {type(exc).__name__}: {exc}")
+            face = None
+        content, buffers, more = reveal_payload(
+            item, self._source(item.clip), curves=curves, face=face, outlines=self._outline_mode,
+            gain=self.gain, quality=self.quality,
+        )  # fmt: skip
+        content = {"type": "reveal", "item": k, "answer": answer, "correct": correct, **content}
+        self.send({**content, "flash": self.flashes[k]}, buffers=buffers)
+        if problems or more:
+            self.error = "; ".join(problems + more)
 
     def _start_analysis(self) -> None:
         """Analyse the items' clips in a background thread (:func:`workbench.detect.analyse`:
@@ -461,6 +402,107 @@ class Quiz(anywidget.AnyWidget):
     def results(self) -> pd.DataFrame:
         """This quiz's answers as a table of :data:`workbench.teach.ANSWER_COLUMNS`."""
         return pd.DataFrame(self.records, columns=list(teach.ANSWER_COLUMNS))
+
+
+def item_frames(item: teach.QuizItem) -> list[int]:
+    """Frames sent for an item: the neutral frame, then onset..offset (subsampled past MAX_FRAMES)."""
+    span = list(range(item.onset, item.offset + 1))
+    if len(span) > MAX_FRAMES and item.mode == "apex":
+        step = int(np.ceil(len(span) / MAX_FRAMES))
+        span = sorted(set(span[::step]) | {item.apex})
+    return [item.neutral, *span]
+
+
+def item_payload(item: teach.QuizItem, source, quality: int = 90) -> tuple[dict, list[bytes]]:
+    """What the browser needs to flash an item: frame numbers and timing, and its frames as JPEG buffers.
+
+    Nothing in it says what the expression is: no emotion, no FACS code, no clip or event id
+    (those come with the reveal, after the answer is recorded).
+    """
+    indices = item_frames(item)
+    buffers = jpegs(source, indices, quality)
+    span = indices[1:]
+    if item.mode == "apex":
+        flash = {"positions": [span.index(item.apex)], "times": [0.0]}
+    else:
+        flash = {"positions": list(range(len(span))), "times": item.frame_times_ms()}
+    content = {
+        "number": item.number,
+        "mode": item.mode,
+        "fps": item.fps,
+        "asked_ms": item.asked_ms,
+        "frames": span,
+        "neutral": item.neutral,
+        "onset": item.onset,
+        "apex": item.apex,
+        "offset": item.offset,
+        "flash": flash,
+    }
+    return content, buffers
+
+
+def reveal_payload(
+    item: teach.QuizItem,
+    source,
+    *,
+    curves=None,
+    face=None,
+    outlines: bool | str = "auto",
+    gain: float = 8.0,
+    quality: int = 90,
+) -> tuple[dict, list[bytes], list[str]]:
+    """The reveal of an item: truth, FACS code in plain words, motion image (JPEG) and AU curves (float32).
+
+    Returns the message's content (without ``type``, ``item``, ``answer``, ``correct``, ``flash``),
+    its buffers, and the problems met (outlines or curves missing), which do not stop the reveal.
+    """
+    onset, apex = (np.asarray(source.frame(i)) for i in (item.onset, item.apex))
+    problems = []
+    try:
+        lines, outline_note = _outlines(item, onset, face, outlines)
+    except Exception as exc:  # noqa: BLE001 - the reveal goes on without outlines; the error is shown
+        log.exception("quiz: outlines of %s failed", item.event_id)
+        problems.append(f"outlines unavailable: {type(exc).__name__}: {exc}")
+        lines, outline_note = [], "outlines unavailable"
+    motion = teach.motion_image(onset, apex, gain=gain, outlines=lines)
+    try:
+        window = teach.curve_window(curves, item)
+    except Exception as exc:  # noqa: BLE001 - the reveal goes on with the span only; the error is shown
+        log.exception("quiz: AU curves of %s failed", item.clip)
+        problems.append(f"AU curves unavailable: {type(exc).__name__}: {exc}")
+        window = None
+    buffers = [encode_jpeg(motion, quality)]
+    curves_msg = None
+    if window is not None:
+        values = np.ascontiguousarray(window["values"], dtype=np.float32)
+        buffers.append(values.tobytes())
+        curves_msg = {"names": window["names"], "first": int(window["frames"][0]), "n": int(values.shape[1])}
+    content = {
+        "truth": item.emotion,
+        "aus": item.aus,
+        "explanations": teach.au_explanations(item.aus),
+        "clip": item.clip,
+        "event_id": item.event_id,
+        "curves": curves_msg,
+        "outlines": outline_note,
+        "gain": gain,
+    }
+    return content, buffers, problems
+
+
+def _outlines(item: teach.QuizItem, rgb: np.ndarray, face, mode: bool | str) -> tuple[list[np.ndarray], str]:
+    if mode is False:
+        return [], "outlines off"
+    h, w = rgb.shape[:2]
+    regions = {
+        f"{name} {k}": (*idx, idx[0]) if closed else idx
+        for k, (name, idx, closed, _colour) in enumerate(outline_regions())
+    }
+    lm = face["landmarks"].sel(frame=item.onset).values if face is not None else None
+    if lm is None:
+        return [], "no landmarks: outlines unavailable"
+    lines = teach.region_outlines(lm, regions, w, h)
+    return lines, "eyes, brows, nose, mouth outlined" if lines else "no face found: no outlines"
 
 
 def project_items(
