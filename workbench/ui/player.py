@@ -179,6 +179,21 @@ class Player(anywidget.AnyWidget):
             self._update_view()
             self.token += 1
 
+    def set_face(
+        self,
+        face_box: list[float] | None = None,
+        landmarks: np.ndarray | None = None,
+        regions: list[dict] | None = None,
+    ) -> None:
+        """Add the face box and the overlay to the clip shown (they come after its first frame:
+        the face analysis runs in the background); the browser keeps the frames it holds."""
+        pts = _landmark_bytes(landmarks, self.n_frames)
+        with self.hold_trait_notifications():
+            self.face_box = [float(v) for v in face_box] if face_box is not None else []
+            self.landmarks = pts
+            self.n_points = 0 if landmarks is None else int(np.asarray(landmarks).shape[1])
+            self.regions = list(regions or []) if landmarks is not None else []
+
     # -- actions -------------------------------------------------------------
     def on_action(self, callback: ActionCallback) -> None:
         """Call ``callback(action, arg, frame)`` on each key action sent by the browser."""
