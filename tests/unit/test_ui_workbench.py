@@ -166,3 +166,13 @@ def test_a_late_analysis_never_lands_on_another_clip(project):
     assert wb.wait(60)
     assert wb.clip_id == "c2.mp4" and wb.timeline.curves is None and wb.timeline.n_frames == 20
     wb.close()
+
+
+def test_the_clip_list_filters_and_keeps_the_open_clip(project):
+    wb = Workbench(project, dataset="demo", rater="ida")
+    wb.clip_filter.value = "c2"
+    assert [c for _, c in wb.clip_list.options] == ["c1.mp4", "c2.mp4"]  # c1 is open: it stays
+    wb.open_clip("c2.mp4")
+    wb.clip_filter.value = "c2 untouched"
+    assert [c for _, c in wb.clip_list.options] == ["c2.mp4"] and "1 of 2 clips" in wb.clip_count.value
+    wb.close()

@@ -125,6 +125,13 @@ class Workbench(W.VBox):
         )
         self.rater_btn = W.Button(description="Start", button_style="primary")
         self.clip_list = W.Select(options=[], rows=6, layout=W.Layout(width="400px"))
+        self.clip_filter = W.Text(
+            placeholder="filter clips: part of a name, ✓ ◐ ○, 'done'",
+            continuous_update=True,
+            layout=W.Layout(width="400px"),
+        )
+        self.clip_filter.add_class("wb-clip-filter")
+        self.clip_count = W.HTML()
         self.done_box = W.Checkbox(False, description="this clip is done", indent=False)
         self.header = W.HTML()
         self._build_layout()
@@ -142,7 +149,9 @@ class Workbench(W.VBox):
         right = W.VBox(
             [
                 W.HTML("<b>Clips</b> <span style='color:#52606d'>(✓ done · ◐ in progress · ○ untouched)</span>"),
+                self.clip_filter,
                 self.clip_list,
+                self.clip_count,
                 self.done_box,
                 W.HTML("<hr style='margin:4px 0'>"),
                 self.labeller,
@@ -170,6 +179,7 @@ class Workbench(W.VBox):
         self.rater_btn.on_click(guard(lambda _: self.set_rater(self.rater_box.value)))
         self.rater_box.observe(guard(self._on_rater_typed), "value")
         self.clip_list.observe(guard(self._on_pick_clip), "value")
+        self.clip_filter.observe(guard(lambda _: self._refresh_clips()), "value")
         self.done_box.observe(guard(self._on_done), "value")
 
     def _on_rater_typed(self, change) -> None:
@@ -255,10 +265,15 @@ class Workbench(W.VBox):
         mine = self.session.events if self.session else pd.DataFrame(columns=["clip"])
         counts = mine["clip"].astype(str).value_counts() if not mine.empty else pd.Series(dtype=int)
         labels = []
+        words = self.clip_filter.value.lower().split()
         for c in self.clip_ids:
             n = int(counts.get(c, 0))
             state = self.progress.state(c, n) if self.progress else "untouched"
-            labels.append((clip_label(c, state, n), c))
+            label = clip_label(c, state, n)
+            if c == self.clip_id or all(w in label.lower() for w in words):  # the open clip stays listed
+                labels.append((label, c))
+        shown = f"{len(labels)} of {len(self.clip_ids)} clips" if words else f"{len(self.clip_ids)} clips"
+        self.clip_count.value = f"<span class='wb-clip-count' style='color:#52606d'>{shown}</span>"
         if labels == list(self.clip_list.options):
             return
         current = self.clip_list.value
