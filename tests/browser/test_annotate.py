@@ -7,7 +7,18 @@ import math
 import pandas as pd
 import pytest
 
-from tests.support.jlab import REFRESH_MS, RUN_MS, open_notebook, paused_clock, press, restart_kernel, run_all, wait_for
+from tests.support.jlab import (
+    DECODE_GATE,
+    OPEN_GATE,
+    REFRESH_MS,
+    RUN_MS,
+    open_notebook,
+    paused_clock,
+    press,
+    restart_kernel,
+    run_all,
+    wait_for,
+)
 
 NOTEBOOK = "notebooks/annotate.ipynb"
 PLAYER = ".wb-player"
@@ -20,7 +31,13 @@ def frame_of(page) -> int:
 
 
 def wait_frame(page, frame: int) -> None:
-    wait_for(page, "f => document.querySelector('.wb-player')?.dataset.frame === String(f)", frame)
+    """Wait until the cursor is at ``frame`` and its picture is on screen (a mark waits for it)."""
+    wait_for(
+        page,
+        "f => { const d = document.querySelector('.wb-player')?.dataset; "
+        "return d && d.frame === String(f) && d.shown === String(f); }",
+        frame,
+    )
 
 
 #: The timeline shows the clip: its x axis spans the 1000 frames and the seek strip is drawn.
@@ -137,19 +154,6 @@ FPS = 200.0
 #: The clock runs in steps of 25 refreshes (400 ms), 5 (80 ms) at 1x: a whole number of frames
 #: at every speed, and at most 40, well inside what the player decodes ahead of its cursor.
 STEP_MS = 25 * REFRESH_MS
-#: window.createImageBitmap behind a gate the test opens and closes (decoding held while closed).
-GATE = """() => {
-  const original = window.createImageBitmap.bind(window);
-  const gate = (window.__wbGate = { open: true, queued: [], inflight: 0 });
-  window.createImageBitmap = (...args) => new Promise((resolve, reject) => {
-    const run = () => {
-      gate.inflight += 1;
-      original(...args).then(resolve, reject).finally(() => { gate.inflight -= 1; });
-    };
-    if (gate.open) run(); else gate.queued.push(run);
-  });
-}"""
-OPEN_GATE = "() => { const g = window.__wbGate; g.open = true; g.queued.splice(0).forEach((run) => run()); }"
 #: Every frame the player's data-frame showed, in order (each once).
 FRAMES_SHOWN = """() => {
   const player = document.querySelector('.wb-player');
@@ -190,7 +194,7 @@ def play_for(page, ms: int, rate: float) -> None:
 def annotate_clocked(page, lab):
     """The annotation notebook in a page whose clock the test controls (and whose decoding it can hold)."""
     page.clock.install()
-    page.add_init_script(f"({GATE})()")
+    page.add_init_script(f"({DECODE_GATE})()")
     open_notebook(page, lab, NOTEBOOK)
     run_all(page)
     page.wait_for_selector(".wb-workbench")

@@ -274,6 +274,44 @@ def wait_for(page, js: str, arg: object = None, timeout: float = WAIT_MS):
     return page.wait_for_function(js, arg=arg, timeout=timeout).json_value()
 
 
+def notebook_variant(project: Path, name: str, **params: object) -> str:
+    """Copy ``notebooks/annotate.ipynb`` into ``project`` with its parameter cell's values
+    replaced (``DATASET="big"``, ``RATER=None`` ...); returns its path relative to ``project``."""
+    import nbformat
+
+    nb = nbformat.read(REPO / "notebooks" / "annotate.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "RATER =" in cell.source:
+            lines = []
+            for line in cell.source.splitlines():
+                key = line.split("=")[0].strip()
+                lines.append(f"{key} = {params[key]!r}" if key in params else line)
+            cell.source = "\n".join(lines)
+    out = project / "notebooks" / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out)
+    return f"notebooks/{name}"
+
+
+#: Installed before the page loads (``page.add_init_script(f"({DECODE_GATE})()")``):
+#: window.createImageBitmap behind a gate the test opens and closes (decoding held while
+#: closed, so "a frame on its way" lasts exactly as long as the test wants); it records the
+#: size of the last picture decoded.
+DECODE_GATE = """() => {
+  const original = window.createImageBitmap.bind(window);
+  const gate = (window.__wbGate = { open: true, queued: [], inflight: 0, width: 0, height: 0 });
+  window.createImageBitmap = (...args) => new Promise((resolve, reject) => {
+    const run = () => {
+      gate.inflight += 1;
+      original(...args).then((bmp) => { gate.width = bmp.width; gate.height = bmp.height; resolve(bmp); }, reject)
+        .finally(() => { gate.inflight -= 1; });
+    };
+    if (gate.open) run(); else gate.queued.push(run);
+  });
+}"""
+OPEN_GATE = "() => { const g = window.__wbGate; g.open = true; g.queued.splice(0).forEach((run) => run()); }"
+CLOSE_GATE = "() => { window.__wbGate.open = false; }"
+
 #: The display refresh of Playwright's fake clock: requestAnimationFrame callbacks run at
 #: every multiple of 16 ms of the page's ``performance.now()``.
 REFRESH_MS = 16

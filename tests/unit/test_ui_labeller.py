@@ -78,3 +78,16 @@ def test_refuses_bad_phase_and_emotion(labeller):
         labeller.mark("peak", 3)
     with pytest.raises(ValueError, match="emotion"):
         labeller.set_emotion("joyful")
+
+
+def test_the_events_list_filters_hundreds_of_events(tmp_path):
+    session = Store(tmp_path).open("demo", "alice")
+    for k in range(300):
+        session.add(dict(clip="c1", kind="micro", onset=10 * k, apex=10 * k + 2, offset=10 * k + 5,
+                         emotion="fear" if k % 3 else "happiness", aus=""))  # fmt: skip
+    lab = Labeller()
+    lab.set_clip(session, "c1", 200.0, 4000)
+    assert len(lab.events_list.options) == 300
+    lab.events_filter.value = "happiness"
+    assert len(lab.events_list.options) == 100
+    session.close()

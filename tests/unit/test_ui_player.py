@@ -34,7 +34,8 @@ def test_source_sets_traits(player):
 def test_get_is_answered_with_jpeg_buffers(player):
     player._on_msg(player, {"type": "get", "indices": [3, 4, 99], "token": player.token}, [])
     content, buffers = player.sent.messages[-1]
-    assert content == {"type": "frames", "indices": [3, 4], "token": player.token, "fill": False}
+    want = {"type": "frames", "indices": [3, 4], "token": player.token, "view": player.view_id, "fill": False}
+    assert content == want
     assert all(isinstance(b, bytes) and b[:2] == b"\xff\xd8" for b in buffers)
     assert player.error == ""
 
@@ -210,3 +211,35 @@ def test_the_browser_reads_its_constants_from_python():
     assert player.reach == 150 and player._reach() == 150
     player.prefetch = 100
     assert player.reach == 200
+
+
+def test_frames_are_sent_at_the_size_shown_and_cut_to_the_face_when_zoomed(player):
+    """A frame travels at the canvas' size in device pixels, not the source's: the browser
+    says the box it fits in (view_px); zoomed, the face box is cut out at that size."""
+    import cv2
+
+    def sent_shape(indices):
+        player._on_msg(player, {"type": "get", "indices": indices, "token": player.token, "view": player.view_id}, [])
+        _, buffers = player.sent.messages[-1]
+        return cv2.imdecode(np.frombuffer(buffers[0], np.uint8), cv2.IMREAD_COLOR).shape[:2]
+
+    assert player.crop == [0, 0, 320, 240] and sent_shape([3]) == (240, 320)  # small: never enlarged
+    first = player.view_id
+    player.view_px = [160, 160]  # a canvas of 160 device pixels
+    assert player.view_id == first + 1 and sent_shape([3]) == (120, 160)
+    player.face_box = [0.25, 0.25, 0.5, 0.5]  # 80x60 pixels, the frame's own aspect
+    player.zoom = True
+    assert player.crop == [80, 60, 80, 60] and sent_shape([3]) == (60, 80)
+    stale = player.view_id - 1
+    player._on_msg(player, {"type": "get", "indices": [4], "token": player.token, "view": stale}, [])
+    assert player.sent.messages[-1][0]["indices"] == [3]  # asked for in an older view: not served
+
+
+def test_view_geometry_widens_the_face_box_to_the_frame_and_keeps_it_inside():
+    from workbench.ui.frames import view_geometry
+
+    # a tall box on a wide frame is widened to 2040/1088 and moved inside the right edge
+    crop, size = view_geometry((1088, 2040, 3), (1040, 960), [0.9, 0.2, 1.0, 0.6], zoom=True)
+    assert crop[0] + crop[2] == 2040 and abs(crop[2] / crop[3] - 2040 / 1088) < 0.01
+    assert size[0] == min(crop[2], 1040)
+    assert view_geometry((1088, 2040, 3), (1040, 960), [0.9, 0.2, 1.0, 0.6], zoom=False)[0] == (0, 0, 2040, 1088)

@@ -110,3 +110,48 @@ def test_the_curves_of_picker_chooses_a_detector_and_shows_imported_curves_on_0_
     assert max(tl.figure.data[0].y) == pytest.approx(np.hanning(10).max(), rel=1e-6)  # 0-5 shown on 0-1
     tl.set_clip(50, 30.0, {"mediapipe": curves(), "openface": openface})
     assert tl.detector_pick.value == "openface"  # the choice holds from clip to clip
+
+
+def test_envelope_keeps_every_peak_of_a_long_curve():
+    """Min and max per column: a one-frame spike survives decimation (a mean would lose it)."""
+    from workbench.ui.timeline import decimate, envelope
+
+    y = np.zeros(50_000)
+    y[31_337] = 1.0
+    y[7] = np.nan
+    x, v = envelope(y, 0, len(y), 900)
+    assert len(x) <= 2 * 900 and np.nanmax(v) == 1.0 and not np.isnan(v).any()
+    x, v = decimate(y, (31_000, 32_000), columns=900)
+    fine = (x >= 30_000) & (x < 33_000)
+    assert np.array_equal(x[fine], np.arange(30_000, 33_000) + 0.5)  # every frame near the window
+    assert len(x) < 12_000 and v.max() == 1.0 and np.all(np.diff(x) >= 0)
+
+
+def test_a_long_clip_is_sent_decimated_with_a_range_slider_and_refined_on_zoom():
+    import pandas as pd
+
+    from workbench.ui.timeline import LONG, MANY_EVENTS, Timeline
+
+    n = 50_000
+    rng = np.random.default_rng(0)
+    curves = xr.DataArray(
+        rng.random((n, 4)).astype(np.float32),
+        dims=("frame", "au"),
+        coords={"frame": np.arange(n), "au": ["AU1", "AU2", "AU4", "AU12"]},
+    )
+    starts = np.arange(0, n - 100, n // (MANY_EVENTS * 2))
+    events = pd.DataFrame({"rater": "alice", "onset": starts, "apex": starts + 5, "offset": starts + 20, "aus": ""})
+    tl = Timeline()
+    tl.set_events(events, "alice")
+    tl.set_clip(n, 200.0, curves, aus=["AU1", "AU12"])
+    assert n > LONG and tl.figure.layout.xaxis.rangeslider.visible
+    assert all(len(trace.x) < 4 * 940 for trace in tl.figure.data)  # not 50,000 points a trace
+    tl.figure.plotly_relayout({"xaxis.range[0]": 20_000, "xaxis.range[1]": 20_500})  # the browser zooms
+    assert tl.window == (20_000, 20_500)
+    shown = np.asarray(tl.figure.data[0].x)
+    assert np.isin(np.arange(20_000, 20_500) + 0.5, shown).all()  # every frame of the window
+    spans = [s for s in tl.figure.layout.shapes if s.type == "rect"]
+    assert 0 < len(spans) < len(events)  # only the events near the window are drawn
+    tl.window_pick.value = 2.0  # ±2 s around the cursor, following it
+    tl.set_cursor(40_000)
+    assert tl.window == (39_600, 40_400) and tuple(tl.figure.layout.xaxis.range) == (39_600, 40_400)

@@ -80,9 +80,11 @@ def test_curves_and_landmarks(project):
     lm[:, :, 0] += np.linspace(-0.1, 0.1, 478)
     face = xr.Dataset({"landmarks": (("frame", "landmark", "xyz"), lm)})
     wb = Workbench(project, dataset="demo", rater="carol", curves={"c1.mp4": curves}, faces={"c1.mp4": face})
+    assert wb.wait(60)
     assert wb.player.n_points > 0 and len(wb.player.face_box) == 4
     assert set(wb.timeline.au_picker.value) == {"AU1", "AU12"}
     wb.open_clip("c2.mp4")
+    assert wb.wait(60)
     assert wb.player.n_points == 0 and "No AU curves" in wb.timeline.info.value
     wb.close()
 
@@ -109,4 +111,68 @@ def test_button_errors_name_the_button(project):
     wb = Workbench(project, dataset="demo", rater="fay")
     wb.labeller.delete_btn.click()
     assert "button &#x27;Delete&#x27;" in wb.errors.value and "Expected an event selected" in wb.errors.value
+    wb.close()
+
+
+def test_a_clip_opens_at_once_without_a_rater_and_its_curves_follow(project):
+    """Watching needs no rater id and does not wait for the face analysis: the first frame's
+    clip is in the player while the curves are still being computed; marking asks for a rater."""
+    import threading
+
+    n = 40
+    curves = xr.DataArray(
+        np.zeros((n, 1), np.float32), dims=("frame", "au"), coords={"frame": np.arange(n), "au": ["AU12"]}
+    )
+    release = threading.Event()
+
+    def slow_curves(clip):
+        release.wait(30)
+        return curves
+
+    wb = Workbench(project, dataset="demo", curves=slow_curves)
+    assert wb.session is None and wb.player.n_frames == 40 and wb.player.token == 1
+    assert "being computed" in wb.timeline.info.value and wb.background.busy
+    assert wb.background.layout.display == ""  # the progress bar shows
+    wb._on_action("mark", "onset", 3)
+    assert "Expected a rater id before marking" in wb.player.error and wb.labeller.fields["onset"].value == ""
+    release.set()
+    assert wb.wait(60)
+    assert wb.timeline.au_picker.value == ("AU12",) and wb.background.layout.display == "none"
+    wb.set_rater("gil")  # the clip stays, and the token with it: the browser keeps its frames
+    assert wb.player.token == 1 and wb.labeller.session is wb.session
+    wb._on_action("mark", "onset", 3)
+    assert wb.labeller.fields["onset"].value == "3"
+    wb.close()
+
+
+def test_a_late_analysis_never_lands_on_another_clip(project):
+    import threading
+
+    release = threading.Event()
+    n = 40
+    curves = xr.DataArray(
+        np.ones((n, 1), np.float32), dims=("frame", "au"), coords={"frame": np.arange(n), "au": ["AU1"]}
+    )
+
+    def curves_of(clip):
+        if clip == "c1.mp4":
+            release.wait(30)
+            return curves
+        return None
+
+    wb = Workbench(project, dataset="demo", rater="hal", curves=curves_of)
+    wb.open_clip("c2.mp4")  # while c1's curves are still being computed
+    release.set()
+    assert wb.wait(60)
+    assert wb.clip_id == "c2.mp4" and wb.timeline.curves is None and wb.timeline.n_frames == 20
+    wb.close()
+
+
+def test_the_clip_list_filters_and_keeps_the_open_clip(project):
+    wb = Workbench(project, dataset="demo", rater="ida")
+    wb.clip_filter.value = "c2"
+    assert [c for _, c in wb.clip_list.options] == ["c1.mp4", "c2.mp4"]  # c1 is open: it stays
+    wb.open_clip("c2.mp4")
+    wb.clip_filter.value = "c2 untouched"
+    assert [c for _, c in wb.clip_list.options] == ["c2.mp4"] and "1 of 2 clips" in wb.clip_count.value
     wb.close()

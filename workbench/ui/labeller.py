@@ -119,6 +119,10 @@ class Labeller(W.VBox):
         self.redo_btn = W.Button(description="Redo", icon="repeat", tooltip="Ctrl+Shift+Z")
         self.events_list = W.Select(options=[], rows=6, layout=W.Layout(width="390px"))
         self.events_list.add_class("wb-events")
+        self.events_filter = W.Text(
+            placeholder="filter events: frames, emotion, AU", continuous_update=True, layout=W.Layout(width="390px")
+        )
+        self.events_filter.add_class("wb-events-filter")
         self.jump_btn = W.Button(description="Jump", icon="crosshairs", tooltip="go to the onset")
         self.edit_btn = W.Button(description="Edit", icon="pencil")
         self.delete_btn = W.Button(description="Delete", icon="trash", button_style="danger")
@@ -143,6 +147,7 @@ class Labeller(W.VBox):
                 self.note,
                 W.HBox([self.save_btn, self.new_btn, self.undo_btn, self.redo_btn]),
                 W.HTML("<b>Events of this clip</b>"),
+                self.events_filter,
                 self.events_list,
                 W.HBox([self.jump_btn, self.edit_btn, self.delete_btn]),
                 self.status,
@@ -152,6 +157,7 @@ class Labeller(W.VBox):
         self.add_class("wb-labeller")
         for w in (*self.fields.values(), self.emotion, self.aus, self.note):
             w.observe((guard or (lambda f: f))(self._on_field), "value")
+        self.events_filter.observe((guard or (lambda f: f))(lambda _: self._list_events()), "value")
 
     # -- wiring (the workbench guards these against errors) --------------------
     def bind(self, guard: Callable[[Callable], Callable]) -> None:
@@ -330,14 +336,21 @@ class Labeller(W.VBox):
         n = len(self.clip_events())
         return f"{self.message + ' · ' if self.message else ''}{n} event(s) saved"
 
+    def _list_events(self) -> pd.DataFrame:
+        """Fill the events list (one Select, no widget per event), filtered; returns every event."""
+        ev = self.clip_events()
+        keep = self.events_list.value
+        words = self.events_filter.value.lower().split()
+        labels = [(event_label(r, self.fps), r["event_id"]) for r in ev.to_dict("records")]
+        self.events_list.options = [(t, i) for t, i in labels if all(w in t.lower() for w in words)]
+        if keep in {i for _, i in self.events_list.options}:
+            self.events_list.value = keep
+        return ev
+
     def refresh(self, message: str = "") -> None:
         """Re-read the list from the session and tell the workbench."""
-        ev = self.clip_events()
+        ev = self._list_events()
         self.message = message
-        keep = self.events_list.value
-        self.events_list.options = [(event_label(r, self.fps), r["event_id"]) for _, r in ev.iterrows()]
-        if keep in set(ev.get("event_id", [])):
-            self.events_list.value = keep
         self.undo_btn.disabled = not (self.session and self.session.can_undo)
         self.redo_btn.disabled = not (self.session and self.session.can_redo)
         where = f"<code>{html.escape(str(self.session.path))}</code>" if self.session else "no rater"

@@ -10,9 +10,20 @@
 // draws the timeline's cursor over its plotly plot, in the same display frame as the video
 // frame; the kernel only hears of the new frame (throttled), with no plot relayout.
 //
-// Messages to Python:   {type: "get", indices, token, front?, fill?, cursor} (frames wanted)
+// Frames come at the size they are shown: the player tells the kernel the box its canvas
+// fits in device pixels (view_px); the kernel sends the whole frame or, zoomed, the face
+// crop (the crop trait, in source pixels) fitted into it. A new view_id drops what is held.
+// When the store is full it keeps the frames nearest the cursor and the held bar says which.
+//
+// Honest readout: the frame index and time always name the picture on screen (data-shown);
+// while the asked frame (data-frame, the cursor) is on its way a "loading frame N…" notice
+// shows (data-loading). A mark (o / a / f) waits for the picture of its frame and is sent
+// once it is drawn; if the cursor moves on first, the mark is dropped and the player says so.
+// Actions pressed after a waiting mark wait behind it, in order.
+//
+// Messages to Python:   {type: "get", indices, token, view, front?, fill?, cursor} (frames wanted)
 //                       {type: "action", action, arg, frame}    (mark, emotion, save, undo, ...)
-// Messages from Python: {type: "frames", indices, token, fill} + one JPEG buffer per index
+// Messages from Python: {type: "frames", indices, token, view, fill} + one JPEG buffer per index
 //
 // For the benchmark, every key press is measured from the keydown event to the
 // animation frame after the new frame was drawn, and reported in a "wb-painted" event on the
@@ -41,7 +52,11 @@ const CSS = `
 .wb-player .wb-hint { position: absolute; left: 8px; bottom: 8px; line-height: 1.3;
   background: rgba(0,0,0,.65); color: #fff; padding: 2px 6px; border-radius: 3px; font-size: 12px; }
 .wb-player .wb-loading { position: absolute; right: 8px; top: 8px; line-height: 1.3;
-  background: rgba(180,83,9,.85); color: #fff; padding: 1px 6px; border-radius: 3px; display: none; }
+  background: rgba(180,83,9,.9); color: #fff; padding: 1px 6px; border-radius: 3px; display: none; }
+.wb-player.wb-is-loading .wb-loading { display: block; }
+.wb-player.wb-is-loading .wb-info .wb-frame-index, .wb-player.wb-is-loading .wb-info .wb-time { color: #b45309; }
+.wb-player .wb-held { color: #52606d; font-size: 11px; }
+.wb-player .wb-note { color: #b45309; }
 .wb-player canvas.wb-scrub { display: block; width: 100%; height: 14px; cursor: pointer; }
 .wb-player .wb-marks { font: 12px ui-monospace, monospace; }
 .wb-player .wb-err { color: #b00020; background: #fdecee; border: 1px solid #b00020;
@@ -106,30 +121,35 @@ function render({ model, el: host }) {
   const off = document.createElement("canvas");
   const offCtx = off.getContext("2d");
   const hint = el("div", { className: "wb-hint", textContent: "click here, then use the keys below" });
-  const loading = el("div", { className: "wb-loading", textContent: "loading…" });
+  const loadingText = new Text("loading…");
+  const loading = el("div", { className: "wb-loading" }, [loadingText]);
   const stage = el("div", { className: "wb-stage" }, [canvas, hint, loading]);
   const scrub = el("canvas", { className: "wb-scrub", height: 14, width: 640,
     title: "held frames (light grey), decoded frames (grey), cursor (blue), draft marks (orange); click to seek" });
+  const heldInfo = el("div", { className: "wb-held" });
   const marks = el("div", { className: "wb-marks" });
   const err = el("div", { className: "wb-err" });
   const keys = el("div", { className: "wb-keys" });
   keys.innerHTML = KEYS_HELP.map(([k, v]) => `<span><kbd>${k}</kbd> ${v}</span>`).join("");
   const root = el("div", { className: "wb-player", tabIndex: 0 }, [
     el("div", { className: "wb-bar" }, [info, gotoBox, toggleBar]),
-    stage, scrub, marks, err, keys,
+    stage, scrub, heldInfo, marks, err, keys,
   ]);
   host.append(root);
   const infoText = { frame: new Text(), total: new Text(), time: new Text(), rest: new Text() };
   info.append("frame ", el("b", { className: "wb-frame-index" }, [infoText.frame]), infoText.total,
     el("b", { className: "wb-time" }, [infoText.time]), infoText.rest);
   const marksText = new Text();
-  marks.append(marksText);
+  const noteText = new Text();
+  marks.append(marksText, el("span", { className: "wb-note" }, [noteText]));
+  const heldText = new Text();
+  heldInfo.append(heldText);
 
   const s = {
     cur: model.get("frame"), want: -1, drawn: -1, dir: 1, token: model.get("token"),
     cache: new Map(), pending: new Map(), blobs: new Map(), decoding: 0, measure: null, playing: false,
     jpegs: new Map(), jpegBytes: 0, filling: 0, inFill: new Set(), fillTimer: null, cursorTries: 0,
-    unfillable: new Set(),
+    unfillable: new Set(), actions: [], note: "", view: model.get("view_id"),
     playFrom: 0, playStart: 0, lastSync: 0, syncTimer: null, painted: 0, destroyed: false,
   };
 
@@ -166,7 +186,7 @@ function render({ model, el: host }) {
     for (const i of want) s.pending.set(i, now);
     const size = front ? 1 : CHUNK;
     for (let k = 0; k < want.length; k += size) {
-      model.send({ type: "get", indices: want.slice(k, k + size), token: s.token, front, cursor: s.cur });
+      model.send({ type: "get", indices: want.slice(k, k + size), token: s.token, view: s.view, front, cursor: s.cur });
     }
   }
 
@@ -187,7 +207,7 @@ function render({ model, el: host }) {
   // Arrived JPEGs wait here; at most two decode at a time, the wanted frame first, then
   // the nearest to the cursor, so a jump is not queued behind a burst of prefetch.
   function onFrames(msg, buffers) {
-    if (msg.type !== "frames" || msg.token !== s.token) return;
+    if (msg.type !== "frames" || msg.token !== s.token || msg.view !== s.view) return;
     const recv = performance.now();
     msg.indices.forEach((i, k) => {
       if (s.measure && s.measure.frame === i) s.measure.recv = recv;
@@ -258,14 +278,19 @@ function render({ model, el: host }) {
     for (const t of s.pending.values()) {  // the screen and the window come first
       if (now - t < RETRY_MS) { scheduleFill(FILL_WAIT_MS); return; }
     }
-    if (s.jpegBytes >= model.get("store_mb") * 1e6 * 0.9) return;
     const want = nextRun();
     if (!want.length) {  // the whole clip is here (or on its way)
       if (!s.inFill.size) root.dataset.held = "all";
       return;
     }
+    if (s.jpegBytes >= model.get("store_mb") * 1e6 * 0.9) {
+      // Full: go on only while the missing frames are nearer the cursor than the farthest
+      // held ones, which trimStore then drops; the store becomes the window around the cursor.
+      const near = Math.min(...want.map((i) => Math.abs(i - s.cur)));
+      if (near + FILL_BATCH >= farthestHeld()) { root.dataset.held = "near"; showHeld(); return; }
+    }
     try {
-      model.send({ type: "get", indices: want, token: s.token, fill: true, cursor: s.cur });
+      model.send({ type: "get", indices: want, token: s.token, view: s.view, fill: true, cursor: s.cur });
       s.filling = now;
       for (const i of want) s.inFill.add(i);
       clearTimeout(s.fillWatch);  // if the answer never comes, ask again
@@ -273,6 +298,24 @@ function render({ model, el: host }) {
     } catch (e) {  // the kernel is gone (restarted, shut down): no fill until it answers again
       s.inFill.clear();
     }
+  }
+
+  function farthestHeld() {
+    let far = 0;
+    for (const i of s.jpegs.keys()) far = Math.max(far, Math.abs(i - s.cur));
+    return far;
+  }
+
+  // "held 4,210 / 9,000 frames · 212 MB": the bar above shows which (light grey).
+  function showHeld() {
+    const N = n(), count = s.jpegs.size;
+    const state = root.dataset.held === "all" ? "the whole clip"
+      : root.dataset.held === "near" ? `store full (${model.get("store_mb")} MB): the frames nearest the cursor`
+        : "filling";
+    setText(heldText, `held ${count.toLocaleString("en")} / ${N.toLocaleString("en")} frames · `
+      + `${(s.jpegBytes / 1e6).toFixed(0)} MB · ${state}`);
+    root.dataset.heldFrames = String(count);
+    root.dataset.heldBytes = String(s.jpegBytes);
   }
 
   function reach() {  // frames this far from the cursor are dropped on both sides (Player.reach)
@@ -305,25 +348,29 @@ function render({ model, el: host }) {
   }
 
   // ---- drawing -------------------------------------------------------------
-  function cropRect(w, h) {
-    const box = model.get("face_box");
-    if (!model.get("zoom") || !box || box.length !== 4) return [0, 0, w, h];
-    let [x0, y0, x1, y1] = [box[0] * w, box[1] * h, box[2] * w, box[3] * h];
-    const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
-    let bw = x1 - x0, bh = y1 - y0;
-    if (bw / bh < w / h) bw = bh * (w / h); else bh = bw / (w / h);
-    bw = Math.min(w, bw); bh = Math.min(h, bh);
-    x0 = Math.max(0, Math.min(w - bw, cx - bw / 2));
-    y0 = Math.max(0, Math.min(h - bh, cy - bh / 2));
-    return [x0, y0, bw, bh];
+  // The part of the source frame the pictures show (source pixels): the kernel cut them so.
+  function cropRect() {
+    const c = model.get("crop");
+    return c && c.length === 4 ? c : [0, 0, model.get("width") || 1, model.get("height") || 1];
   }
 
+  // The canvas: the crop fitted into MAX_W x MAX_H CSS pixels, its backing store in device pixels.
   function fitCanvas(w, h) {
+    const dpr = window.devicePixelRatio || 1;
     const scale = Math.min(MAX_W / w, MAX_H / h);
-    const cw = Math.round(w * scale), ch = Math.round(h * scale);
+    const cssW = Math.round(w * scale), cssH = Math.round(h * scale);
+    const cw = Math.round(cssW * dpr), ch = Math.round(cssH * dpr);
     if (canvas.width !== cw || canvas.height !== ch) {
       canvas.width = cw; canvas.height = ch; off.width = cw; off.height = ch;
+      canvas.style.width = `${cssW}px`; canvas.style.height = `${cssH}px`;
     }
+  }
+
+  function tellView() {  // the box frames are sent to fit, in device pixels
+    const dpr = window.devicePixelRatio || 1;
+    const box = [Math.round(MAX_W * dpr), Math.round(MAX_H * dpr)];
+    const was = model.get("view_px") || [];
+    if (was[0] !== box[0] || was[1] !== box[1]) { model.set("view_px", box); model.save_changes(); }
   }
 
   function drawOverlay(i, rect) {
@@ -354,25 +401,27 @@ function render({ model, el: host }) {
   function draw(i) {
     const bmp = s.cache.get(i);
     if (!bmp) return false;
-    const rect = cropRect(bmp.width, bmp.height);
+    const rect = cropRect();
     fitCanvas(rect[2], rect[3]);
     const ref = s.cache.get(refFrame());
     if (model.get("diff") && ref) {
       offCtx.globalCompositeOperation = "copy";
-      offCtx.drawImage(bmp, ...rect, 0, 0, off.width, off.height);
+      offCtx.drawImage(bmp, 0, 0, off.width, off.height);
       offCtx.globalCompositeOperation = "difference";
-      offCtx.drawImage(ref, ...rect, 0, 0, off.width, off.height);
+      offCtx.drawImage(ref, 0, 0, off.width, off.height);
       ctx.fillStyle = "#000";
       ctx.fillRect(0, 0, canvas.width, canvas.height);
       ctx.filter = `brightness(${model.get("diff_gain")})`;
       ctx.drawImage(off, 0, 0);
       ctx.filter = "none";
     } else {
-      ctx.drawImage(bmp, ...rect, 0, 0, canvas.width, canvas.height);
+      ctx.drawImage(bmp, 0, 0, canvas.width, canvas.height);
     }
     if (model.get("overlay")) drawOverlay(i, rect);
     s.drawn = i;
-    loading.style.display = "none";
+    root.dataset.shown = String(i);
+    showLoading();
+    flushActions();
     if (s.syncAfterDraw) { s.syncAfterDraw = false; requestAnimationFrame(sync); }
     if (s.prefetchAfterDraw) { s.prefetchAfterDraw = false; prefetch(12); }
     updateInfo();
@@ -415,6 +464,7 @@ function render({ model, el: host }) {
       a = b;
     }
     s.heldDirty = false;
+    showHeld();
     return layer;
   }
 
@@ -441,14 +491,15 @@ function render({ model, el: host }) {
   // and the time, not the rest (fewer style and layout invalidations per step).
   function setText(node, text) { if (node.data !== text) node.data = text; }
 
+  // The frame index and time name the picture on screen (s.drawn), never the one asked for.
   function updateInfo() {
-    const f = s.cur;
-    setText(infoText.frame, String(f));
-    setText(infoText.total, ` / ${n() - 1} · `);
-    setText(infoText.time, `${((f * 1000) / fps()).toFixed(1)} ms`);
+    const f = s.drawn;
+    setText(infoText.frame, f >= 0 ? String(f) : "–");
+    setText(infoText.total, n() > 0 ? ` / ${n() - 1} · ` : " / – · ");
+    setText(infoText.time, f >= 0 ? `${((f * 1000) / fps()).toFixed(1)} ms` : "– ms");
     setText(infoText.rest, ` · ${fps().toFixed(2).replace(/\.00$/, "")} fps · `
       + `${s.playing ? "▶" : "❚❚"} ${SPEED_LABELS[speedIndex()]}`);
-    root.dataset.frame = String(f);
+    root.dataset.frame = String(s.cur);
     showAhead();
     const mk = model.get("marks") || {};
     const show = (k) => (mk[k] == null ? "–" : mk[k]);
@@ -537,7 +588,7 @@ function render({ model, el: host }) {
       // Tell Python (and so the plot cursor) after the frame is painted: the plot's
       // redraw would otherwise hold up the decoding of the frame asked for.
       s.syncAfterDraw = true;
-      loading.style.display = "";
+      showLoading();
       updateInfo();
       request([f], true);
     }
@@ -547,6 +598,7 @@ function render({ model, el: host }) {
     drawScrub();
     placeCursor();
     if (shown) sync(); else pump();
+    if (s.actions.length) flushActions();  // a mark waiting for another frame is dropped
   }
 
   const speedIndex = () => {
@@ -591,8 +643,38 @@ function render({ model, el: host }) {
     updateInfo();
   }
 
+  // Actions go out in the order pressed; a mark goes only once its frame's picture is drawn.
   function action(name, arg = null) {
-    model.send({ type: "action", action: name, arg, frame: s.cur });
+    s.actions.push({ name, arg, frame: s.cur });
+    s.note = "";
+    flushActions();
+  }
+
+  function flushActions() {
+    while (s.actions.length) {
+      const a = s.actions[0];
+      if (a.name === "mark" && s.drawn !== a.frame) {
+        if (a.frame === s.cur) break;  // its picture is on the way: wait for it
+        s.note = `  ${a.arg} not marked: you moved on before frame ${a.frame} was shown`;
+        s.actions.shift();
+        continue;
+      }
+      s.actions.shift();
+      model.send({ type: "action", action: a.name, arg: a.arg, frame: a.frame });
+    }
+    const waiting = s.actions.find((a) => a.name === "mark");
+    root.dataset.waiting = waiting ? waiting.arg : "";
+    showLoading();
+    setText(noteText, s.note);
+  }
+
+  function showLoading() {
+    const on = s.drawn !== s.cur && n() > 0;
+    if (root.classList.contains("wb-is-loading") !== on) root.classList.toggle("wb-is-loading", on);
+    const value = on ? String(s.cur) : "";
+    if (root.dataset.loading !== value) root.dataset.loading = value;
+    const waiting = s.actions.find((a) => a.name === "mark");
+    setText(loadingText, on ? `loading frame ${s.cur}…${waiting ? ` (${waiting.arg} waits for it)` : ""}` : "");
   }
 
   // ---- keys ----------------------------------------------------------------------
@@ -643,15 +725,40 @@ function render({ model, el: host }) {
   });
 
   // ---- model -> view -------------------------------------------------------------
-  function reset() {
+  function dropHeld() {
     for (const b of s.cache.values()) b.close?.();
     s.cache.clear(); s.pending.clear(); s.blobs.clear(); s.jpegs.clear();
     s.jpegBytes = 0; s.filling = 0; s.inFill.clear(); s.heldDirty = true; s.unfillable.clear();
     delete root.dataset.held;
-    s.token = model.get("token"); s.cur = clamp(model.get("frame")); s.drawn = -1;
+  }
+  function reset() {  // another clip
+    dropHeld();
+    s.token = model.get("token"); s.view = model.get("view_id");
+    s.cur = clamp(model.get("frame")); s.drawn = -1; s.actions = []; s.note = "";
+    root.dataset.token = String(s.token);
     setPlaying(false);
     seek(s.cur);
     scheduleFill(FILL_WAIT_MS);
+  }
+  function newView() {  // zoomed, or another canvas size: the same frames, cut or sized anew
+    dropHeld();
+    s.view = model.get("view_id");
+    s.want = s.cur;
+    request([s.cur], true);
+    prefetch(12);
+    drawScrub();
+    scheduleFill(FILL_WAIT_MS);
+  }
+  // A new clip and a new view arrive together in one update: act once, after both.
+  function onGeometry() {
+    if (s.geometryQueued) return;
+    s.geometryQueued = true;
+    queueMicrotask(() => {
+      s.geometryQueued = false;
+      if (s.destroyed) return;
+      if (model.get("token") !== s.token) reset();
+      else if (model.get("view_id") !== s.view) newView();
+    });
   }
   function onFrame() {
     const f = model.get("frame");
@@ -660,7 +767,7 @@ function render({ model, el: host }) {
   function redraw() {
     for (const [name, box] of Object.entries(toggles)) box.checked = !!model.get(name);
     if (model.get("diff")) request([refFrame()], true);
-    if (s.drawn >= 0) draw(s.cur);
+    if (s.drawn >= 0 && model.get("view_id") === s.view) draw(s.cur);  // else new pictures are on their way
     updateInfo(); drawScrub();
   }
   function onPlaying() { if (model.get("playing") !== s.playing) setPlaying(model.get("playing")); }
@@ -670,7 +777,7 @@ function render({ model, el: host }) {
   });
   resize.observe(scrub);
   const handlers = [
-    ["msg:custom", onFrames], ["change:token", reset], ["change:frame", onFrame],
+    ["msg:custom", onFrames], ["change:token change:view_id", onGeometry], ["change:frame", onFrame],
     ["change:playing", onPlaying], ["change:speed", updateInfo],
     ["change:zoom change:overlay change:diff change:diff_gain change:reference change:face_box change:landmarks", redraw],
     ["change:marks change:status", () => { updateInfo(); drawScrub(); }],
@@ -678,6 +785,7 @@ function render({ model, el: host }) {
   ];
   for (const [ev, fn] of handlers) model.on(ev, fn);
   showError(model.get("error"));
+  tellView();
   redraw();
   reset();
 

@@ -7,7 +7,17 @@ the synced ``frame`` trait (throttled), which the timeline and the labeller obse
 
 Key presses that need Python (mark, emotion, save, undo, redo, next, prev) arrive as
 ``{"type": "action", "action": ..., "arg": ..., "frame": ...}`` and go to the callbacks
-registered with :meth:`Player.on_action`.
+registered with :meth:`Player.on_action`. A mark (o / a / f) is sent only once the picture
+of its frame is on screen: pressed while a frame is on its way, it waits for that picture
+(and is dropped, saying so, if the cursor moves on before it comes), so a mark always names
+a frame the rater has seen. The readout names the frame on screen; "loading frame N…"
+shows while another is on its way.
+
+Frames travel at the size they are shown: the browser tells the kernel the box its canvas
+fits in device pixels (``view_px``: at most 520x480 CSS pixels times devicePixelRatio) and
+the kernel sends the whole frame, or the face crop when zoomed (``crop``), fitted into it
+(:func:`workbench.ui.frames.view_geometry`). A new geometry is a new ``view_id``: the browser
+drops what it holds and asks again. Full resolution is the source's: ``player.source.frame(i)``.
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ import traitlets as t
 
 from workbench.schema import EMOTION_KEYS
 from workbench.ui.frame_server import FrameServer
-from workbench.ui.frames import FrameSource, jpegs
+from workbench.ui.frames import FrameSource, view_geometry, view_jpegs
 
 log = logging.getLogger("workbench.ui")
 
@@ -93,6 +103,12 @@ class Player(anywidget.AnyWidget):
     #: Frames further than this from the cursor are dropped from the queues, here and in the browser.
     reach = t.Int(80).tag(sync=True)
     store_mb = t.Float(256.0).tag(sync=True)
+    #: The box (device pixels) the browser's canvas fits in; it sets this from devicePixelRatio.
+    view_px = t.List(t.Int(), default_value=[520, 480]).tag(sync=True)
+    #: ``[x0, y0, w, h]``: the part of the source frame the pictures sent show (source pixels).
+    crop = t.List(t.Int(), default_value=[]).tag(sync=True)
+    #: Bumped when ``crop`` or the size sent changes: the browser drops its frames and asks again.
+    view_id = t.Int(0).tag(sync=True)
     emotion_keys = t.List(default_value=[list(pair) for pair in EMOTION_KEYS]).tag(sync=True)
 
     def __init__(
@@ -111,6 +127,7 @@ class Player(anywidget.AnyWidget):
         self.source: FrameSource | None = None
         self._actions: list[ActionCallback] = []
         self.served = 0
+        self.size: tuple[int, int] | None = None
         self._source_lock = threading.Lock()
         self.server = FrameServer(self._serve, reach=self._reach, on_error=self._show_error) if threaded else None
         self.on_msg(self._on_msg)
@@ -159,7 +176,23 @@ class Player(anywidget.AnyWidget):
             self.regions = list(regions or []) if landmarks is not None else []
             self.reference = -1
             self.frame = max(0, min(int(frame), self.n_frames - 1))
+            self._update_view()
             self.token += 1
+
+    def set_face(
+        self,
+        face_box: list[float] | None = None,
+        landmarks: np.ndarray | None = None,
+        regions: list[dict] | None = None,
+    ) -> None:
+        """Add the face box and the overlay to the clip shown (they come after its first frame:
+        the face analysis runs in the background); the browser keeps the frames it holds."""
+        pts = _landmark_bytes(landmarks, self.n_frames)
+        with self.hold_trait_notifications():
+            self.face_box = [float(v) for v in face_box] if face_box is not None else []
+            self.landmarks = pts
+            self.n_points = 0 if landmarks is None else int(np.asarray(landmarks).shape[1])
+            self.regions = list(regions or []) if landmarks is not None else []
 
     # -- actions -------------------------------------------------------------
     def on_action(self, callback: ActionCallback) -> None:
@@ -188,6 +221,21 @@ class Player(anywidget.AnyWidget):
     def _set_reach(self, _change: Any = None) -> None:
         self.reach = max(2 * self.prefetch, self.cache_size // 2)
 
+    @t.observe("zoom", "face_box", "view_px")
+    def _on_view(self, _change: Any = None) -> None:
+        if self.source is not None:
+            self._update_view()
+
+    def _update_view(self) -> None:
+        """Set ``crop`` and the size frames are sent at; a change is a new ``view_id``."""
+        box = self.view_px if len(self.view_px) == 2 and min(self.view_px) > 0 else [520, 480]
+        crop, size = view_geometry((self.height, self.width), (box[0], box[1]), self.face_box, self.zoom)
+        if list(crop) != list(self.crop) or size != self.size:
+            with self._source_lock:  # a frame being encoded now is for the old view
+                self.size = size
+            self.crop = list(crop)
+            self.view_id += 1
+
     def _reach(self) -> int:
         return self.reach
 
@@ -200,18 +248,22 @@ class Player(anywidget.AnyWidget):
         idx = [int(i) for i in content.get("indices", []) if 0 <= int(i) < self.n_frames]
         if not idx:
             return
+        view = content.get("view", self.view_id)
+        if view != self.view_id:
+            return  # asked for before the zoom or the canvas changed: the browser asks again
         source, token, fill = self.source, self.token, bool(content.get("fill"))
+        crop = tuple(self.crop) if len(self.crop) == 4 else None
         buffers, sent, failed = [], [], []
         for i in idx:  # one frame at a time under the lock: sources need not be thread-safe
             try:
                 with self._source_lock:
-                    buffers.extend(jpegs(source, [i], self.quality))
+                    buffers.extend(view_jpegs(source, [i], self.quality, crop, self.size))
                 sent.append(i)
             except Exception:
                 if not fill:
                     raise
                 failed.append(i)  # the background fill skips it; showing it reports the error
-        reply = {"type": "frames", "indices": sent, "token": token, "fill": fill}
+        reply = {"type": "frames", "indices": sent, "token": token, "view": view, "fill": fill}
         if fill:
             reply["failed"] = failed
         self.send(reply, buffers=buffers)

@@ -51,6 +51,7 @@ from workbench.detect.find_curves import clip_curves, find_curves
 from workbench.project import Project
 from workbench.schema import COLUMNS, DETECTOR_PREFIX, PHASES, is_detector
 from workbench.store import check_name
+from workbench.ui.background import Background
 from workbench.ui.errors import ErrorArea, action_guard
 from workbench.ui.labeller import check_draft
 from workbench.ui.player import Player
@@ -132,7 +133,8 @@ class ReviewPanel(W.VBox):
         self.clip_id: str | None = None
         self.clip = None
         self.audit_path: Path | None = None
-        self._clips: dict[tuple[str, str], tuple[Any, Any, str]] = {}  # (dataset, clip) -> (clip, curves, problem)
+        self._clips: dict[tuple[str, str], Any] = {}  # (dataset, clip) -> the open clip
+        self._curves: dict[tuple[str, str], tuple[Any, str]] = {}  # (dataset, clip) -> (curves, problem)
         #: The dataset and raters of the queue shown (set by :meth:`load`).
         self.dataset, self.ref, self.hyp = dataset, "", ""
         self._quiet = False
@@ -149,6 +151,7 @@ class ReviewPanel(W.VBox):
     # -- widgets -----------------------------------------------------------------------
     def _build_widgets(self, tolerance: int, iou: float, advance: bool) -> None:
         self.errors = ErrorArea()
+        self.background = Background(on_error=lambda exc, key: self.errors.show(exc, where=f"AU curves of {key[1]}"))
         self.header = W.HTML()
         self.pair_bar = PairBar(tolerance, iou)
         self.load_btn = W.Button(description="Build queue", icon="list", layout=W.Layout(width="auto"))
@@ -176,6 +179,7 @@ class ReviewPanel(W.VBox):
             self.pair_bar,
             W.HBox([self.load_btn], layout=W.Layout(grid_gap="6px")),
             self.errors,
+            self.background,
             W.HBox(
                 [
                     W.VBox([self.queue_box, self.form]),
@@ -213,6 +217,7 @@ class ReviewPanel(W.VBox):
         # The timeline redraws its spans full height when its AU or blind controls change: re-lane them.
         for control in (self.timeline.au_picker, self.timeline.blind):
             control.observe(self.errors.guard(lambda _: self._lanes()), "value")
+        self.timeline.on_events_drawn(self.errors.guard(self._lanes))  # and when a zoom draws them again
 
     def _guarded(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """Run ``fn``; show an error at the top and in the player, clear both on success."""
@@ -366,7 +371,7 @@ class ReviewPanel(W.VBox):
         self.timeline.set_cursor(start)
         self._draw_events()
         lo, hi = max(0, start - MARGIN), min(self.clip.n_frames, stop + 1 + MARGIN)
-        self.timeline.figure.layout.xaxis.range = [lo, hi]
+        self.timeline.set_window(lo, hi)
         self._fill_draft(item)
         self._quiet = True
         try:
@@ -376,29 +381,57 @@ class ReviewPanel(W.VBox):
         self._show_item()
 
     def _open_clip(self, clip_id: str) -> None:
+        """Show the clip at once; its curves come from the background (:meth:`wait` waits)."""
         if clip_id == self.clip_id and self.clip is not None:
             return
         key = (self.dataset, clip_id)
         if key not in self._clips:
-            clip = self.project.open_clip(self.dataset, clip_id)
-            problem = ""
-            try:
-                if self.curves is not None:
-                    curves = _lookup(self.curves, clip_id)
-                else:
-                    curves = analyse(clip, clip_id=clip_id, dataset=self.dataset, face=False).curves_of()
-            except Exception as exc:  # noqa: BLE001 - shown under the timeline; the review works without curves
-                log.warning("no AU curves for %s: %s", clip_id, exc)
-                curves, problem = None, f"{type(exc).__name__}: {exc}"
-            try:
-                curves = clip_curves(self.project, self.dataset, clip_id, own=curves)
-            except (OSError, ValueError) as exc:
-                problem = f"{type(exc).__name__}: {exc}"
-            self._clips[key] = (clip, curves, problem)
-        clip, curves, problem = self._clips[key]
+            self._clips[key] = self.project.open_clip(self.dataset, clip_id)
+        clip = self._clips[key]
         self.clip_id, self.clip = clip_id, clip
         self.player.set_source(clip)
-        self.timeline.set_clip(clip.n_frames, clip.fps, curves)
+        if key in self._curves:
+            self._show_curves(clip, *self._curves[key])
+            return
+        self.timeline.set_clip(clip.n_frames, clip.fps, None, pending=True)
+        self.background.submit(
+            key,
+            lambda progress: self._curves_of(clip_id, clip, progress),
+            lambda found: self._curves_found(key, clip, found),
+            "Finding AU curves",
+        )
+
+    def wait(self, timeout: float | None = 600) -> bool:
+        """Block until the clip's curves are shown (scripts and tests); False on timeout."""
+        return self.background.wait(timeout)
+
+    def _curves_of(self, clip_id: str, clip, progress) -> tuple[Any, str]:
+        """On the background thread: the clip's curves (given, analysed, imported) and any problem."""
+        problem = ""
+        try:
+            if self.curves is not None:
+                curves = _lookup(self.curves, clip_id)
+            else:
+                curves = analyse(clip, clip_id=clip_id, dataset=self.dataset, face=False, progress=progress).curves_of()
+        except Exception as exc:  # noqa: BLE001 - shown under the timeline; the review works without curves
+            log.warning("no AU curves for %s: %s", clip_id, exc)
+            curves, problem = None, f"{type(exc).__name__}: {exc}"
+        try:
+            curves = clip_curves(self.project, self.dataset, clip_id, own=curves)
+        except (OSError, ValueError) as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        return curves, problem
+
+    def _curves_found(self, key: tuple[str, str], clip, found: tuple[Any, str]) -> None:
+        self._curves[key] = found
+        if clip is self.clip:
+            self._show_curves(clip, *found, keep_range=True)
+            if self.position is not None:
+                self._pick_aus(self.item())
+                self._lanes()
+
+    def _show_curves(self, clip, curves, problem: str, keep_range: bool = False) -> None:
+        self.timeline.set_clip(clip.n_frames, clip.fps, curves, keep_range=keep_range)
         reviewed = [r[len(DETECTOR_PREFIX) :] for r in (self.hyp, self.ref) if r and is_detector(r)]
         shown = next((d for d in reviewed if d in self.timeline.curve_sets), None)
         if shown and self.timeline.detector_pick.value != shown:

@@ -12,6 +12,13 @@ of one point per frame catches clicks anywhere along the axis.
     own  ░░░░░░░               (blue)
     det      ▒▒▒▒▒▒            (orange)
          0    ▲apex      n-1   frame
+
+Long clips (tens of thousands of frames) stay responsive: each curve is sent as its min and
+max per pixel column (:func:`envelope`), finely over the window shown and its neighbours,
+coarsely elsewhere (:func:`decimate`), and sent again for the new window after a zoom or a
+pan. A clip longer than :data:`LONG` frames gets a range slider (a minimap of the whole
+clip); *window* zooms to a span around the cursor and follows it. With more than
+:data:`MANY_EVENTS` events only those in the window and its neighbours are drawn.
 """
 
 from __future__ import annotations
@@ -32,6 +39,56 @@ DETECTORS = ("#ea580c", "#dc2626", "#c2410c")
 PEOPLE = ("#059669", "#7c3aed", "#0d9488", "#be185d", "#4d7c0f", "#6b7280")
 CURVES = ("#1f2933", "#0891b2", "#9333ea", "#16a34a", "#e11d48", "#ca8a04", "#475569", "#0e7490")
 MAX_DEFAULT_AUS = 4
+#: Clips longer than this (frames) get a range slider under the plot.
+LONG = 3000
+#: Above this many events, only those near the window shown are drawn (plotly shapes are DOM nodes).
+MANY_EVENTS = 150
+#: Pixel columns of the plot area: a curve is sent as the min and max of each.
+COLUMNS = 940
+#: Spans offered by *window* (seconds either side of the cursor; 0: the whole clip).
+WINDOWS = (("whole clip", 0.0), ("±10 s", 10.0), ("±2 s", 2.0), ("±0.5 s", 0.5))
+
+
+def envelope(y: np.ndarray, lo: int, hi: int, columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """Frames ``lo..hi-1`` of ``y`` as x (frame + 0.5) and y: every frame when they fit in
+    ``2 * columns`` points, else the min and the max of each of ``columns`` equal columns
+    (NaN ignored), so that a line through them covers what every frame would have drawn.
+
+    Examples
+    --------
+    >>> x, v = envelope(np.array([0, 5, 1, 1, 9, 0, 2, 2.0]), 0, 8, 2)
+    >>> x.tolist(), v.tolist()
+    ([0.5, 0.5, 4.5, 4.5], [0.0, 5.0, 0.0, 9.0])
+    """
+    lo, hi = max(0, int(lo)), min(len(y), int(hi))
+    if hi <= lo:
+        return np.empty(0), np.empty(0)
+    if hi - lo <= 2 * columns:
+        return np.arange(lo, hi) + 0.5, np.asarray(y[lo:hi], dtype=float)
+    starts = np.unique(np.linspace(lo, hi, int(columns) + 1).astype(int)[:-1])
+    part = np.asarray(y[lo:hi], dtype=float)
+    with np.errstate(invalid="ignore"):
+        low = np.fmin.reduceat(part, starts - lo)
+        high = np.fmax.reduceat(part, starts - lo)
+    x = np.repeat(starts + 0.5, 2)
+    v = np.empty(2 * len(starts))
+    v[0::2], v[1::2] = low, high
+    return x, v
+
+
+def decimate(y: np.ndarray, window: tuple[int, int], columns: int = COLUMNS) -> tuple[np.ndarray, np.ndarray]:
+    """A curve for a plot showing frames ``window``: fine (``columns`` per window width) over the
+    window and one window-width either side, coarse (``columns`` over the whole clip) elsewhere."""
+    n = len(y)
+    lo, hi = int(window[0]), int(window[1])
+    span = max(1, hi - lo)
+    flo, fhi = max(0, lo - span), min(n, hi + span)
+    parts = [
+        envelope(y, 0, flo, max(1, columns * flo // max(n, 1))),
+        envelope(y, flo, fhi, max(1, columns * (fhi - flo) // span)),
+        envelope(y, fhi, n, max(1, columns * (n - fhi) // max(n, 1))),
+    ]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def rater_colours(raters: list[str], me: str) -> dict[str, str]:
@@ -133,11 +190,19 @@ class Timeline(W.VBox):
             description="curves of", options=[], layout=W.Layout(width="230px", display="none")
         )
         self.blind = W.Checkbox(False, description="blind: hide others' marks", indent=False)
+        self.window_pick = W.Dropdown(
+            description="window",
+            options=list(WINDOWS),
+            value=0.0,
+            layout=W.Layout(width="200px"),
+            style={"description_width": "50px"},
+            tooltip="zoom to a span around the cursor (it follows the cursor); the range slider shows the whole clip",
+        )
         self.info = W.HTML()
         super().__init__(
             [
                 W.HBox(
-                    [W.VBox([self.au_picker, self.detector_pick]), W.VBox([self.blind, self.info])],
+                    [W.VBox([self.au_picker, self.detector_pick]), W.VBox([self.blind, self.window_pick, self.info])],
                     layout=W.Layout(align_items="flex-start", grid_gap="16px"),
                 ),
                 self.figure,
@@ -153,26 +218,50 @@ class Timeline(W.VBox):
         self.events = pd.DataFrame()
         self.me = ""
         self.draft: dict = {}
+        #: Frames ``[lo, hi)`` the plot shows (the browser's zoom and pan set it).
+        self.window = (0, 1)
+        self.pending = False
         self._seek: list[Callable[[int], None]] = []
+        self._events_drawn: list[Callable[[], None]] = []
         self._building = False
         self._guard = guard or (lambda f: f)
         self.au_picker.observe(self._guard(self._on_pick), "value")
         self.detector_pick.observe(self._guard(self._on_detector), "value")
         self.blind.observe(self._guard(lambda _: self._draw_events()), "value")
+        self.window_pick.observe(self._guard(lambda _: self._follow(force=True)), "value")
+        self.figure.layout.on_change(self._guard(self._on_range), "xaxis.range")
 
     # -- public -------------------------------------------------------------
     def on_seek(self, callback: Callable[[int], None]) -> None:
         """Call ``callback(frame)`` when the user clicks the plot."""
         self._seek.append(callback)
 
-    def set_clip(self, n_frames: int, fps: float, curves=None, aus: list[str] | None = None) -> None:
+    def on_events_drawn(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after the event shapes were drawn again (zoom, blind, new events)."""
+        self._events_drawn.append(callback)
+
+    def set_clip(
+        self,
+        n_frames: int,
+        fps: float,
+        curves=None,
+        aus: list[str] | None = None,
+        *,
+        pending: bool = False,
+        keep_range: bool = False,
+    ) -> None:
         """Show a clip's curves: ``xr.DataArray (frame, au)``, or detector name -> curves (the
         *curves of* picker chooses; the last choice is kept from clip to clip), or None: events only.
 
         Curves that declare a scale (imported from another detector) are shown on 0..1
-        (:func:`workbench.detect.imported.normalise`).
+        (:func:`workbench.detect.imported.normalise`). ``pending``: the curves are being
+        computed (said so instead of "no curves"). ``keep_range``: the same clip, so the
+        zoom stays.
         """
-        self.n_frames, self.fps = int(n_frames), float(fps)
+        same = keep_range and int(n_frames) == self.n_frames
+        self.n_frames, self.fps, self.pending = int(n_frames), float(fps), bool(pending)
+        if not same:
+            self.window = (0, max(self.n_frames, 1))
         if curves is not None and not isinstance(curves, Mapping):
             curves = {str(curves.attrs.get("detector", "curves")): curves}
         self.curve_sets = {name: normalise(c) for name, c in (curves or {}).items() if c is not None}
@@ -205,6 +294,8 @@ class Timeline(W.VBox):
             f"<span style='color:#52606d'>{self.n_frames} frames · {self.fps:g} fps · "
             f"{1000 / self.fps:.2f} ms per frame</span>"
             if self.curves is not None
+            else "<span class='wb-curves-pending' style='color:#b45309'>AU curves: being computed…</span>"
+            if self.pending
             else "<span style='color:#b45309'>No AU curves for this clip: events only "
             "(run the detector to add curves).</span>"
         )
@@ -226,6 +317,7 @@ class Timeline(W.VBox):
         if frame == self.cursor:
             return
         self.cursor = frame
+        self._follow()
         if self.browser_cursor:
             return
         shapes = self.figure.layout.shapes
@@ -243,32 +335,44 @@ class Timeline(W.VBox):
             self._show_curves(keep=True)
             self._redraw()
 
+    def _curve(self, au: str) -> np.ndarray:
+        """One AU's values on every frame of the clip (NaN where the curves have no frame)."""
+        y = np.full(max(self.n_frames, 1), np.nan)
+        frames = np.asarray(self.curves["frame"].values, dtype=int)
+        keep = (frames >= 0) & (frames < len(y))
+        y[frames[keep]] = np.asarray(self.curves.sel(au=au).values, dtype=float)[keep]
+        return y
+
+    def _strip(self) -> tuple[np.ndarray, np.ndarray]:
+        """The seek strip's points (x, ms): every frame in and near the window, a column elsewhere."""
+        x = np.unique(decimate(np.zeros(max(self.n_frames, 1)), self.window)[0])
+        return x, frame_to_ms(np.floor(x).astype(int), self.fps)
+
     def _redraw(self) -> None:
         import plotly.graph_objects as go
 
         n = max(self.n_frames, 1)
-        frames = np.arange(n)
-        ms = frame_to_ms(frames, self.fps)
         traces = []
         curves_max = 1.0
         if self.curves is not None:
             for k, au in enumerate(self.au_picker.value):
-                y = np.asarray(self.curves.sel(au=au).values, dtype=float)
-                x = np.asarray(self.curves["frame"].values, dtype=int) + 0.5
+                y = self._curve(au)
+                x, v = decimate(y, self.window)
                 curves_max = max(curves_max, float(np.nanmax(y)) if np.isfinite(y).any() else 1.0)
                 traces.append(
                     go.Scatter(
                         x=x,
-                        y=y,
+                        y=v,
                         mode="lines",
                         name=au,
                         line=dict(width=1.6, color=CURVES[k % len(CURVES)]),
                         hovertemplate=f"{au} %{{y:.2f}}<extra></extra>",
                     )
                 )
+        sx, ms = self._strip()
         strip = go.Scatter(
-            x=frames + 0.5,
-            y=np.zeros(n),
+            x=sx,
+            y=np.zeros(len(sx)),
             mode="lines",  # one SVG path, not a node per frame
             name="seek",
             showlegend=False,
@@ -276,16 +380,69 @@ class Timeline(W.VBox):
             customdata=ms,
             hovertemplate="frame %{x:.0f} · %{customdata:.1f} ms<extra></extra>",
         )
-        with self.figure.batch_update():
-            self.figure.data = ()
-            self.figure.add_traces([*traces, strip])
-            self.figure.layout.xaxis.range = [0, n]
-            top = curves_max * 1.08 if traces else 1.0
-            self.figure.layout.yaxis.range = [-0.05 * top, top]
-            self.figure.layout.yaxis.showticklabels = bool(traces)
-            self.figure.layout.yaxis.title.text = "AU intensity" if traces else ""
+        self._building = True
+        try:
+            with self.figure.batch_update():
+                self.figure.data = ()
+                self.figure.add_traces([*traces, strip])
+                self.figure.layout.xaxis.range = list(self.window)
+                self.figure.layout.xaxis.rangeslider = dict(visible=n > LONG, thickness=0.1, range=[0, n])
+                top = curves_max * 1.08 if traces else 1.0
+                self.figure.layout.yaxis.range = [-0.05 * top, top]
+                self.figure.layout.yaxis.showticklabels = bool(traces)
+                self.figure.layout.yaxis.title.text = "AU intensity" if traces else ""
+        finally:
+            self._building = False
         self.figure.data[-1].on_click(self._guard(self._on_click))
         self._draw_events()
+
+    # -- zoom, pan, the window around the cursor ----------------------------
+    def _on_range(self, _layout, rng) -> None:
+        """The browser zoomed or panned: send the curves again, fine over the new window."""
+        if self._building or rng is None or len(rng) != 2 or rng[0] is None:
+            return
+        lo, hi = int(np.floor(float(rng[0]))), int(np.ceil(float(rng[1])))
+        if (lo, hi) != self.window:
+            self.set_window(lo, hi, relayout=False)
+
+    def set_window(self, lo: int, hi: int, *, relayout: bool = True) -> None:
+        """Show frames ``[lo, hi)``: the curves are decimated for it (and the x axis set, with ``relayout``)."""
+        n = max(self.n_frames, 1)
+        lo, hi = max(0, int(lo)), min(n, int(hi))
+        if hi <= lo:
+            lo, hi = 0, n
+        self.window = (lo, hi)
+        curves = self.curves is not None
+        self._building = True
+        try:
+            with self.figure.batch_update():
+                if relayout:
+                    self.figure.layout.xaxis.range = [lo, hi]
+                data = self.figure.data
+                for k, au in enumerate(self.au_picker.value if curves else ()):
+                    if k < len(data) - 1:
+                        data[k].x, data[k].y = decimate(self._curve(au), self.window)
+                if data:
+                    sx, ms = self._strip()
+                    data[-1].x, data[-1].y, data[-1].customdata = sx, np.zeros(len(sx)), ms
+        finally:
+            self._building = False
+        if len(self.events) > MANY_EVENTS:
+            self._draw_events()
+
+    def _follow(self, force: bool = False) -> None:
+        """With a *window* chosen, keep the cursor inside it (centred when it leaves)."""
+        seconds = float(self.window_pick.value or 0.0)
+        n = max(self.n_frames, 1)
+        if seconds <= 0:
+            if force:
+                self.set_window(0, n)
+            return
+        half = max(1, int(round(seconds * self.fps)))
+        lo, hi = self.window
+        if force or not lo <= self.cursor < hi or (hi - lo) != min(n, 2 * half):
+            start = max(0, min(n - 2 * half, self.cursor - half))
+            self.set_window(start, start + 2 * half)
 
     def _span(self, x0, x1, colour, *, opacity, name=None, dash=None, legend=False):
         return dict(
@@ -311,6 +468,10 @@ class Timeline(W.VBox):
     def _draw_events(self) -> None:
         shapes = []
         ev = self.events
+        if len(ev) > MANY_EVENTS:  # only near the window: plotly draws every shape as a DOM node
+            lo, hi = self.window
+            span = hi - lo
+            ev = ev[(ev["offset"].astype(int) >= lo - span) & (ev["onset"].astype(int) < hi + span)]
         if not ev.empty:
             raters = [str(r) for r in ev["rater"]]
             colours = rater_colours(raters, self.me)
@@ -357,6 +518,8 @@ class Timeline(W.VBox):
             )
         with self.figure.batch_update():
             self.figure.layout.shapes = shapes
+        for callback in list(self._events_drawn):
+            callback()
 
     def _on_click(self, _trace, points, _state) -> None:
         if not points.xs:

@@ -5,6 +5,10 @@ timeline's clicks and the labeller's jumps set it from Python; observers only *f
 (timeline cursor, labeller), never set it back, so there is no update loop. Every callback
 runs under :meth:`ErrorArea.guard`: an exception is shown in red at the top (and in the
 player) and logged, never swallowed.
+
+A clip opens at once, with or without a rater id: watching needs none, marking asks for one.
+Its AU curves, landmarks and face box are worked out on a background thread
+(:class:`workbench.ui.background.Background`, with a progress bar) and appear when ready.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from workbench.detect import Analysis, analyse
 from workbench.detect.find_curves import clip_curves
 from workbench.project import Project
 from workbench.store import check_name
+from workbench.ui.background import Background
 from workbench.ui.clips import Progress, clip_label
 from workbench.ui.errors import ErrorArea, action_guard
 from workbench.ui.labeller import Labeller
@@ -99,9 +104,11 @@ class Workbench(W.VBox):
         self.clip_id: str | None = None
         self.clip = None
         self._others = pd.DataFrame()
+        self._progress_of = None
 
-        self.busy = W.HTML()
         self.errors = ErrorArea()
+        self.background = Background(on_error=self._background_failed)
+        self.busy = self.background
         self.player = Player()
         self.timeline = Timeline(guard=self.errors.guard, browser_cursor=True)
         self.labeller = Labeller(
@@ -118,6 +125,13 @@ class Workbench(W.VBox):
         )
         self.rater_btn = W.Button(description="Start", button_style="primary")
         self.clip_list = W.Select(options=[], rows=6, layout=W.Layout(width="400px"))
+        self.clip_filter = W.Text(
+            placeholder="filter clips: part of a name, ✓ ◐ ○, 'done'",
+            continuous_update=True,
+            layout=W.Layout(width="400px"),
+        )
+        self.clip_filter.add_class("wb-clip-filter")
+        self.clip_count = W.HTML()
         self.done_box = W.Checkbox(False, description="this clip is done", indent=False)
         self.header = W.HTML()
         self._build_layout()
@@ -126,6 +140,7 @@ class Workbench(W.VBox):
         if not self.clip_ids:
             raise FileNotFoundError(f"Expected clips in {self.media}, but found none.")
         self._refresh_clips()
+        self.open_clip(self.clip_ids[0])  # watching needs no rater id
         if rater:
             self.set_rater(rater)
 
@@ -134,7 +149,9 @@ class Workbench(W.VBox):
         right = W.VBox(
             [
                 W.HTML("<b>Clips</b> <span style='color:#52606d'>(✓ done · ◐ in progress · ○ untouched)</span>"),
+                self.clip_filter,
                 self.clip_list,
+                self.clip_count,
                 self.done_box,
                 W.HTML("<hr style='margin:4px 0'>"),
                 self.labeller,
@@ -162,6 +179,7 @@ class Workbench(W.VBox):
         self.rater_btn.on_click(guard(lambda _: self.set_rater(self.rater_box.value)))
         self.rater_box.observe(guard(self._on_rater_typed), "value")
         self.clip_list.observe(guard(self._on_pick_clip), "value")
+        self.clip_filter.observe(guard(lambda _: self._refresh_clips()), "value")
         self.done_box.observe(guard(self._on_done), "value")
 
     def _on_rater_typed(self, change) -> None:
@@ -182,9 +200,9 @@ class Workbench(W.VBox):
             f"clip <code class='wb-clip'>{clip}</code></div>"
         )
 
-    def _analysis(self, clip_id: str) -> Analysis:
+    def _analysis(self, clip_id: str, progress=None) -> Analysis:
         clip = self.clip if self.clip_id == clip_id and self.clip is not None else self._open(clip_id)
-        return analyse(clip, clip_id=clip_id, dataset=self.dataset, progress=self._progress)
+        return analyse(clip, clip_id=clip_id, dataset=self.dataset, progress=progress or self._progress)
 
     def _open(self, clip_id: str) -> Clip:
         if clip_id not in self.clip_ids:
@@ -192,12 +210,17 @@ class Workbench(W.VBox):
         return self.project.open_clip(self.dataset, clip_id)
 
     def _progress(self, done: int, total: int) -> None:
-        self.busy.value = (
-            ""
-            if done >= total
-            else f"<span style='color:#b45309'>Finding landmarks and AU curves with the face model: "
-            f"{done} / {total} frames (once per clip, then cached)…</span>"
-        )
+        """Progress of the analysis asked for by :attr:`curves` / :attr:`faces`: the background's bar."""
+        report = self._progress_of
+        if report is not None:
+            report(done, total)
+
+    def wait(self, timeout: float | None = 600) -> bool:
+        """Block until the clip's curves and face are shown (scripts and tests); False on timeout."""
+        return self.background.wait(timeout)
+
+    def _background_failed(self, exc: BaseException, clip_id: str) -> None:
+        self.errors.show(exc, where=f"face analysis of {clip_id}")
 
     # -- rater and clips -------------------------------------------------------------
     def set_rater(self, rater: str) -> None:
@@ -215,7 +238,12 @@ class Workbench(W.VBox):
         self.rater_box.disabled = True
         self.rater_btn.disabled = True
         self._refresh_clips()
-        self.open_clip(self.clip_id or self.clip_ids[0])
+        if self.clip_id is None:
+            self.open_clip(self.clip_ids[0])
+        else:  # the clip stays on screen, where it is; its events become this rater's
+            self._show_events()
+            self._show_done()
+            self._update_header()
         self.errors.clear()
 
     def release(self, reason: str = "") -> None:
@@ -237,10 +265,15 @@ class Workbench(W.VBox):
         mine = self.session.events if self.session else pd.DataFrame(columns=["clip"])
         counts = mine["clip"].astype(str).value_counts() if not mine.empty else pd.Series(dtype=int)
         labels = []
+        words = self.clip_filter.value.lower().split()
         for c in self.clip_ids:
             n = int(counts.get(c, 0))
             state = self.progress.state(c, n) if self.progress else "untouched"
-            labels.append((clip_label(c, state, n), c))
+            label = clip_label(c, state, n)
+            if c == self.clip_id or all(w in label.lower() for w in words):  # the open clip stays listed
+                labels.append((label, c))
+        shown = f"{len(labels)} of {len(self.clip_ids)} clips" if words else f"{len(self.clip_ids)} clips"
+        self.clip_count.value = f"<span class='wb-clip-count' style='color:#52606d'>{shown}</span>"
         if labels == list(self.clip_list.options):
             return
         current = self.clip_list.value
@@ -263,34 +296,63 @@ class Workbench(W.VBox):
             self._refresh_clips()
 
     def open_clip(self, clip_id: str) -> None:
-        """Show ``clip_id`` in the player, the timeline and the labeller."""
+        """Show ``clip_id`` in the player, the timeline and the labeller at once; its curves,
+        landmarks and face box follow from the background (:meth:`wait` waits for them)."""
         clip = self._open(clip_id)
         self.clip_id, self.clip = clip_id, clip
-        face_box, points, regions = self._face(clip_id, clip)
-        try:
-            curves = _lookup(self.curves, clip_id)
-        except Exception as exc:  # noqa: BLE001 - shown; the timeline works without curves
-            self.errors.show(exc, where=f"AU curves of {clip_id}")
-            curves = None
-        try:
-            curves = clip_curves(self.project, self.dataset, clip_id, own=curves)
-        except (OSError, ValueError) as exc:  # shown; the detector's own curves still show
-            self.errors.show(exc, where=f"imported AU curves of {clip_id}")
-        self.player.set_source(clip, face_box=face_box, landmarks=points, regions=regions)
+        self.player.set_source(clip)
+        self.timeline.set_clip(clip.n_frames, clip.fps, None, pending=True)
+        self._show_events()
+        self._show_done()
+        self._update_header()
+        self.background.submit(
+            clip_id,
+            lambda progress: self._face_and_curves(clip_id, clip, progress),
+            lambda found: self._show_face_and_curves(clip, *found),
+            "Finding landmarks and AU curves",
+        )
+
+    def _show_events(self) -> None:
+        """Everyone's events of the clip on the timeline; the rater's in the labeller."""
+        clip_id, clip = self.clip_id, self.clip
         everyone = self.store.read_all(self.dataset)
         everyone = everyone[everyone["clip"].astype(str) == clip_id]
         me = self.session.rater if self.session else ""
         self._others = everyone[everyone["rater"].astype(str) != me]
-        self.timeline.set_events(everyone, me)  # first, so the default AUs follow the events
-        self.timeline.set_clip(clip.n_frames, clip.fps, curves)
+        self.timeline.set_events(everyone, me)  # before the curves, so the default AUs follow the events
         self.labeller.set_clip(self.session, clip_id, clip.fps, clip.n_frames)
+
+    def _show_done(self) -> None:
         self._picking = True
         try:
-            self.clip_list.value = clip_id
-            self.done_box.value = bool(self.progress and clip_id in self.progress.done)
+            self.clip_list.value = self.clip_id
+            self.done_box.value = bool(self.progress and self.clip_id in self.progress.done)
         finally:
             self._picking = False
-        self._update_header()
+
+    def _face_and_curves(self, clip_id: str, clip, progress) -> tuple:
+        """On the background thread: the face (box, overlay) and the curves of a clip."""
+        self._progress_of = progress
+        try:
+            face = self._face(clip_id, clip)
+            try:
+                curves = _lookup(self.curves, clip_id)
+            except Exception as exc:  # noqa: BLE001 - shown; the timeline works without curves
+                self.errors.show(exc, where=f"AU curves of {clip_id}")
+                curves = None
+        finally:
+            self._progress_of = None
+        try:
+            curves = clip_curves(self.project, self.dataset, clip_id, own=curves)
+        except (OSError, ValueError) as exc:  # shown; the detector's own curves still show
+            self.errors.show(exc, where=f"imported AU curves of {clip_id}")
+        return face, curves
+
+    def _show_face_and_curves(self, clip, face: tuple, curves) -> None:
+        if clip is not self.clip:
+            return
+        self.player.set_face(*face)
+        self.timeline.set_clip(clip.n_frames, clip.fps, curves, keep_range=True)
 
     def _face(self, clip_id: str, clip) -> tuple[list[float] | None, Any, list[dict] | None]:
         try:
@@ -303,7 +365,9 @@ class Workbench(W.VBox):
             points, regions = region_points(lm)
             return box_from_landmarks(lm), points, regions
         try:
-            return box_from_image(clip.frame(clip.n_frames // 2)), None, None
+            with self.player._source_lock:  # the player's frame server reads the same clip
+                middle = clip.frame(clip.n_frames // 2)
+            return box_from_image(middle), None, None
         except Exception as exc:  # noqa: BLE001 - the zoom is optional; say why it is off
             log.warning("no face box for %s: %s", clip_id, exc)
             return None, None, None
@@ -324,6 +388,11 @@ class Workbench(W.VBox):
 
     def _act(self, action: str, arg: Any, frame: int) -> None:
         lab = self.labeller
+        if self.session is None and action in ("mark", "emotion", "save", "undo", "redo"):
+            raise RuntimeError(
+                f"Expected a rater id before marking (type yours in the rater box above and press Enter; "
+                f"watching needs none), but none is set: key action {action!r} was not applied."
+            )
         if action == "mark":
             lab.mark(arg, frame)
         elif action == "emotion":
