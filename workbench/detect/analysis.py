@@ -69,6 +69,7 @@ def analyse(
     spot_params: SpotParams | None = None,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    reference: str | None = None,
 ) -> Analysis:
     """Face data, curves and events of ``clip``: from memory, from the cache, or computed.
 
@@ -86,13 +87,16 @@ def analyse(
         Worker threads (default: every core).
     progress
         Called with (frames done, frames in all) while the landmarker runs.
+    reference
+        The neutral reference: ``"auto"`` (default), ``"start"`` or frame ranges
+        ``"0-17,40-50"`` (e.g. frames a person marked neutral); part of the curves' key.
 
     Raises
     ------
     ValueError
         When the clip cannot be analysed (naming the clip and the reason).
     """
-    chosen = get_detectors(detectors)
+    chosen = get_detectors(detectors, reference)
     params, spot_params = params or DetectParams(), spot_params or SpotParams()
     clip_id = clip_id or Path(clip.source).name
     face_key = cache.face_key(clip.content_hash(), MODEL_SHA256, params.as_dict())

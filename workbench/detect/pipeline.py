@@ -359,6 +359,7 @@ def detect(
     keep_faces: bool = False,
     on_frames: Callable[[int, int], None] | None = None,
     timings: Timings | None = None,
+    reference: str | None = None,
 ) -> DetectReport:
     """Detect face data, curves and events for clips and dataset folders.
 
@@ -397,13 +398,16 @@ def detect(
         one's own).
     timings
         For benchmarks: filled with model time, chunk spans and workers.
+    reference
+        The neutral reference of every detector that takes one: ``"auto"`` (default),
+        ``"start"`` or frame ranges ``"0-17,40-50"`` (:mod:`workbench.detect.reference`).
 
     Returns
     -------
     DetectReport
         Clips done and failed (with reasons), and the events found.
     """
-    chosen = get_detectors(detectors)
+    chosen = get_detectors(detectors, reference)
     proj = Project(project) if project is not None else None
     where = proj or Project(".")
     tasks = []
