@@ -112,7 +112,14 @@ def analyse(
         return _MEMO[key]
     task = ClipTask(Path(clip.source), dataset, clip_id, clip=clip)
     events = run_tasks(
-        [task], chosen, params=params, spot_params=spot_params, jobs=jobs, keep_faces=True, on_frames=progress
+        [task],
+        chosen,
+        params=params,
+        spot_params=spot_params,
+        jobs=jobs,
+        keep_faces=True,
+        on_frames=progress,
+        reference=reference,
     )
     if task.error is not None:
         raise ValueError(f"Expected to analyse clip '{clip_id}' ({clip.source}), but it failed: {task.error}")

@@ -34,6 +34,7 @@ class MediaPipeAU:
 
     name: str = "mediapipe"
     reference: str = "auto"
+    channels = "au"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reference", parse_reference(self.reference))

@@ -6,10 +6,11 @@ import dataclasses
 from collections.abc import Callable, Iterable
 
 from workbench.detect.base import Detector
+from workbench.detect.flow import FlowRegions
 from workbench.detect.mediapipe import MediaPipeAU
 
 #: Name -> factory. A new detector is one module and one line here.
-DETECTORS: dict[str, Callable[[], Detector]] = {"mediapipe": MediaPipeAU}
+DETECTORS: dict[str, Callable[[], Detector]] = {"mediapipe": MediaPipeAU, "flow": FlowRegions}
 #: The detector used when none is named.
 DEFAULT = "mediapipe"
 
