@@ -42,6 +42,7 @@ neutral face reads near zero), or the region curves of a motion detector
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
@@ -366,6 +367,33 @@ def emotion_clues(aus: list[int], sides: dict) -> dict:
         "runner_up": second if s2 > 0 else "",
         "runner_up_score": round(float(s2), 3),
     }
+
+
+def clue_text(event: Mapping) -> str:
+    """A detector event's emotion as an uncertain clue, for people to read.
+
+    Examples
+    --------
+    >>> clue_text({"emotion": "happiness", "aus": "6+12", "emotion_score": "1.0",
+    ...            "runner_up": "contempt", "runner_up_score": 0.33, "confidence": 0.9})
+    'happiness? (AUs 6+12 match its prototype 1.00; runner-up contempt 0.33; confidence 0.90)'
+    """
+
+    def number(key: str) -> float | None:
+        try:
+            value = float(event.get(key))  # the store reads extra columns back as text
+        except (TypeError, ValueError):
+            return None
+        return None if np.isnan(value) else value
+
+    score, second, conf = number("emotion_score"), number("runner_up_score"), number("confidence")
+    aus = str(event.get("aus") or "") or "none"
+    parts = [f"AUs {aus}" + (f" match its prototype {score:.2f}" if score is not None else "")]
+    if event.get("runner_up") and second:
+        parts.append(f"runner-up {event.get('runner_up')} {second:.2f}")
+    if conf is not None:
+        parts.append(f"confidence {conf:.2f}")
+    return f"{event.get('emotion', 'others')}? ({'; '.join(parts)})"
 
 
 def _au_ratio_on(aus: xr.DataArray | None, curves: xr.DataArray, params: SpotParams) -> xr.DataArray | None:

@@ -139,6 +139,7 @@ def _side(item: Mapping, side: str) -> dict | None:
         "offset": _frame(item[f"{side}_offset"]),
         "emotion": emotion if isinstance(emotion, str) else "",
         "aus": str(item.get(f"{side}_aus") or ""),
+        "score": item.get(f"{side}_emotion_score"),  # detectors' clue, when the queue carries it
     }
 
 
@@ -154,8 +155,17 @@ def _mark_text(mark: dict | None) -> str:
     apex = "–" if mark["apex"] is None else mark["apex"]
     return (
         f"<td>{mark['onset']}–{mark['offset']} (apex {apex})</td>"
-        f"<td>{html.escape(mark['emotion'] or '–')}</td><td>AU {html.escape(mark['aus'] or '–')}</td>"
+        f"<td>{html.escape(mark['emotion'] or '–')}{_clue(mark)}</td><td>AU {html.escape(mark['aus'] or '–')}</td>"
     )
+
+
+def _clue(mark: dict) -> str:
+    """`` (clue, match 0.50)`` after a detector's emotion: a guess from its AUs, not a verdict."""
+    try:
+        score = float(mark.get("score"))
+    except (TypeError, ValueError):
+        return ""
+    return "" if score != score else f" <span style='color:#9aa5b1'>(clue, match {score:.2f})</span>"
 
 
 def queue_label(position: int, item: Mapping) -> str:

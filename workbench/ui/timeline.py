@@ -16,15 +16,19 @@ of one point per frame catches clicks anywhere along the axis.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 import ipywidgets as W
 import numpy as np
 import pandas as pd
 
+from workbench.detect.reference import ranges_of
+from workbench.detect.spot import clue_text
 from workbench.schema import frame_to_ms, is_detector
 
 OWN = "#2563eb"
+REFERENCE = "#9aa5b1"
 DRAFT = "#f59e0b"
 DETECTORS = ("#ea580c", "#dc2626", "#c2410c")
 PEOPLE = ("#059669", "#7c3aed", "#0d9488", "#be185d", "#4d7c0f", "#6b7280")
@@ -48,8 +52,8 @@ def rater_colours(raters: list[str], me: str) -> dict[str, str]:
 
 
 def default_aus(curves, events: pd.DataFrame | None = None, k: int = MAX_DEFAULT_AUS) -> list[str]:
-    """The AUs to show first: those named in the events' codes, else the most variable ones."""
-    names = [str(a) for a in curves["au"].values]
+    """The AUs (or regions) to show first: those named in the events' codes, else the most variable ones."""
+    names = [str(a) for a in curves[curves.dims[1]].values]
     picked: list[str] = []
     if events is not None and not events.empty:
         try:
@@ -66,6 +70,25 @@ def default_aus(curves, events: pd.DataFrame | None = None, k: int = MAX_DEFAULT
         spread = np.nan_to_num(np.nanstd(np.asarray(curves.values, dtype=float), axis=0), nan=0.0)
         picked = [names[i] for i in np.argsort(-spread)[:k]]
     return picked[:k]
+
+
+def clues_html(events: pd.DataFrame, limit: int = 12) -> str:
+    """Detector events as uncertain clues: frames, the emotion with its prototype match, the
+    runner-up and the confidence (:func:`workbench.detect.spot.clue_text`)."""
+    if events.empty:
+        return ""
+    det = events[events["rater"].astype(str).map(is_detector)].sort_values("onset")
+    if det.empty:
+        return ""
+    rows = [
+        f"<li>{html.escape(str(e['rater']))} {int(e['onset'])}–{int(e['offset'])}: {html.escape(clue_text(e))}</li>"
+        for _, e in det.head(limit).iterrows()
+    ]
+    more = f"<li>… and {len(det) - limit} more</li>" if len(det) > limit else ""
+    return (
+        "<div style='color:#52606d;font-size:12px'>Detector clues (a guess from AU codes, not a verdict):"
+        f"<ul style='margin:2px 0'>{''.join(rows)}{more}</ul></div>"
+    )
 
 
 class Timeline(W.VBox):
@@ -131,6 +154,7 @@ class Timeline(W.VBox):
         self.au_picker = W.SelectMultiple(description="AU curves", rows=4, layout=W.Layout(width="230px"))
         self.blind = W.Checkbox(False, description="blind: hide others' marks", indent=False)
         self.info = W.HTML()
+        self.clues = W.HTML()
         super().__init__(
             [
                 W.HBox(
@@ -138,6 +162,7 @@ class Timeline(W.VBox):
                     layout=W.Layout(align_items="flex-start", grid_gap="16px"),
                 ),
                 self.figure,
+                self.clues,
             ]
         )
         self.add_class("wb-timeline")
@@ -161,11 +186,13 @@ class Timeline(W.VBox):
         self._seek.append(callback)
 
     def set_clip(self, n_frames: int, fps: float, curves=None, aus: list[str] | None = None) -> None:
-        """Show a clip's curves (``xr.DataArray (frame, au)`` or None: events only)."""
+        """Show a clip's curves (``xr.DataArray (frame, au)`` or ``(frame, region)``, or None:
+        events only). The frames of their neutral reference (attr ``reference_frames``) are
+        shaded grey along the bottom."""
         self.n_frames, self.fps, self.curves = int(n_frames), float(fps), curves
         self._building = True
         try:
-            names = [] if curves is None else [str(a) for a in curves["au"].values]
+            names = [] if curves is None else [str(a) for a in curves[curves.dims[1]].values]
             self.au_picker.options = names
             self.au_picker.value = tuple(aus or (default_aus(curves, self.events) if names else []))
             self.au_picker.disabled = not names
@@ -181,9 +208,11 @@ class Timeline(W.VBox):
         self._redraw()
 
     def set_events(self, events: pd.DataFrame, me: str) -> None:
-        """Draw every rater's events of this clip (``me``: the current rater, drawn in front)."""
+        """Draw every rater's events of this clip (``me``: the current rater, drawn in front);
+        list the detectors' events below the plot as clues, not conclusions."""
         self.events, self.me = events.reset_index(drop=True), str(me)
         self._draw_events()
+        self.clues.value = clues_html(self.events)
 
     def set_draft(self, draft: dict) -> None:
         """Outline the event being built (onset / apex / offset, any may be None)."""
@@ -216,9 +245,10 @@ class Timeline(W.VBox):
         ms = frame_to_ms(frames, self.fps)
         traces = []
         curves_max = 1.0
+        dim = str(self.curves.dims[1]) if self.curves is not None else "au"
         if self.curves is not None:
             for k, au in enumerate(self.au_picker.value):
-                y = np.asarray(self.curves.sel(au=au).values, dtype=float)
+                y = np.asarray(self.curves.sel({dim: au}).values, dtype=float)
                 x = np.asarray(self.curves["frame"].values, dtype=int) + 0.5
                 curves_max = max(curves_max, float(np.nanmax(y)) if np.isfinite(y).any() else 1.0)
                 traces.append(
@@ -248,7 +278,7 @@ class Timeline(W.VBox):
             top = curves_max * 1.08 if traces else 1.0
             self.figure.layout.yaxis.range = [-0.05 * top, top]
             self.figure.layout.yaxis.showticklabels = bool(traces)
-            self.figure.layout.yaxis.title.text = "AU intensity" if traces else ""
+            self.figure.layout.yaxis.title.text = ("AU intensity" if dim == "au" else "region motion") if traces else ""
         self.figure.data[-1].on_click(self._guard(self._on_click))
         self._draw_events()
 
@@ -273,8 +303,18 @@ class Timeline(W.VBox):
     def _tick(self, x, colour):
         return dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0.86, y1=1.0, line=dict(width=3, color=colour))
 
+    def _reference_spans(self) -> list[dict]:
+        """Grey strips along the bottom over the curves' neutral reference frames."""
+        text = str(self.curves.attrs.get("reference_frames", "")) if self.curves is not None else ""
+        name = f"neutral reference ({self.curves.attrs.get('reference', '')})" if text else ""
+        spans = []
+        for k, (a, b) in enumerate(ranges_of(text)):
+            span = self._span(a, b + 1, REFERENCE, opacity=0.55, name=name, legend=k == 0)
+            spans.append({**span, "y1": 0.05})
+        return spans
+
     def _draw_events(self) -> None:
-        shapes = []
+        shapes = self._reference_spans()
         ev = self.events
         if not ev.empty:
             raters = [str(r) for r in ev["rater"]]

@@ -94,6 +94,7 @@ class Workbench(W.VBox):
             self.curves = curves if curves is not None else (lambda clip: self._analysis(clip).curves_of())
             self.faces = faces if faces is not None else (lambda clip: self._analysis(clip).face)
         self.session = None
+        self.neutral: dict[str, str] = {}  # clip id -> the neutral reference it is analysed with
         self.progress: Progress | None = None
         self.clip_id: str | None = None
         self.clip = None
@@ -119,6 +120,14 @@ class Workbench(W.VBox):
         self.clip_list = W.Select(options=[], rows=6, layout=W.Layout(width="400px"))
         self.done_box = W.Checkbox(False, description="this clip is done", indent=False)
         self.header = W.HTML()
+        self.neutral_marked = W.Button(
+            description="neutral = marked span",
+            tooltip="Use the frames from the marked onset to the marked offset as the neutral face, and re-analyse",
+            disabled=not analyse,
+        )
+        self.neutral_start = W.Button(description="neutral = clip start", disabled=not analyse)
+        self.neutral_auto = W.Button(description="neutral: auto", disabled=not analyse)
+        self.neutral_info = W.HTML()
         self._build_layout()
         self._wire()
         self.clip_ids = self.project.clips(dataset)
@@ -146,6 +155,10 @@ class Workbench(W.VBox):
             self.busy,
             self.errors,
             W.HBox([self.player, right], layout=W.Layout(grid_gap="16px", align_items="flex-start")),
+            W.HBox(
+                [self.neutral_marked, self.neutral_start, self.neutral_auto, self.neutral_info],
+                layout=W.Layout(grid_gap="8px", align_items="center"),
+            ),
             self.timeline,
         ]
         self.add_class("wb-workbench")
@@ -162,6 +175,9 @@ class Workbench(W.VBox):
         self.rater_box.observe(guard(self._on_rater_typed), "value")
         self.clip_list.observe(guard(self._on_pick_clip), "value")
         self.done_box.observe(guard(self._on_done), "value")
+        self.neutral_marked.on_click(guard(lambda _: self.set_neutral(self._marked_span())))
+        self.neutral_start.on_click(guard(lambda _: self.set_neutral("start")))
+        self.neutral_auto.on_click(guard(lambda _: self.set_neutral("auto")))
 
     def _on_rater_typed(self, change) -> None:
         new = str(change["new"]).strip()
@@ -183,7 +199,32 @@ class Workbench(W.VBox):
 
     def _analysis(self, clip_id: str) -> Analysis:
         clip = self.clip if self.clip_id == clip_id and self.clip is not None else self._open(clip_id)
-        return analyse(clip, clip_id=clip_id, dataset=self.dataset, progress=self._progress)
+        reference = self.neutral.get(clip_id, "auto")
+        return analyse(clip, clip_id=clip_id, dataset=self.dataset, progress=self._progress, reference=reference)
+
+    def _marked_span(self) -> str:
+        draft = self.labeller.draft
+        onset, offset = draft.get("onset"), draft.get("offset")
+        if onset is None or offset is None:
+            raise ValueError(
+                "Expected an onset and an offset marked (keys), but the draft has "
+                f"onset={onset}, offset={offset}: mark the neutral frames first."
+            )
+        old = self.neutral.get(self.clip_id or "", "auto")
+        ranges = [] if old in ("auto", "start") else [old]
+        return ",".join([*ranges, f"{min(onset, offset)}-{max(onset, offset)}"])
+
+    def set_neutral(self, reference: str) -> None:
+        """Analyse the open clip again with this neutral reference (``auto``, ``start`` or frame
+        ranges ``"0-17,40-50"``); the timeline shades the frames it used."""
+        from workbench.detect.reference import parse_reference
+
+        if self.clip_id is None:
+            return
+        self.neutral[self.clip_id] = parse_reference(reference)
+        frame = self.player.frame
+        self.open_clip(self.clip_id)
+        self.seek(frame)
 
     def _open(self, clip_id: str) -> Clip:
         if clip_id not in self.clip_ids:
@@ -279,6 +320,13 @@ class Workbench(W.VBox):
         self.timeline.set_events(everyone, me)  # first, so the default AUs follow the events
         self.timeline.set_clip(clip.n_frames, clip.fps, curves)
         self.labeller.set_clip(self.session, clip_id, clip.fps, clip.n_frames)
+        ref = curves.attrs.get("reference") if curves is not None else None
+        self.neutral_info.value = (
+            f"<span style='color:#52606d'>neutral reference: <b>{html.escape(str(ref))}</b> "
+            "(grey along the timeline's bottom)</span>"
+            if ref
+            else ""
+        )
         self._picking = True
         try:
             self.clip_list.value = clip_id
