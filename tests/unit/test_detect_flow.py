@@ -85,7 +85,7 @@ def moved():
 def test_curves_follow_the_schema_with_a_region_dim(moved):
     assert moved.dims == ("frame", "region")
     assert list(moved["region"].values) == list(flow.REGIONS)
-    assert moved.attrs["detector"] == "flow" and moved.attrs["k"] == 3
+    assert moved.attrs["detector"] == "flow" and moved.attrs["step"] == 1
     assert set(moved["aus"].values) >= {"1+4", "12+14+15+20"}
 
 
@@ -148,7 +148,7 @@ def test_similarity_recovers_a_known_transform():
 
 def test_head_motion_removes_an_affine_field_and_keeps_a_local_one():
     yy, xx = np.mgrid[0:50, 0:50]
-    grid = np.stack([xx.ravel(), yy.ravel(), np.ones(2500)], axis=1)
+    grid = flow.motion_basis(50)
     affine = np.stack([0.01 * xx + 0.3, -0.02 * yy + 0.5], axis=-1).astype(np.float32)
     local = np.zeros_like(affine)
     local[20:25, 20:25] = 2.0
@@ -161,7 +161,20 @@ def test_head_motion_removes_an_affine_field_and_keeps_a_local_one():
     [((1.0, 0.0), (1.0, 0.0), 1.0), ((1.0, 0.0), (-1.0, 0.0), 0.0), ((2.0, 0.0), (1.0, 0.0), 1.0)],
 )
 def test_agreement_scores_go_and_come_back_not_drift(a, b, expected):
-    # vectors v[j] = flow j-k -> j; at i: a = v[i], b = -v[i+k]
-    v = np.zeros((4, 1, 2))
-    v[0, 0], v[1, 0] = a, -np.asarray(b)
-    assert flow.agreement(v, 1)[0, 0] == pytest.approx(expected)
+    assert flow.agreement(np.array(a), np.array(b)) == pytest.approx(expected)
+
+
+def test_scores_see_a_pulse_at_every_scale_and_a_step_at_none():
+    v = np.zeros((60, 1, 2))
+    v[20, 0], v[23, 0] = (1.0, 0.0), (-1.0, 0.0)  # out at frame 20, back at frame 23
+    v[40, 0] = (1.0, 0.0)  # a step that stays
+    s = flow.scores(v, 1, [2, 4, 8])
+    assert np.nanmax(s[20:23]) == pytest.approx(1.0)
+    assert np.nanmax(s[30:50]) == pytest.approx(0.0)
+
+
+def test_scores_are_nan_where_a_step_flow_is_missing():
+    v = np.zeros((30, 1, 2))
+    v[10] = np.nan
+    s = flow.scores(v, 1, [2])
+    assert np.isnan(s[8:12, 0]).all() and np.isfinite(s[13:28, 0]).all()

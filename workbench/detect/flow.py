@@ -9,18 +9,23 @@ This detector does that on the landmarks the analysis already has:
    stable landmarks: eye corners and the nose bridge) onto a canonical face of
    :attr:`FlowRegions.size` pixels, the eyes' outer corners :data:`EYE_SPAN` of it apart.
 2. **Flow.** Dense optical flow (OpenCV DIS, ``preset``, down to pyramid level
-   ``finest_scale``) from frame i−k to frame i on the grey aligned crops, k = ``k_seconds``
-   × fps (at least 1).
-3. **Head motion.** An affine motion is fitted to the flow of the whole face (eyes and
-   mouth masked; fitted twice, the second time without the points the first fit explains
-   worst) and subtracted: a translation alone (the nose's flow) leaves about a pixel in the
-   outer brows when the head turns a little, the size of a micro-expression.
+   ``finest_scale``) from frame j−s to frame j on the grey aligned crops, for every frame j,
+   with a small step s (``step_seconds`` × fps, at least 1: one frame at 30 fps).
+3. **Head motion.** An affine motion (:func:`motion_basis`) is fitted to the flow of the
+   whole face (eyes and mouth masked; fitted twice, the second time without the points the
+   first fit explains worst) and subtracted: a translation alone (the nose's flow) leaves
+   about a pixel in the outer brows when the head turns a little, the size of a
+   micro-expression.
 4. **Regions.** The mean residual flow vector in discs around landmarks of the canonical
    face (:data:`REGIONS`: inner and outer brows, eyes, nose wings, mouth corners, chin).
-5. **Go and come back.** An expression moves and returns; a drift goes one way. The
-   region's score at frame i compares the movement into frame i from i−k (``a``) with the
-   movement into frame i from i+k (``b``, the reverse of the flow from i to i+k):
-   ``max(0, a·b) / max(|a|, |b|)``, in canonical pixels. A drift gives ``a ≈ −b``: 0.
+5. **Go and come back, at several scales.** Chaining the small steps gives each region's
+   displacement between any two frames (for region means the flows add up). An expression
+   moves and returns; a drift goes one way. At scale K the region's score at frame i
+   compares the movement into frame i from i−K (``a``) with the movement into frame i from
+   i+K (``b``): ``max(0, a·b) / max(|a|, |b|)``, in canonical pixels; a drift gives
+   ``a ≈ −b``: 0. The curve is the largest score over the scales (``scales`` seconds: about
+   half the durations looked for, from a 2-frame twitch at 30 fps to a 0.5 s micro-expression,
+   the idea of MEGC's k).
 
 The curves are ``(frame, region)``, NaN where the face is lost or too small (under
 :data:`MIN_EYE_SPAN` pixels between the outer eye corners) at frame i, i−k or i+k; a warning
@@ -46,7 +51,7 @@ from workbench.arrays import ARRAYS_VERSION, validate_curves
 from workbench.detect.au import rest_spread, robust_noise
 
 #: Version of this detector's code; part of the cache key.
-VERSION = "1"
+VERSION = "3"
 #: Landmarks that expressions hardly move: the alignment is fitted on them.
 STABLE = (33, 133, 263, 362, 168, 6, 197, 195)
 #: The eyes' outer corners (subject's right, left).
@@ -61,8 +66,8 @@ REGIONS: dict[str, tuple[tuple[int, ...], float, str]] = {
     "brow_inner_L": ((336, 285, 295), 0.13, "1+4"),
     "brow_outer_R": ((70, 46, 63), 0.13, "2"),
     "brow_outer_L": ((300, 276, 293), 0.13, "2"),
-    "eye_R": ((159, 145, 153, 158), 0.12, "5+6+7"),
-    "eye_L": ((386, 374, 380, 385), 0.12, "5+6+7"),
+    "eye_R": ((159, 145, 153, 158), 0.12, "5+6+7+45"),
+    "eye_L": ((386, 374, 380, 385), 0.12, "5+6+7+45"),
     "nose_R": ((129, 64), 0.11, "9+10"),
     "nose_L": ((358, 294), 0.11, "9+10"),
     "mouth_R": ((61, 57), 0.14, "12+14+15+20"),
@@ -125,12 +130,26 @@ def masks(canon: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return regions, fit
 
 
+def motion_basis(size: int, quadratic: bool = False) -> np.ndarray:
+    """``(pixels, terms)``: 1, x, y (and x², xy, y²) of every pixel of a ``size`` crop (x, y in -1..1).
+
+    The head's motion is fitted in this basis. The quadratic terms (a small turn of a rounded
+    face moves the nose more than the cheeks) were measured on the inserted micro-expressions
+    (``benchmarks/spot_accuracy.py``): they halved false alarms during head motion but also
+    absorbed a third of the inserted movements (a brow raise on both sides is smooth too), so
+    the detector fits the affine part only."""
+    yy, xx = np.mgrid[0:size, 0:size] / (size / 2) - 1
+    x, y = xx.ravel(), yy.ravel()
+    terms = [np.ones_like(x), x, y] + ([x * x, x * y, y * y] if quadratic else [])
+    return np.stack(terms, axis=1)
+
+
 def head_motion(flow: np.ndarray, fit: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """The affine motion ``(3, 2)`` fitted to the flow on the ``fit`` pixels (twice: the second
-    fit leaves out the fifth of the points the first one explains worst).
+    """The head's motion ``(terms, 2)`` fitted to the flow on the ``fit`` pixels (twice: the
+    second fit leaves out the fifth of the points the first one explains worst).
 
     ``fit``: a boolean mask, or the flat indices of the pixels to fit on; ``grid``:
-    ``(pixels, 3)``, the x, y, 1 of every pixel. The motion at pixel p is ``grid[p] @ coef``.
+    ``(pixels, terms)``, e.g. :func:`motion_basis`. The motion at pixel p is ``grid[p] @ coef``.
     """
     idx = np.flatnonzero(fit) if fit.dtype == bool else fit
     design = grid[idx]
@@ -198,17 +217,45 @@ def _reader(clip: Any) -> Any:
     return clip
 
 
-def agreement(vectors: np.ndarray, k: int) -> np.ndarray:
-    """Two-way score ``max(0, a·b) / max(|a|, |b|)`` per frame and region, from the vectors
-    ``v[j]`` (flow j−k -> j): ``a = v[i]``, ``b = −v[i+k]`` (the flow from i+k back to i)."""
-    a = vectors
-    b = np.full_like(vectors, np.nan)
-    b[: len(vectors) - k] = -vectors[k:]
+def agreement(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two-way score ``max(0, a·b) / max(|a|, |b|)`` of the movements ``a`` (into frame i from
+    i−K) and ``b`` (into frame i from i+K), ``(..., 2)``; NaN where either is NaN."""
     dot = np.sum(a * b, axis=-1)
     big = np.maximum(np.linalg.norm(a, axis=-1), np.linalg.norm(b, axis=-1))
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where(big > 0, np.clip(dot, 0, None) / big, 0.0)
     return np.where(np.isnan(dot), np.nan, score)
+
+
+def chained(vectors: np.ndarray, step: int) -> np.ndarray:
+    """Displacement of each region since the start of its chain: ``D[i] = v[i] + D[i - step]``,
+    from the step flows ``v[j]`` (frame j−step -> j); NaN stays NaN (and is 0 for the chain)."""
+    out = np.zeros_like(vectors)
+    filled = np.nan_to_num(vectors)
+    for i in range(len(vectors)):
+        out[i] = filled[i] + (out[i - step] if i >= step else 0)
+    return out
+
+
+def scores(vectors: np.ndarray, step: int, spans: list[int]) -> np.ndarray:
+    """The largest two-way score over the scales ``spans`` (frames, multiples of ``step``),
+    ``(frame, region)``; NaN where a step flow inside ``[i−K, i+K]`` is missing."""
+    n = len(vectors)
+    d = chained(vectors, step)
+    missing = np.isnan(vectors[:, :, 0])
+    # a step flow v[j] covers frames (j−step, j]: the window [i−K, i+K] needs j in (i−K, i+K]
+    bad = np.concatenate([np.zeros((1, missing.shape[1])), np.cumsum(missing, axis=0)])
+    best = np.full(vectors.shape[:2], np.nan)
+    for k in spans:
+        i = np.arange(k, n - k)
+        if not len(i):
+            continue
+        a, b = d[i] - d[i - k], d[i] - d[i + k]
+        score = agreement(a, b)
+        gaps = bad[i + k + 1] - bad[i - k + 1]
+        score[gaps > 0] = np.nan
+        best[i] = np.fmax(best[i], score)
+    return best
 
 
 @dataclass(frozen=True)
@@ -217,8 +264,10 @@ class FlowRegions:
 
     Attributes
     ----------
-    k_seconds
-        The flow's frame step, seconds (k = round(k_seconds * fps), at least 1 frame).
+    step_seconds
+        The flow's frame step, seconds (round(step_seconds * fps), at least 1 frame).
+    scales
+        The go-and-come-back scales, seconds (each rounded to a multiple of the step).
     size
         Side of the aligned face crop, pixels.
     preset
@@ -232,7 +281,8 @@ class FlowRegions:
     """
 
     name: str = "flow"
-    k_seconds: float = 0.1
+    step_seconds: float = 1 / 30
+    scales: tuple[float, ...] = (0.067, 0.133, 0.25)
     size: int = 160
     preset: str = "ultrafast"
     finest_scale: int = 1
@@ -244,15 +294,23 @@ class FlowRegions:
         return VERSION
 
     def params(self) -> dict[str, Any]:
-        return {"k_seconds": self.k_seconds, "size": self.size, "preset": self.preset, "finest": self.finest_scale}
+        return {
+            "step": self.step_seconds,
+            "scales": list(self.scales),
+            "size": self.size,
+            "preset": self.preset,
+            "finest": self.finest_scale,
+        }
 
-    def step(self, fps: float) -> int:
-        return max(1, round(self.k_seconds * fps))
+    def steps(self, fps: float) -> tuple[int, list[int]]:
+        """The flow step and the scales in frames at ``fps``."""
+        step = max(1, round(self.step_seconds * fps))
+        return step, sorted({step * max(1, round(s * fps / step)) for s in self.scales})
 
     def curves(self, clip: Any, face: xr.Dataset) -> xr.DataArray:
         """``(frame, region)`` curves of ``clip`` (canonical pixels; attr ``scale``)."""
         fps = float(clip.fps)
-        k = self.step(fps)
+        k, spans = self.steps(fps)
         frames = face["frame"].values
         n = len(frames)
         width, height = int(face.attrs["width"]), int(face.attrs["height"])
@@ -265,7 +323,7 @@ class FlowRegions:
         _warn(clip_id, n, int((~found).sum()), int(small.sum()), np.nanmedian(span) if found.any() else float("nan"))
         data = np.full((n, len(REGIONS)), np.nan, np.float32)
         if usable.sum() > k:
-            data = self._scores(clip, points, usable, k)
+            data = self._scores(clip, points, usable, k, spans)
         curves = xr.DataArray(
             data,
             dims=("frame", "region"),
@@ -275,7 +333,7 @@ class FlowRegions:
                 "region": list(REGIONS),
                 "aus": ("region", [aus for _, _, aus in REGIONS.values()]),
                 "noise": ("region", [robust_noise(data[:, i]) for i in range(data.shape[1])]),
-                "rest": ("region", [rest_spread(data[:, i]) for i in range(data.shape[1])]),
+                "rest": ("region", [_quiet_level(data[:, i]) for i in range(data.shape[1])]),
             },
             name="region_motion",
             attrs={
@@ -287,14 +345,15 @@ class FlowRegions:
                 "params": str(self.params()),
                 "scale": SCALE,
                 "units": f"canonical pixels (outer eye corners {EYE_SPAN * self.size:.0f} px apart)",
-                "k": k,
+                "step": k,
+                "scales_frames": np.asarray(spans, dtype=np.int64),
                 "frames_without_face": int((~found).sum()),
                 "frames_face_too_small": int(small.sum()),
             },
         )
         return validate_curves(curves, f"detector {self.name}")
 
-    def _scores(self, clip: Any, points: np.ndarray, usable: np.ndarray, k: int) -> np.ndarray:
+    def _scores(self, clip: Any, points: np.ndarray, usable: np.ndarray, k: int, spans: list[int]) -> np.ndarray:
         n = len(points)
         canon = template(points, usable, self.size)
         transforms = np.full((n, 2, 3), np.nan)
@@ -302,8 +361,7 @@ class FlowRegions:
             transforms[i] = similarity(points[i][list(STABLE)], canon[list(STABLE)])
         regions, fit = masks(canon, self.size)
         fit = np.flatnonzero(fit)[::FIT_STEP]
-        yy, xx = np.mgrid[0 : self.size, 0 : self.size]
-        grid = np.stack([xx.ravel(), yy.ravel(), np.ones(self.size**2)], axis=1)
+        grid = motion_basis(self.size)
         setup = _Setup(self.size, transforms, usable, regions, fit, grid, PRESETS[self.preset], self.finest_scale)
         threads = self.threads or os.cpu_count() or 1
         bounds = np.linspace(0, n, min(threads, max(1, n // (4 * k + 8))) + 1).astype(int)
@@ -314,7 +372,14 @@ class FlowRegions:
             with ThreadPoolExecutor(len(ranges)) as pool:
                 parts = pool.map(lambda r: _vectors(_reader(clip), setup, k, *r), ranges)
                 vectors = np.concatenate(list(parts))
-        return agreement(vectors, k).astype(np.float32)
+        return scores(vectors, k, spans).astype(np.float32)
+
+
+def _quiet_level(values: np.ndarray) -> float:
+    """A region's level when nothing happens: half its 90th percentile (most frames are still;
+    the score is 0 or above, so a median absolute deviation would say nothing)."""
+    v = values[np.isfinite(values)]
+    return float(np.percentile(v, 90) / 2) if v.size >= 10 else 0.0
 
 
 def _warn(clip: str, n: int, lost: int, small: int, median_span: float) -> None:

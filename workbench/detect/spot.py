@@ -19,6 +19,8 @@ neutral face reads near zero), or the region curves of a motion detector
    spotted across a gap. Apex: the peak of the profile smoothed over a tenth of the event.
 4. With ``method="megc"`` (long videos), movements come instead from the MEGC feature
    difference (:mod:`workbench.detect.megc`), at a micro and a macro scale.
+   Region curves (brief, already averaged) are not smoothed, and their onset and offset are
+   where the score falls below ``low_fraction`` of the peak.
 5. The AUs active at the apex are those whose ratio reaches 1, and ``au_relative`` of
    the strongest AU's, within ``apex_window`` frames of it; an AU whose left and right
    curves differ by more than ``side_ratio`` is written with its side (``R12``). For region
@@ -28,6 +30,8 @@ neutral face reads near zero), or the region curves of a motion detector
    emotion with its score (``emotion_score``) and the runner-up (``runner_up``,
    ``runner_up_score``); AUs that match no prototype well enough read ``others``, their
    code kept.
+   Not reported: an event coded AU 45 alone (a blink), and a motion event in more than
+   :data:`HEAD_REGIONS` of the regions (the head moving).
 6. Kind: :func:`workbench.schema.kind_from_duration` (micro up to 0.5 s).
    Confidence: ``1 - exp(-(peak - 1))`` for the peak activity in threshold units.
 
@@ -43,7 +47,7 @@ neutral face reads near zero), or the region curves of a motion detector
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -178,17 +182,17 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def _extend(activity: np.ndarray, start: int, stop: int, low: float) -> tuple[int, int]:
-    """Walk outwards while above ``low``, then on down to the nearest local minimum."""
+def _extend(activity: np.ndarray, start: int, stop: int, low: float, valley: bool = True) -> tuple[int, int]:
+    """Walk outwards while above ``low``, then (``valley``) on down to the nearest local minimum."""
     n = len(activity)
     on, off = start, stop
     while on > 0 and activity[on - 1] > low:
         on -= 1
-    while on > 0 and activity[on - 1] < activity[on]:
+    while valley and on > 0 and activity[on - 1] < activity[on]:
         on -= 1
     while off < n - 1 and activity[off + 1] > low:
         off += 1
-    while off < n - 1 and activity[off + 1] < activity[off]:
+    while valley and off < n - 1 and activity[off + 1] < activity[off]:
         off += 1
     return on, off
 
@@ -240,29 +244,32 @@ def _segments(valid: np.ndarray) -> list[tuple[int, int]]:
     return _runs(valid)
 
 
-def movements(ratio: np.ndarray, params: SpotParams, valid: np.ndarray | None = None) -> list[tuple[int, int, int]]:
+def movements(
+    ratio: np.ndarray, params: SpotParams, valid: np.ndarray | None = None, valley: bool = True
+) -> list[tuple[int, int, int]]:
     """``(onset, apex, offset)`` positions of the movements in ``(frame, channel)`` ratios.
 
     A movement starts as a run where some channel reaches its threshold; its profile is the
     mean ratio of the channels that do, and onset / offset follow that profile only (the
     other channels' slow drifts do not stretch the event). ``valid`` marks frames with data;
-    a movement never crosses a frame without.
+    a movement never crosses a frame without. ``valley``: onset and offset go on from
+    ``low_fraction`` of the peak down to the nearest valley (intensities that fade slowly).
     """
     n = len(ratio)
     valid = np.ones(n, bool) if valid is None else valid
     out = []
     for a, b in _segments(valid):
-        out += [(on + a, apex + a, off + a) for on, apex, off in _movements(ratio[a : b + 1], params)]
+        out += [(on + a, apex + a, off + a) for on, apex, off in _movements(ratio[a : b + 1], params, valley)]
     return out
 
 
-def _movements(ratio: np.ndarray, params: SpotParams) -> list[tuple[int, int, int]]:
+def _movements(ratio: np.ndarray, params: SpotParams, valley: bool = True) -> list[tuple[int, int, int]]:
     activity = ratio.max(axis=1) if ratio.size else np.zeros(0)
     spans = []
     for start, stop in _runs(activity >= 1.0):
         profile = ratio[:, _members(ratio, start, stop)].mean(axis=1)
         peak = float(profile[start : stop + 1].max())
-        spans.append(_extend(profile, start, stop, params.low_fraction * peak))
+        spans.append(_extend(profile, start, stop, params.low_fraction * peak, valley))
     merged: list[list[int]] = []
     for on, off in sorted(spans):
         if merged and on <= merged[-1][1] + params.merge_gap:
@@ -296,6 +303,10 @@ def active_aus(ratio: xr.DataArray, apex: int, params: SpotParams) -> tuple[list
     return aus, sides
 
 
+#: AU 45 alone is a blink: not reported as an event.
+BLINK = 45
+#: A motion event in more than this fraction of the regions is the head moving, not reported.
+HEAD_REGIONS = 2 / 3
 #: Least AU ratio (threshold units) that confirms a region's candidate AU at a motion event's apex.
 REGION_AU_FLOOR = 0.5
 
@@ -441,6 +452,8 @@ def spot(
     if curves.sizes["frame"] == 0 or not np.isfinite(curves.values).any():
         return empty_events(extra=CLUE_COLUMNS)
     region = channel_dim(curves) == "region"
+    if region:  # motion scores are brief and already averaged over a region and K frames
+        params = replace(params, smooth=1)
     ratio = ratios(curves, params)
     spotted = ratio if region else ratio.where(ratio["side"] == "", drop=True)
     valid = np.isfinite(curves.values).any(axis=1)
@@ -448,7 +461,7 @@ def spot(
     if params.method == "megc":
         found = megc.movements(curves, spotted.values, valid, fps, params)
     else:
-        found = movements(spotted.values, params, valid)
+        found = movements(spotted.values, params, valid, valley=not region)
     au_ratio = _au_ratio_on(aus, curves, params) if region else None
     frames = curves["frame"].values
     rows = []
@@ -458,9 +471,13 @@ def spot(
         extra = {}
         if region:
             numbers, sides, moved = region_aus(ratio, apex, params, au_ratio)
+            if len(moved) > HEAD_REGIONS * ratio.sizes["region"]:
+                continue  # the whole face moved: the head, not an expression
             extra["regions"] = "+".join(moved)
         else:
             numbers, sides = active_aus(ratio, apex, params)
+        if numbers == [BLINK]:
+            continue  # a blink is not an expression
         clues = emotion_clues(numbers, sides)
         rows.append(
             make_event(
