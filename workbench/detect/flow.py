@@ -48,7 +48,7 @@ import numpy as np
 import xarray as xr
 
 from workbench.arrays import ARRAYS_VERSION, validate_curves
-from workbench.detect.au import rest_spread, robust_noise
+from workbench.detect.au import robust_noise
 
 #: Version of this detector's code; part of the cache key.
 VERSION = "3"
