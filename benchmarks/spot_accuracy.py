@@ -1,7 +1,9 @@
 """Spotting accuracy of each detector on real footage, inserted micro-expressions and the sample.
 
-Three sets, each scored per detector (``mediapipe``, ``flow``, and ``both``: the union of the
-two, where of two overlapping events the one with the higher confidence is kept):
+Three sets, each scored per detector (``mediapipe``, ``flow`` and ``both``):
+
+Detector ``both`` is MediaPipe's events plus the flow events that overlap none of them and
+whose AUs the blendshapes confirmed.
 
 * **natural**: the four real face clips fetched from PyPI / npm (``tests/support/realfaces.py``)
   against the hand labels (``tests/data/realfaces-labels.csv``); false alarms per minute on
@@ -59,19 +61,17 @@ def analyse_clips(paths: list[Path], spot_params: SpotParams | None = None, name
     return out
 
 
-def combine(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    """Union of two detectors' events; of two that overlap, the more confident one stays."""
-    both = pd.concat([a, b], ignore_index=True)
-    if both.empty:
-        return empty_events()
-    both = both.sort_values("confidence", ascending=False, na_position="last").reset_index(drop=True)
-    kept: list[int] = []
-    for i, e in both.iterrows():
-        clash = both.loc[kept]
-        clash = clash[(clash["clip"] == e["clip"]) & (clash["onset"] <= e["offset"]) & (clash["offset"] >= e["onset"])]
-        if clash.empty:
-            kept.append(i)
-    return both.loc[kept].reset_index(drop=True)
+def combine(mediapipe: pd.DataFrame, flow: pd.DataFrame) -> pd.DataFrame:
+    """Both detectors as one: the MediaPipe events, plus the flow events that overlap none of
+    them and whose AUs the blendshapes confirmed (a non-empty code)."""
+    extra = []
+    for _, e in flow.iterrows():
+        mine = mediapipe[mediapipe["clip"] == e["clip"]]
+        overlaps = ((mine["onset"] <= e["offset"]) & (mine["offset"] >= e["onset"])).any()
+        if not overlaps and str(e["aus"]):
+            extra.append(e)
+    both = pd.concat([mediapipe, pd.DataFrame(extra)], ignore_index=True) if extra else mediapipe
+    return both if len(both) else empty_events()
 
 
 def score(truth: pd.DataFrame, hyp: pd.DataFrame) -> dict:

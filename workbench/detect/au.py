@@ -51,7 +51,7 @@ import xarray as xr
 from workbench.detect import reference as neutral
 
 #: Version of the AU mapping; part of the cache key and of the curves' attrs.
-AU_VERSION = "3"
+AU_VERSION = "4"
 #: "auto" reference: the spread at rest is measured on this least active fraction of the frames
 #: (wider than the reference itself, so that slow drifts of head pose are in it).
 REST_FRACTION = 0.25

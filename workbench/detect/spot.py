@@ -290,7 +290,7 @@ def active_aus(ratio: xr.DataArray, apex: int, params: SpotParams) -> tuple[list
     lo, hi = max(0, apex - params.apex_window), apex + params.apex_window + 1
     near = ratio.isel(frame=slice(lo, hi)).max("frame")
     both = near.where(near["side"] == "", drop=True)
-    floor = max(1.0, params.au_relative * float(both.max()))
+    floor = max(1.0, params.au_relative * min(float(both.max()), RELATIVE_CAP))
     aus = sorted(int(n) for n, v in zip(both["au_number"].values, both.values, strict=True) if v >= floor)
     sides = {}
     for number in aus:
@@ -303,6 +303,9 @@ def active_aus(ratio: xr.DataArray, apex: int, params: SpotParams) -> tuple[list
     return aus, sides
 
 
+#: The strongest AU's ratio counts up to this for ``au_relative`` (a wide-open mouth reads
+#: 15 thresholds and would leave every other AU of a surprise out of the code).
+RELATIVE_CAP = 4.0
 #: AU 45 alone is a blink: not reported as an event.
 BLINK = 45
 #: A motion event in more than this fraction of the regions is the head moving, not reported.
