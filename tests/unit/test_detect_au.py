@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from workbench.detect import au, facedata, landmarker
+from workbench.detect import au, facedata, landmarker, reference
 
 REQUIRED = [1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 24, 25, 26, 45]
 
@@ -132,3 +132,35 @@ def test_robust_noise_ignores_a_rare_spike():
     x = rng.normal(0, 0.01, 500)
     x[200:210] += 1
     assert au.robust_noise(x) == pytest.approx(0.01, rel=0.2)
+
+
+def _smiling_most_of_the_clip(n: int = 72, neutral: int = 18):
+    """The issue's clip: neutral for ``neutral`` frames, then a smile held to the end."""
+    lms, blend, mats = _face(n)
+    smile = [landmarker.BLENDSHAPES.index(f"mouthSmile{s}") for s in ("Left", "Right")]
+    blend[neutral:, smile] = 0.8
+    return _ds(lms, blend, mats)
+
+
+def test_a_smile_over_most_of_the_clip_reads_as_a_smile_not_as_neutral():
+    curves = au.au_curves(_smiling_most_of_the_clip(), fps=30)
+    assert float(curves.sel(au="AU12")[30:].min()) > 0.5  # the median baseline read ~0 here
+    assert abs(float(curves.sel(au="AU12")[:15].mean())) < 0.05
+    frames = [f for a, b in reference.ranges_of(curves.attrs["reference_frames"]) for f in range(a, b + 1)]
+    assert curves.attrs["reference"] == "auto" and max(frames) < 18
+
+
+@pytest.mark.parametrize(
+    "given, expected_frames",
+    [("start", "0-5"), ("0-9", "0-9"), ([(2, 4), (10, 12)], "2-4,10-12")],
+)
+def test_a_given_reference_is_used_and_recorded(given, expected_frames):
+    curves = au.au_curves(_smiling_most_of_the_clip(), fps=30, reference=given)
+    assert curves.attrs["reference_frames"] == expected_frames
+    assert float(curves.sel(au="AU12")[30:].min()) > 0.5
+
+
+def test_a_reference_on_the_smile_makes_the_neutral_face_read_below_zero():
+    curves = au.au_curves(_smiling_most_of_the_clip(), fps=30, reference="40-60")
+    assert float(curves.sel(au="AU12")[:15].mean()) < -0.5
+    assert abs(float(curves.sel(au="AU12")[40:60].mean())) < 0.05

@@ -150,3 +150,63 @@ def test_weak_co_activation_is_left_out_of_the_code():
     assert spot.spot(curves)["aus"].tolist() == ["6+12"]
     loose = spot.SpotParams(au_relative=0.0)
     assert spot.spot(curves, loose)["aus"].tolist() == ["6+10+12"]
+
+
+def test_a_sustained_expression_is_one_event_with_its_onset_and_offset():
+    # happiness held for 4.5 s (900 frames at 200 fps): the old 4 s cap dropped it
+    curves = make_curves(n=1400)
+    held = 0.8 * np.interp(np.arange(1400), [200, 300, 1000, 1099], [0, 1, 1, 0])
+    smile = np.isin(curves["au_number"].values, [6, 12])
+    curves[:, smile] = curves.values[:, smile] + held[:, None]
+    events = spot.spot(curves)
+    assert len(events) == 1
+    e = events.iloc[0]
+    assert abs(e.onset - 200) <= 30 and abs(e.offset - 1099) <= 30
+    assert (e.emotion, e.kind) == ("happiness", "macro")
+
+
+def test_a_long_stretch_with_two_peaks_is_split_at_its_valley():
+    #  AU12  __/‾\_/‾\__   two smiles, the face half relaxes between them
+    curves = make_curves(n=800, events=[((6, 12), 100, 160, 259, 0.9), ((6, 12), 250, 320, 420, 0.9)])
+    events = spot.spot(curves).sort_values("onset")
+    assert len(events) == 2
+    assert events["apex"].tolist()[0] < 250 < events["apex"].tolist()[1]
+
+
+def test_split_at_valleys_keeps_a_shallow_dip_whole():
+    profile = np.array([0, 2, 4, 3.5, 3, 3.5, 4, 2, 0], float)
+    assert spot.split_at_valleys(profile, 0, 8, 0.5) == [(0, 8)]
+
+
+def test_nothing_is_spotted_across_a_face_lost_gap():
+    curves = make_curves(events=[((6, 12), 100, 130, 169, 0.8)])
+    curves[120:140] = np.nan  # the face is lost in the middle of the smile
+    events = spot.spot(curves)
+    for e in events.itertuples():
+        assert e.offset < 120 or e.onset >= 140
+
+
+def test_events_carry_the_emotion_as_a_clue_with_its_score_and_runner_up():
+    events = spot.spot(make_curves(events=[((1, 2, 4), 100, 116, 139, 0.8)]))
+    e = events.iloc[0]
+    assert list(events.columns[-3:]) == list(spot.CLUE_COLUMNS)
+    assert (e.emotion, e.emotion_score, e.runner_up) == ("fear", 1.0, "surprise")
+    assert e.runner_up and e.runner_up_score < e.emotion_score
+
+
+def test_aus_that_match_no_prototype_read_others_and_are_kept():
+    events = spot.spot(make_curves(events=[((25, 26), 100, 116, 139, 0.8)]))
+    assert events["emotion"].tolist() == ["others"] and events["aus"].tolist() == ["25+26"]
+
+
+def test_megc_method_finds_micro_and_macro_events_in_a_long_clip():
+    curves = make_curves(n=4000, events=[((6, 12), 500, 515, 540, 0.8), ((4, 7), 2000, 2150, 2300, 0.8)], sd=0.01)
+    events = spot.spot(curves, spot.SpotParams(method="megc")).sort_values("onset")
+    apexes = events["apex"].tolist()
+    assert any(abs(a - 515) <= 15 for a in apexes) and any(abs(a - 2150) <= 60 for a in apexes)
+    assert len(events) <= 4
+
+
+def test_an_unknown_method_is_refused():
+    with pytest.raises(ValueError, match="Expected a spotting method"):
+        spot.SpotParams(method="magic")

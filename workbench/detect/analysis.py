@@ -70,6 +70,7 @@ def analyse(
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     face: bool = True,
+    reference: str | None = None,
 ) -> Analysis:
     """Face data, curves and events of ``clip``: from memory, from the cache, or computed.
 
@@ -90,13 +91,16 @@ def analyse(
     face
         Also give the face dataset (landmarks for outlines and the face box); views that
         show curves only leave it out, and nothing more than the curves is read.
+    reference
+        The neutral reference: ``"auto"`` (default), ``"start"`` or frame ranges
+        ``"0-17,40-50"`` (e.g. frames a person marked neutral); part of the curves' key.
 
     Raises
     ------
     ValueError
         When the clip cannot be analysed (naming the clip and the reason).
     """
-    chosen = get_detectors(detectors)
+    chosen = get_detectors(detectors, reference)
     params, spot_params = params or DetectParams(), spot_params or SpotParams()
     clip_id = clip_id or Path(clip.source).name
     face_key = cache.face_key(clip.content_hash(), MODEL_SHA256, params.as_dict())
@@ -113,7 +117,14 @@ def analyse(
         return _MEMO[key]
     task = ClipTask(Path(clip.source), dataset, clip_id, clip=clip)
     events = run_tasks(
-        [task], chosen, params=params, spot_params=spot_params, jobs=jobs, keep_faces=face, on_frames=progress
+        [task],
+        chosen,
+        params=params,
+        spot_params=spot_params,
+        jobs=jobs,
+        keep_faces=face,
+        on_frames=progress,
+        reference=reference,
     )
     if task.error is not None:
         raise ValueError(f"Expected to analyse clip '{clip_id}' ({clip.source}), but it failed: {task.error}")

@@ -11,12 +11,21 @@ height), so a rotation of the head leaves them unchanged, and dividing by the
 inter-ocular distance of the same frame removes the distance to the camera. The
 blendshape model works in a pose-normalised face space already.
 
-Baseline: every component has its per-clip median subtracted (a robust baseline that
-holds while expressions cover less than half of the clip), so that a neutral face reads
-near zero; geometric changes are then divided by the change that reads as full
-intensity (``gain``, inter-ocular units). The AU curve is the weighted mean of its
-components. The robust noise level of each curve (1.4826 x median absolute deviation of
-its frame-to-frame differences / sqrt 2) is kept as the ``noise`` coordinate.
+Baseline: every component has its value on the clip's neutral face subtracted, so that a
+neutral face reads near zero, then is divided by the change that reads as full intensity
+(``gain``; inter-ocular units for geometry). The neutral face is the *reference*
+(:mod:`workbench.detect.reference`): frames marked by a person, the clip's first frames
+("start"), or ("auto") the least active frames; each component takes its median over
+those frames. Never the clip's median: many clips are mostly expression. (A low quantile
+of each blendshape over the clip was tried and rejected: a smile lowers ``browInnerUp``
+below its resting score, so the smiling frames became the brows' "rest".) The AU curve is
+the weighted mean of its components.
+
+Noise: the robust noise level of each curve (1.4826 x median absolute deviation of its
+frame-to-frame differences / sqrt 2) is kept as the ``noise`` coordinate, and how much it
+wanders at rest (1.4826 x median absolute deviation over the calm frames: the least active
+:data:`REST_FRACTION` with "auto", else the reference) as ``rest``. ``rest`` catches the
+slow drift of head pose and landmark bias that frame-to-frame noise misses.
 
 Sources for the table
 ---------------------
@@ -39,8 +48,13 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+import workbench.detect.reference as neutral
+
 #: Version of the AU mapping; part of the cache key and of the curves' attrs.
-AU_VERSION = "2"
+AU_VERSION = "4"
+#: "auto" reference: the spread at rest is measured on this least active fraction of the frames
+#: (wider than the reference itself, so that slow drifts of head pose are in it).
+REST_FRACTION = 0.25
 
 #: Landmarks (subject's own sides; "R" is the image's left in a non-mirrored frame).
 LANDMARKS: dict[str, tuple[int, ...]] = {
@@ -185,11 +199,12 @@ def geometry(face: xr.Dataset) -> dict[str, np.ndarray]:
     return out
 
 
-def _centred(x: np.ndarray) -> np.ndarray:
-    """Subtract the per-clip median (NaN-aware); all-NaN stays NaN."""
-    if not np.isfinite(x).any():
+def _centred(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Subtract the neutral value, the median over positions ``ref``. NaN-aware; all-NaN stays NaN."""
+    values = x[ref]
+    if not np.isfinite(values).any():
         return x
-    return x - np.nanmedian(x)
+    return x - np.nanmedian(values)
 
 
 def _component_mean(parts: list[np.ndarray], n: int) -> np.ndarray:
@@ -198,17 +213,26 @@ def _component_mean(parts: list[np.ndarray], n: int) -> np.ndarray:
     return np.mean(np.stack(parts), axis=0)
 
 
-def au_curve(spec: AUSpec, side: str, blend: dict[str, np.ndarray], geom: dict[str, np.ndarray], n: int) -> np.ndarray:
+def au_curve(
+    spec: AUSpec,
+    side: str,
+    blend: dict[str, np.ndarray],
+    geom: dict[str, np.ndarray],
+    n: int,
+    ref: np.ndarray | None = None,
+) -> np.ndarray:
     """One AU's baseline-normalised intensity for one side (``"L"``, ``"R"`` or ``""``).
 
+    ``ref``: positions of the neutral reference frames (default: every frame).
     For a bilateral spec with sided features, ``side=""`` averages both sides.
     """
+    ref = np.arange(n) if ref is None else ref
     sides = [side] if side else ["L", "R"]
-    bs = [_centred(blend[b.format(s=_SIDE_WORD[s])]) / spec.bs_gain for b in spec.blendshapes for s in sides]
+    bs = [_centred(blend[b.format(s=_SIDE_WORD[s])], ref) / spec.bs_gain for b in spec.blendshapes for s in sides]
     geo = []
     for feature, gain in spec.geometry:
         names = {feature.format(s=s) for s in sides}
-        geo.extend(_centred(geom[name]) / gain for name in sorted(names))
+        geo.extend(_centred(geom[name], ref) / gain for name in sorted(names))
     b_mean, g_mean = _component_mean(bs, n), _component_mean(geo, n)
     w = spec.weight if geo else 0.0
     w = 1.0 if not spec.blendshapes else w
@@ -223,6 +247,14 @@ def robust_noise(curve: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2))
 
 
+def rest_spread(values: np.ndarray) -> float:
+    """How much a curve wanders at rest: 1.4826 MAD of its values on the reference frames."""
+    v = values[np.isfinite(values)]
+    if v.size < 3:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(v - np.median(v))))
+
+
 def au_names(table: Sequence[AUSpec] | None = None) -> list[tuple[str, int, str]]:
     """Curve names in order: ("AU12", 12, ""), ("AU12L", 12, "L"), ("AU12R", 12, "R"), ..."""
     names = []
@@ -233,7 +265,13 @@ def au_names(table: Sequence[AUSpec] | None = None) -> list[tuple[str, int, str]
     return names
 
 
-def au_curves(face: xr.Dataset, *, fps: float | None = None, table: Sequence[AUSpec] | None = None) -> xr.DataArray:
+def au_curves(
+    face: xr.Dataset,
+    *,
+    fps: float | None = None,
+    table: Sequence[AUSpec] | None = None,
+    reference: str | Sequence[tuple[int, int]] | None = "auto",
+) -> xr.DataArray:
     """AU intensity curves from a face dataset (:mod:`workbench.detect.facedata`).
 
     Parameters
@@ -244,29 +282,44 @@ def au_curves(face: xr.Dataset, *, fps: float | None = None, table: Sequence[AUS
         Frame rate for the ``time`` coordinate (default: ``face.attrs["fps"]`` or 1).
     table
         The AU mapping (default :data:`AU_TABLE`, read at call time).
+    reference
+        The neutral reference: ``"auto"``, ``"start"`` or frame ranges
+        (:func:`workbench.detect.reference.parse_reference`).
 
     Returns
     -------
     xarray.DataArray
         ``(frame, au)`` float32, near zero for the clip's neutral face; coords ``frame``,
         ``time`` (s), ``au`` ("AU12", "AU12L", "AU12R", ...), ``au_number``, ``side``,
-        ``noise``; attrs ``fps``, ``au_version`` and the face dataset's attrs. Frames
-        without a face are NaN.
+        ``noise``; attrs ``fps``, ``au_version``, ``reference`` (as given, canonical),
+        ``reference_frames`` (the frames used, ``"0-17,40"``) and the face dataset's
+        attrs. Frames without a face are NaN.
+
+    Raises
+    ------
+    ValueError
+        When the reference is malformed or its marked frames hold no face.
     """
     table = AU_TABLE if table is None else table
+    spec_text = neutral.parse_reference(reference)
     n = face.sizes["frame"]
     fps = float(fps or face.attrs.get("fps", 1.0))
-    blend = {b: face["blendshapes"].sel(blendshape=b).values.astype(float) for b in face["blendshape"].values}
+    names_bs = [str(b) for b in face["blendshape"].values]
+    blend = {b: face["blendshapes"].sel(blendshape=b).values.astype(float) for b in names_bs}
     geom = geometry(face) if n else {}
+    frames = face["frame"].values
+    found = face["face_found"].values
+    act = neutral.activity(face["blendshapes"].values, names_bs) if n else np.zeros(0)
+    ref = neutral.reference_positions(spec_text, frames, found, fps, act) if n else np.zeros(0, int)
+    calm = neutral.least_active(np.where(found, act, np.nan), REST_FRACTION) if spec_text == "auto" else ref
     specs = {s.au: s for s in table}
     names = au_names(table)
     data = (
-        np.stack([au_curve(specs[num], side, blend, geom, n) for _, num, side in names], axis=1)
+        np.stack([au_curve(specs[num], side, blend, geom, n, ref) for _, num, side in names], axis=1)
         if n
         else np.zeros((0, len(names)))
     )
-    data[~face["face_found"].values] = np.nan
-    frames = face["frame"].values
+    data[~found] = np.nan
     curves = xr.DataArray(
         data.astype(np.float32),
         dims=("frame", "au"),
@@ -277,8 +330,15 @@ def au_curves(face: xr.Dataset, *, fps: float | None = None, table: Sequence[AUS
             "au_number": ("au", [num for _, num, _ in names]),
             "side": ("au", [side for _, _, side in names]),
             "noise": ("au", [robust_noise(data[:, i]) for i in range(len(names))]),
+            "rest": ("au", [rest_spread(data[calm, i]) for i in range(len(names))]),
         },
         name="au_intensity",
-        attrs={**face.attrs, "fps": fps, "au_version": AU_VERSION},
+        attrs={
+            **face.attrs,
+            "fps": fps,
+            "au_version": AU_VERSION,
+            "reference": spec_text,
+            "reference_frames": neutral.format_ranges(frames[ref]),
+        },
     )
     return curves

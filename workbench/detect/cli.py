@@ -16,8 +16,9 @@ import workbench.detect.model as face_model
 from workbench.atomic import atomic_write_bytes
 from workbench.detect.cache import load_curves
 from workbench.detect.pipeline import CHUNK_FRAMES, DetectParams, detect
+from workbench.detect.reference import parse_reference
 from workbench.detect.registry import DEFAULT, DETECTORS
-from workbench.detect.spot import SpotParams, spot
+from workbench.detect.spot import METHODS, SpotParams, spot
 from workbench.paths import file_sha256
 from workbench.schema import empty_events, sort_events
 from workbench.store import events_to_csv
@@ -27,13 +28,16 @@ def _add_spot_options(p: argparse.ArgumentParser) -> None:
     """One ``--name`` option per :class:`SpotParams` field, with its default."""
     group = p.add_argument_group("spotting (see workbench.detect.spot.SpotParams)")
     for f in fields(SpotParams):
+        extra = {"choices": METHODS} if f.name == "method" else {}
+        note = " (0: the published value for the frame rate)" if f.name.startswith("megc_k") else ""
         group.add_argument(
             f"--{f.name.replace('_', '-')}",
             dest=f"spot_{f.name}",
             type=type(f.default),
             default=f.default,
             metavar=type(f.default).__name__.upper(),
-            help=f"default {f.default}",
+            help=f"default {f.default}{note}",
+            **extra,
         )
 
 
@@ -65,6 +69,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
         model=args.model,
         chunk_frames=args.chunk_frames or CHUNK_FRAMES,
         progress=not args.no_progress,
+        reference=args.reference,
     )
     print(report.summary())
     return 1 if report.failed else 0
@@ -101,6 +106,14 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         default=DEFAULT,
         choices=[*DETECTORS, "all"],
         help=f"which detector's curves and events (default {DEFAULT}; all: every one)",
+    )
+    p.add_argument(
+        "--reference",
+        default="auto",
+        type=parse_reference,
+        metavar="auto|start|A-B,...",
+        help="the neutral face: auto (the least active frames), start (the clip starts neutral, "
+        "as CASME II and SAMM clips do) or frame ranges such as 0-17,40-50 (default auto)",
     )
     p.add_argument("--jobs", type=int, default=None, help="worker threads (default: every core)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="dask.distributed scheduler")

@@ -15,7 +15,7 @@ import os
 
 import xarray as xr
 
-from workbench.detect import cache
+import workbench.detect.cache as cache
 from workbench.detect.import_curves import KINDS, imported_curves
 from workbench.detect.model import MODEL_SHA256
 from workbench.detect.pipeline import DetectParams

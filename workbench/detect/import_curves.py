@@ -23,9 +23,13 @@ from types import ModuleType
 import pandas as pd
 import xarray as xr
 
+import workbench.detect.facereader as facereader
+import workbench.detect.imotions as imotions
+import workbench.detect.imported as imported
+import workbench.detect.openface as openface
+import workbench.detect.pyfeat as pyfeat
 from workbench.arrays import CURVES_VARIABLE, validate_curves
 from workbench.atomic import atomic_path
-from workbench.detect import facereader, imotions, imported, openface, pyfeat
 from workbench.detect.cache import load_curves
 from workbench.detect.spot import SpotParams, spot
 from workbench.project import Project

@@ -35,7 +35,7 @@ from workbench.clips import find_clips
 from workbench.detect.base import Detector
 from workbench.detect.facedata import face_dataset, warn_frames_without_face, warn_missing_faces
 from workbench.detect.model import MODEL_SHA256, acquire_model
-from workbench.detect.registry import get_detectors
+from workbench.detect.registry import DEFAULT, get_detector, get_detectors
 from workbench.detect.spot import SpotParams, spot
 from workbench.detect.timings import Timings
 from workbench.detect.workers import Dask, Inline, default_jobs, infer_chunk, make_runner
@@ -348,16 +348,29 @@ def _warm_up_writing() -> None:
         pass
 
 
-def clip_events(task: ClipTask, spot_params: SpotParams) -> pd.DataFrame:
-    """Every detector's events of one finished clip (column ``dataset`` added)."""
+def clip_events(task: ClipTask, spot_params: SpotParams, names: Sequence[str] | None = None) -> pd.DataFrame:
+    """The events of detectors ``names`` (default: every one) of a finished clip (column
+    ``dataset`` added). Region curves are coded with the clip's AU curves when it has them."""
     tables = []
-    for name, curves in task.curves.items():
-        ev = spot(curves, spot_params, clip=task.clip_id, rater=detector_rater(name))
+    au_curves = next((c for c in task.curves.values() if c.dims[1] == "au"), None)
+    for name in names or list(task.curves):
+        curves = task.curves[name]
+        aus = au_curves if curves.dims[1] == "region" else None
+        ev = spot(curves, spot_params, clip=task.clip_id, rater=detector_rater(name), aus=aus)
         if len(ev):
             version = curves.attrs.get("detector_version", "")
             ev["note"] = f"{name} {version}, curves {task.keys.get(name, '')[:12]}"
             tables.append(ev.assign(dataset=task.dataset))
     return pd.concat(tables, ignore_index=True) if tables else empty_events(extra=("dataset",))
+
+
+def with_helpers(detectors: list[Detector], reference: str | None = None) -> list[Detector]:
+    """The detectors, plus the MediaPipe AU detector when a region detector is asked alone:
+    its AU curves code the region detector's events (its own events are not reported)."""
+    regions = any(getattr(d, "channels", "au") == "region" for d in detectors)
+    if regions and not any(getattr(d, "channels", "au") == "au" for d in detectors):
+        return [*detectors, get_detector(DEFAULT, reference)]
+    return detectors
 
 
 def write_events(project: Project, events: pd.DataFrame, tasks: list[ClipTask], detectors: list[str]) -> None:
@@ -393,6 +406,7 @@ def detect(
     keep_faces: bool = False,
     on_frames: Callable[[int, int], None] | None = None,
     timings: Timings | None = None,
+    reference: str | None = None,
 ) -> DetectReport:
     """Detect face data, curves and events for clips and dataset folders.
 
@@ -431,13 +445,16 @@ def detect(
         one's own).
     timings
         For benchmarks: filled with model time, chunk spans and workers.
+    reference
+        The neutral reference of every detector that takes one: ``"auto"`` (default),
+        ``"start"`` or frame ranges ``"0-17,40-50"`` (:mod:`workbench.detect.reference`).
 
     Returns
     -------
     DetectReport
         Clips done and failed (with reasons), and the events found.
     """
-    chosen = get_detectors(detectors)
+    chosen = get_detectors(detectors, reference)
     proj = Project(project) if project is not None else None
     where = proj or Project(".")
     tasks = []
@@ -459,6 +476,7 @@ def detect(
         keep_faces=keep_faces,
         on_frames=on_frames,
         timings=timings,
+        reference=reference,
     )
     names = [d.name for d in chosen]
     if write and proj is not None:
@@ -480,8 +498,11 @@ def run_tasks(
     keep_faces: bool = False,
     on_frames: Callable[[int, int], None] | None = None,
     timings: Timings | None = None,
+    reference: str | None = None,
 ) -> pd.DataFrame:
     """Fill ``tasks`` (face data, curves, errors) and return their events (see :func:`detect`)."""
+    names = [d.name for d in detectors]
+    detectors = with_helpers(detectors, reference)
     params, spot_params = params or DetectParams(), spot_params or SpotParams()
     model_path = acquire_model(model)
     jobs = jobs or default_jobs()
@@ -512,6 +533,6 @@ def run_tasks(
         if not keep_faces:
             t.face = None
     bar_clips.close()
-    tables = [clip_events(t, spot_params) for t in tasks if t.error is None]
+    tables = [clip_events(t, spot_params, names) for t in tasks if t.error is None]
     tables = [e for e in tables if len(e)]
     return pd.concat(tables, ignore_index=True) if tables else empty_events(extra=("dataset",))

@@ -1,41 +1,61 @@
-"""AU curves to detector events: onset, apex, offset, FACS code, emotion, kind, confidence.
+"""Curves to detector events: onset, apex, offset, FACS code, emotion clues, kind, confidence.
 
-The spotter works on the bilateral AU curves of :func:`workbench.au.au_curves`
-(baseline-normalised, so a neutral face reads near zero):
+The spotter works on a detector's curves: the bilateral AU curves of
+:func:`workbench.detect.au.au_curves` (baseline-normalised against the neutral reference, so a
+neutral face reads near zero), or the region curves of a motion detector
+(:mod:`workbench.detect.flow`, dims ``(frame, region)``, divided by their ``scale`` attr).
 
 1. Each curve is smoothed (centred moving average of ``smooth`` frames) and divided by
    its own threshold, ``max(threshold, noise_k * noise)``: 1 means "clearly moving".
 2. The activity is the largest of these ratios at each frame. A run of frames where the
-   activity reaches 1 is a movement; its profile is the mean ratio of the AUs that
-   reach 1 in the run (other AUs' slow drifts do not stretch it).
+   activity reaches 1 is a movement; its profile is the mean ratio of the channels that
+   reach 1 in the run (other channels' slow drifts do not stretch it).
 3. Onset and offset: from the run, walk outwards while the profile stays above
-   ``low_fraction`` of its peak (the movement has not yet returned to baseline), then
-   on to the nearest local minimum (where it leaves / returns to baseline). Movements
-   that overlap or touch (gap up to ``merge_gap`` frames) are one event. Apex: the peak
-   of the profile smoothed over a tenth of the event (``apex_smooth_div``).
-4. The AUs active at the apex are those whose ratio reaches 1, and ``au_relative`` of
+   ``low_fraction`` of its peak, then on to the nearest local minimum. Movements that
+   overlap or touch (gap up to ``merge_gap`` frames) are one event. There is no longest
+   event: a sustained expression is one event from its onset to its offset, and a long
+   stretch with several peaks is split at each valley that falls below ``split_fraction``
+   of the lower of its two peaks. Frames without a face (NaN) end an event: nothing is
+   spotted across a gap. Apex: the peak of the profile smoothed over a tenth of the event.
+4. With ``method="megc"`` (long videos), movements come instead from the MEGC feature
+   difference (:mod:`workbench.detect.megc`), at a micro and a macro scale.
+   Region curves (brief, already averaged) are not smoothed, and their onset and offset are
+   where the score falls below ``low_fraction`` of the peak.
+5. The AUs active at the apex are those whose ratio reaches 1, and ``au_relative`` of
    the strongest AU's, within ``apex_window`` frames of it; an AU whose left and right
-   curves differ by more than ``side_ratio`` is written with its side (``R12``). The
-   emotion comes from :func:`workbench.emotions.emotion_from_aus` (EMFACS / FACS
-   Investigator's Guide prototypes, cited there).
-5. Kind: :func:`workbench.schema.kind_from_duration` (micro up to 0.5 s).
+   curves differ by more than ``side_ratio`` is written with its side (``R12``). For region
+   curves, the AUs are those of the regions that moved, confirmed by the AU curves at the
+   apex when the pipeline passes them (``aus=``). The emotion is a clue
+   (:func:`workbench.emotions.score_emotions`, EMFACS prototypes): the best-matching
+   emotion with its score (``emotion_score``) and the runner-up (``runner_up``,
+   ``runner_up_score``); AUs that match no prototype well enough read ``others``, their
+   code kept.
+   Not reported: an event coded AU 45 alone (a blink), and a motion event in more than
+   :data:`HEAD_REGIONS` of the regions (the head moving).
+6. Kind: :func:`workbench.schema.kind_from_duration` (micro up to 0.5 s).
    Confidence: ``1 - exp(-(peak - 1))`` for the peak activity in threshold units.
 
 ::
 
     activity  ....:::|||||||:::....      threshold 1 crossed inside |||
                   ^onset  ^apex  ^offset (outward to < low_fraction of peak, then the valley)
+
+    activity  ..:||||:::|||||:..         one stretch, two peaks, a deep valley
+                ^on1   ^off1=valley ^off2   -> split into two events
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from scipy.signal import find_peaks
 
-from workbench.emotions import emotion_from_aus
+import workbench.detect.megc as megc
+from workbench.emotions import MIN_OVERLAP, score_emotions
 from workbench.schema import (
     detector_rater,
     empty_events,
@@ -47,27 +67,36 @@ from workbench.schema import (
 if TYPE_CHECKING:
     import xarray as xr
 
+#: The extra event columns the spotter writes (after the schema's fixed ones).
+CLUE_COLUMNS = ("emotion_score", "runner_up", "runner_up_score")
+#: Spotting methods: hysteresis on the activity, or the MEGC feature difference.
+METHODS = ("threshold", "megc")
+
 
 @dataclass(frozen=True)
 class SpotParams:
-    """Parameters of :func:`spot` (all part of the cache key and of the events' provenance).
+    """Parameters of :func:`spot` (all part of the events' provenance; one CLI option each).
 
     Attributes
     ----------
     threshold
-        Least AU intensity (baseline-normalised units, ~0..1) that counts as moving.
+        Least curve value (AU intensity ~0..1, or region motion in its ``scale``) that
+        counts as moving.
     noise_k
         The threshold is at least ``noise_k`` times the curve's robust noise.
+    rest_k
+        ... and at least ``rest_k`` times its spread on the neutral reference frames.
     smooth
         Width of the centred moving average, frames (1: none).
     low_fraction
         Onset/offset: the activity has fallen below this fraction of the peak.
     min_frames
         Shortest event kept, frames (inclusive).
-    max_seconds
-        Longest event kept, seconds (longer movements are drift, not expressions).
     merge_gap
         Events closer than this many frames are merged.
+    split_fraction
+        A stretch is split at a valley below this fraction of the lower of its two
+        neighbouring peaks (0: never split).
     apex_window
         An AU is active when its ratio reaches 1 within this many frames of the apex.
     side_ratio
@@ -77,19 +106,36 @@ class SpotParams:
     au_relative
         An active AU also reaches this fraction of the strongest AU's ratio near the
         apex (weak co-activations, often cross-talk, are left out of the code).
+    method
+        ``"threshold"`` (the steps above) or ``"megc"`` (feature difference, for long
+        videos: :mod:`workbench.detect.megc`).
+    megc_p
+        MEGC threshold: mean + p * (max - mean) of the contrasted difference.
+    megc_k_micro, megc_k_macro
+        MEGC k (frames) at each scale; 0: the published value for the clip's frame rate
+        (:func:`workbench.detect.megc.published_k`).
     """
 
     threshold: float = 0.3
     noise_k: float = 5.0
+    rest_k: float = 3.0
     smooth: int = 3
-    low_fraction: float = 0.15
+    low_fraction: float = 0.3
     min_frames: int = 4
-    max_seconds: float = 4.0
     merge_gap: int = 2
+    split_fraction: float = 0.5
     apex_window: int = 3
     side_ratio: float = 0.3
     apex_smooth_div: int = 10
     au_relative: float = 0.5
+    method: str = "threshold"
+    megc_p: float = 0.55
+    megc_k_micro: int = 0
+    megc_k_macro: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"Expected a spotting method among {METHODS}, but got method={self.method!r}.")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -102,15 +148,29 @@ def _smooth(values: np.ndarray, width: int) -> np.ndarray:
     return frame.rolling(width, center=True, min_periods=1).mean().to_numpy()
 
 
+def channel_dim(curves: xr.DataArray) -> str:
+    """``"au"`` or ``"region"``: the curves' second dim."""
+    return str(curves.dims[1])
+
+
+def _coord(curves: xr.DataArray, name: str) -> np.ndarray:
+    if name not in curves.coords:
+        return np.zeros(curves.shape[1])
+    return np.nan_to_num(curves[name].values.astype(float), nan=0.0)
+
+
 def thresholds(curves: xr.DataArray, params: SpotParams) -> np.ndarray:
-    """Per-AU threshold: ``max(threshold, noise_k * noise)``; noise NaN counts as 0."""
-    noise = np.nan_to_num(curves["noise"].values.astype(float), nan=0.0)
-    return np.maximum(params.threshold, params.noise_k * noise)
+    """Per-channel threshold: ``max(threshold, noise_k * noise, rest_k * rest)`` (over ``scale``);
+    a missing or NaN noise counts as 0."""
+    scale = float(curves.attrs.get("scale", 1.0))
+    floor = np.maximum(params.noise_k * _coord(curves, "noise"), params.rest_k * _coord(curves, "rest"))
+    return np.maximum(params.threshold, floor / scale)
 
 
 def ratios(curves: xr.DataArray, params: SpotParams) -> xr.DataArray:
-    """Smoothed curves divided by their thresholds (1 = clearly moving); NaN as 0."""
-    values = _smooth(curves.values.astype(float), params.smooth)
+    """Smoothed curves (over their ``scale``) divided by their thresholds (1 = clearly moving); NaN as 0."""
+    scale = float(curves.attrs.get("scale", 1.0))
+    values = _smooth(curves.values.astype(float) / scale, params.smooth)
     values = np.nan_to_num(values, nan=0.0) / thresholds(curves, params)
     return curves.copy(data=values)
 
@@ -122,23 +182,23 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def _extend(activity: np.ndarray, start: int, stop: int, low: float) -> tuple[int, int]:
-    """Walk outwards while above ``low``, then on down to the nearest local minimum."""
+def _extend(activity: np.ndarray, start: int, stop: int, low: float, valley: bool = True) -> tuple[int, int]:
+    """Walk outwards while above ``low``, then (``valley``) on down to the nearest local minimum."""
     n = len(activity)
     on, off = start, stop
     while on > 0 and activity[on - 1] > low:
         on -= 1
-    while on > 0 and activity[on - 1] < activity[on]:
+    while valley and on > 0 and activity[on - 1] < activity[on]:
         on -= 1
     while off < n - 1 and activity[off + 1] > low:
         off += 1
-    while off < n - 1 and activity[off + 1] < activity[off]:
+    while valley and off < n - 1 and activity[off + 1] < activity[off]:
         off += 1
     return on, off
 
 
 def _members(ratio: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Columns (AUs) whose ratio reaches 1 between positions start and stop (inclusive)."""
+    """Columns whose ratio reaches 1 between positions start and stop (inclusive)."""
     return np.flatnonzero(ratio[start : stop + 1].max(axis=0) >= 1.0)
 
 
@@ -149,19 +209,67 @@ def _apex(profile: np.ndarray, on: int, off: int, params: SpotParams) -> int:
     return on + int(np.argmax(segment))
 
 
-def movements(ratio: np.ndarray, params: SpotParams) -> list[tuple[int, int, int]]:
-    """``(onset, apex, offset)`` positions of the movements in ``(frame, au)`` ratios.
+def split_at_valleys(profile: np.ndarray, on: int, off: int, fraction: float) -> list[tuple[int, int]]:
+    """Cut ``[on, off]`` at every valley of ``profile`` below ``fraction`` of its lower neighbouring peak.
 
-    A movement starts as a run where some AU reaches its threshold; its profile is the
-    mean ratio of the AUs that do, and onset / offset follow that profile only (the
-    other AUs' slow drifts do not stretch the event).
+    Only peaks that reach 1 (the threshold) count. Each valley frame ends the event before it.
+
+    Examples
+    --------
+    >>> p = np.array([0, 2, 4, 2, 0.5, 2, 3, 1, 0])
+    >>> split_at_valleys(p, 0, 8, 0.5)
+    [(0, 4), (5, 8)]
     """
+    if fraction <= 0 or off - on < 4:
+        return [(on, off)]
+    segment = np.asarray(profile[on : off + 1], float)
+    peaks, _ = find_peaks(np.concatenate([[-np.inf], segment, [-np.inf]]), height=1.0)
+    peaks = peaks - 1
+    cuts = []
+    kept = [int(peaks[0])] if len(peaks) else []
+    for p in peaks[1:]:
+        a = kept[-1]
+        valley = a + int(np.argmin(segment[a : p + 1]))
+        if segment[valley] < fraction * min(segment[a], segment[p]):
+            cuts.append(valley)
+            kept.append(int(p))
+        elif segment[p] > segment[a]:
+            kept[-1] = int(p)  # the same movement, a higher peak
+    bounds = [on, *(on + c + 1 for c in cuts), off + 1]
+    return [(a, b - 1) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _segments(valid: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of frames with data: nothing is spotted across a gap."""
+    return _runs(valid)
+
+
+def movements(
+    ratio: np.ndarray, params: SpotParams, valid: np.ndarray | None = None, valley: bool = True
+) -> list[tuple[int, int, int]]:
+    """``(onset, apex, offset)`` positions of the movements in ``(frame, channel)`` ratios.
+
+    A movement starts as a run where some channel reaches its threshold; its profile is the
+    mean ratio of the channels that do, and onset / offset follow that profile only (the
+    other channels' slow drifts do not stretch the event). ``valid`` marks frames with data;
+    a movement never crosses a frame without. ``valley``: onset and offset go on from
+    ``low_fraction`` of the peak down to the nearest valley (intensities that fade slowly).
+    """
+    n = len(ratio)
+    valid = np.ones(n, bool) if valid is None else valid
+    out = []
+    for a, b in _segments(valid):
+        out += [(on + a, apex + a, off + a) for on, apex, off in _movements(ratio[a : b + 1], params, valley)]
+    return out
+
+
+def _movements(ratio: np.ndarray, params: SpotParams, valley: bool = True) -> list[tuple[int, int, int]]:
     activity = ratio.max(axis=1) if ratio.size else np.zeros(0)
     spans = []
     for start, stop in _runs(activity >= 1.0):
         profile = ratio[:, _members(ratio, start, stop)].mean(axis=1)
         peak = float(profile[start : stop + 1].max())
-        spans.append(_extend(profile, start, stop, params.low_fraction * peak))
+        spans.append(_extend(profile, start, stop, params.low_fraction * peak, valley))
     merged: list[list[int]] = []
     for on, off in sorted(spans):
         if merged and on <= merged[-1][1] + params.merge_gap:
@@ -171,7 +279,9 @@ def movements(ratio: np.ndarray, params: SpotParams) -> list[tuple[int, int, int
     out = []
     for on, off in merged:
         profile = ratio[:, _members(ratio, on, off)].mean(axis=1)
-        out.append((on, _apex(profile, on, off, params), off))
+        for a, b in split_at_valleys(_smooth(profile[:, None], params.smooth)[:, 0], on, off, params.split_fraction):
+            part = ratio[:, _members(ratio, a, b)].mean(axis=1) if len(_members(ratio, a, b)) else profile
+            out.append((a, _apex(part, a, b, params), b))
     return out
 
 
@@ -180,7 +290,7 @@ def active_aus(ratio: xr.DataArray, apex: int, params: SpotParams) -> tuple[list
     lo, hi = max(0, apex - params.apex_window), apex + params.apex_window + 1
     near = ratio.isel(frame=slice(lo, hi)).max("frame")
     both = near.where(near["side"] == "", drop=True)
-    floor = max(1.0, params.au_relative * float(both.max()))
+    floor = max(1.0, params.au_relative * min(float(both.max()), RELATIVE_CAP))
     aus = sorted(int(n) for n, v in zip(both["au_number"].values, both.values, strict=True) if v >= floor)
     sides = {}
     for number in aus:
@@ -193,6 +303,52 @@ def active_aus(ratio: xr.DataArray, apex: int, params: SpotParams) -> tuple[list
     return aus, sides
 
 
+#: The strongest AU's ratio counts up to this for ``au_relative`` (a wide-open mouth reads
+#: 15 thresholds and would leave every other AU of a surprise out of the code).
+RELATIVE_CAP = 4.0
+#: AU 45 alone is a blink: not reported as an event.
+BLINK = 45
+#: A motion event in more than this fraction of the regions is the head moving, not reported.
+HEAD_REGIONS = 2 / 3
+#: Least AU ratio (threshold units) that confirms a region's candidate AU at a motion event's apex.
+REGION_AU_FLOOR = 0.5
+
+
+def region_aus(
+    ratio: xr.DataArray, apex: int, params: SpotParams, au_ratio: xr.DataArray | None
+) -> tuple[list[int], dict, list[str]]:
+    """AUs of a motion event: the candidate AUs of the regions that moved, confirmed by AU curves.
+
+    A region moved when its ratio reaches 1 and ``au_relative`` of the strongest region's
+    near the apex. Each moved region names candidate AUs (its ``aus`` coord, ``"1+2"``);
+    with AU curves (``au_ratio``, aligned on the same frames), a candidate is kept when its
+    bilateral AU ratio reaches :data:`REGION_AU_FLOOR` near the apex, and the AUs that are
+    active there by the AU rule alone are kept too. Returns AUs, sides, moved regions.
+    """
+    lo, hi = max(0, apex - params.apex_window), apex + params.apex_window + 1
+    near = ratio.isel(frame=slice(lo, hi)).max("frame")
+    floor = max(1.0, params.au_relative * float(near.max()))
+    moved = [str(r) for r, v in zip(near["region"].values, near.values, strict=True) if v >= floor]
+    codes = near["aus"].values if "aus" in near.coords else [""] * len(near)
+    candidates = {
+        int(a)
+        for r, c in zip(near["region"].values, codes, strict=True)
+        if str(r) in moved
+        for a in str(c).split("+")
+        if a
+    }
+    if au_ratio is None:
+        return sorted(candidates), {}, moved
+    aus, sides = active_aus(au_ratio, apex, params)
+    strength = au_ratio.isel(frame=slice(lo, hi)).max("frame")
+    strength = strength.where(strength["side"] == "", drop=True)
+    confirmed = {
+        int(n) for n, v in zip(strength["au_number"].values, strength.values, strict=True)
+        if int(n) in candidates and v >= REGION_AU_FLOOR
+    }  # fmt: skip
+    return sorted(set(aus) | confirmed), sides, moved
+
+
 def facs_code(aus: list[int], sides: dict) -> str:
     """``"6+R12"`` from AU numbers and their sides."""
     return "+".join(f"{sides.get(a, '')}{a}" for a in aus)
@@ -203,64 +359,144 @@ def confidence(peak: float) -> float:
     return float(1.0 - np.exp(-max(peak - 1.0, 0.0)))
 
 
+def emotion_clues(aus: list[int], sides: dict) -> dict:
+    """The emotion named by the AUs, its prototype match, and the runner-up.
+
+    ``emotion`` is the best-matching emotion when its score reaches
+    :data:`workbench.emotions.MIN_OVERLAP` and is not tied, else ``others``;
+    ``emotion_score`` is the best score either way, ``runner_up`` the next emotion.
+
+    Examples
+    --------
+    >>> emotion_clues([6, 12], {})["emotion"], emotion_clues([6, 12], {})["runner_up"]
+    ('happiness', 'contempt')
+    """
+    scores = score_emotions(set(aus), sides=sides) if aus else {}
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    (best, s1), (second, s2) = (ranked + [("others", 0.0)] * 2)[:2]
+    named = best if s1 >= MIN_OVERLAP and s1 > s2 else "others"
+    return {
+        "emotion": named,
+        "emotion_score": round(float(s1), 3),
+        "runner_up": second if s2 > 0 else "",
+        "runner_up_score": round(float(s2), 3),
+    }
+
+
+def clue_text(event: Mapping) -> str:
+    """A detector event's emotion as an uncertain clue, for people to read.
+
+    Examples
+    --------
+    >>> clue_text({"emotion": "happiness", "aus": "6+12", "emotion_score": "1.0",
+    ...            "runner_up": "contempt", "runner_up_score": 0.33, "confidence": 0.9})
+    'happiness? (AUs 6+12 match its prototype 1.00; runner-up contempt 0.33; confidence 0.90)'
+    """
+
+    def number(key: str) -> float | None:
+        try:
+            value = float(event.get(key))  # the store reads extra columns back as text
+        except (TypeError, ValueError):
+            return None
+        return None if np.isnan(value) else value
+
+    score, second, conf = number("emotion_score"), number("runner_up_score"), number("confidence")
+    aus = str(event.get("aus") or "") or "none"
+    parts = [f"AUs {aus}" + (f" match its prototype {score:.2f}" if score is not None else "")]
+    if event.get("runner_up") and second:
+        parts.append(f"runner-up {event.get('runner_up')} {second:.2f}")
+    if conf is not None:
+        parts.append(f"confidence {conf:.2f}")
+    return f"{event.get('emotion', 'others')}? ({'; '.join(parts)})"
+
+
+def _au_ratio_on(aus: xr.DataArray | None, curves: xr.DataArray, params: SpotParams) -> xr.DataArray | None:
+    if aus is None or channel_dim(aus) != "au":
+        return None
+    return ratios(aus.reindex(frame=curves["frame"].values), params)
+
+
 def spot(
     curves: xr.DataArray,
     params: SpotParams | None = None,
     *,
     clip: str | None = None,
     rater: str | None = None,
+    aus: xr.DataArray | None = None,
 ) -> pd.DataFrame:
-    """Detector events from AU curves.
+    """Detector events from curves.
 
     Parameters
     ----------
     curves
-        ``(frame, au)`` from :func:`workbench.au.au_curves` (coords ``au_number``,
-        ``side``, ``noise``; attr ``fps``).
+        ``(frame, au)`` from :func:`workbench.detect.au.au_curves` (coords ``au_number``,
+        ``side``, ``noise``; attr ``fps``), or ``(frame, region)`` from a motion detector
+        (coords ``noise``, ``aus``; attrs ``fps``, ``scale``).
     params
         Thresholds and durations (defaults: :class:`SpotParams`).
     clip
         Clip id for the ``clip`` column (default: the curves' ``clip`` attr).
     rater
         ``detector:<name>`` (default: from the curves' ``detector`` attr).
+    aus
+        AU curves of the same clip, to name the AUs of motion events (region curves only).
 
     Returns
     -------
     pandas.DataFrame
-        A validated events table, one row per event; empty when nothing moves (or
-        when every frame is NaN). ``note`` records the spotting parameters' source.
+        A validated events table, one row per event, with the extra columns
+        :data:`CLUE_COLUMNS` (and ``regions`` for motion events); empty when nothing moves
+        (or when every frame is NaN).
     """
     params = params or SpotParams()
     rater = rater or detector_rater(str(curves.attrs.get("detector", "unknown")))
     clip = clip if clip is not None else str(curves.attrs.get("clip", ""))
     fps = float(curves.attrs.get("fps", 1.0))
     if curves.sizes["frame"] == 0 or not np.isfinite(curves.values).any():
-        return empty_events()
+        return empty_events(extra=CLUE_COLUMNS)
+    region = channel_dim(curves) == "region"
+    if region:  # motion scores are brief and already averaged over a region and K frames
+        params = replace(params, smooth=1)
     ratio = ratios(curves, params)
-    bilateral = ratio.where(ratio["side"] == "", drop=True)
-    activity = bilateral.max("au").values
+    spotted = ratio if region else ratio.where(ratio["side"] == "", drop=True)
+    valid = np.isfinite(curves.values).any(axis=1)
+    activity = spotted.max(spotted.dims[1]).values
+    if params.method == "megc":
+        found = megc.movements(curves, spotted.values, valid, fps, params)
+    else:
+        found = movements(spotted.values, params, valid, valley=not region)
+    au_ratio = _au_ratio_on(aus, curves, params) if region else None
     frames = curves["frame"].values
     rows = []
-    for on, apex, off in movements(bilateral.values, params):
-        duration = off - on + 1
-        if duration < params.min_frames or duration / fps > params.max_seconds:
+    for on, apex, off in found:
+        if off - on + 1 < params.min_frames:
             continue
-        aus, sides = active_aus(ratio, apex, params)
-        on_f, apex_f, off_f = int(frames[on]), int(frames[apex]), int(frames[off])
+        extra = {}
+        if region:
+            numbers, sides, moved = region_aus(ratio, apex, params, au_ratio)
+            if len(moved) > HEAD_REGIONS * ratio.sizes["region"]:
+                continue  # the whole face moved: the head, not an expression
+            extra["regions"] = "+".join(moved)
+        else:
+            numbers, sides = active_aus(ratio, apex, params)
+        if numbers == [BLINK]:
+            continue  # a blink is not an expression
+        clues = emotion_clues(numbers, sides)
         rows.append(
             make_event(
                 clip=clip,
                 rater=rater,
-                onset=on_f,
-                apex=apex_f,
-                offset=off_f,
-                emotion=emotion_from_aus(set(aus), sides=sides) if aus else "others",
-                aus=facs_code(aus, sides),
+                onset=int(frames[on]),
+                apex=int(frames[apex]),
+                offset=int(frames[off]),
+                aus=facs_code(numbers, sides),
                 fps=fps,
                 confidence=confidence(float(activity[apex])),
                 note="",
+                **clues,
+                **extra,
             )
         )
     if not rows:
-        return empty_events()
+        return empty_events(extra=CLUE_COLUMNS)
     return validate_events(events_from_records(rows))

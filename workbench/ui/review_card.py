@@ -8,6 +8,15 @@ from collections.abc import Mapping, Sequence
 from workbench.ui.review_queue import STATUS, item_mark
 
 
+def clue(mark: dict) -> str:
+    """`` (clue, match 0.50)`` after a detector's emotion: a guess from its AUs, not a verdict."""
+    try:
+        score = float(mark.get("score"))
+    except (TypeError, ValueError):
+        return ""
+    return "" if score != score else f" <span style='color:#9aa5b1'>(clue, match {score:.2f})</span>"
+
+
 def mark_cells(mark: dict | None) -> str:
     """Table cells of one mark: frames (with the apex), emotion, AUs; "no mark" for None."""
     if mark is None:
@@ -15,7 +24,7 @@ def mark_cells(mark: dict | None) -> str:
     apex = "–" if mark["apex"] is None else mark["apex"]
     return (
         f"<td>{mark['onset']}–{mark['offset']} (apex {apex})</td>"
-        f"<td>{html.escape(mark['emotion'] or '–')}</td><td>AU {html.escape(mark['aus'] or '–')}</td>"
+        f"<td>{html.escape(mark['emotion'] or '–')}{clue(mark)}</td><td>AU {html.escape(mark['aus'] or '–')}</td>"
     )
 
 

@@ -47,6 +47,7 @@ def item_mark(item: Mapping, side: str) -> dict | None:
         "offset": _frame(item[f"{side}_offset"]),
         "emotion": emotion if isinstance(emotion, str) else "",
         "aus": str(item.get(f"{side}_aus") or ""),
+        "score": item.get(f"{side}_emotion_score"),  # detectors' clue, when the queue carries it
     }
 
 

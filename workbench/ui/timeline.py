@@ -23,6 +23,7 @@ clip); *window* zooms to a span around the cursor and follows it. With more than
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping
 
 import ipywidgets as W
@@ -30,10 +31,13 @@ import numpy as np
 import pandas as pd
 
 from workbench.detect.imported import normalise
+from workbench.detect.reference import ranges_of
+from workbench.detect.spot import clue_text
 from workbench.facs import au_numbers
 from workbench.schema import frame_to_ms, is_detector
 
 OWN = "#2563eb"
+REFERENCE = "#9aa5b1"
 DRAFT = "#f59e0b"
 DETECTORS = ("#ea580c", "#dc2626", "#c2410c")
 PEOPLE = ("#059669", "#7c3aed", "#0d9488", "#be185d", "#4d7c0f", "#6b7280")
@@ -107,8 +111,8 @@ def rater_colours(raters: list[str], me: str) -> dict[str, str]:
 
 
 def default_aus(curves, events: pd.DataFrame | None = None, k: int = MAX_DEFAULT_AUS) -> list[str]:
-    """The AUs to show first: those named in the events' codes, else the most variable ones."""
-    names = [str(a) for a in curves["au"].values]
+    """The AUs (or regions) to show first: those named in the events' codes, else the most variable ones."""
+    names = [str(a) for a in curves[curves.dims[1]].values]
     picked: list[str] = []
     if events is not None and not events.empty:
         try:
@@ -123,6 +127,25 @@ def default_aus(curves, events: pd.DataFrame | None = None, k: int = MAX_DEFAULT
         spread = np.nan_to_num(np.nanstd(np.asarray(curves.values, dtype=float), axis=0), nan=0.0)
         picked = [names[i] for i in np.argsort(-spread)[:k]]
     return picked[:k]
+
+
+def clues_html(events: pd.DataFrame, limit: int = 12) -> str:
+    """Detector events as uncertain clues: frames, the emotion with its prototype match, the
+    runner-up and the confidence (:func:`workbench.detect.spot.clue_text`)."""
+    if events.empty:
+        return ""
+    det = events[events["rater"].astype(str).map(is_detector)].sort_values("onset")
+    if det.empty:
+        return ""
+    rows = [
+        f"<li>{html.escape(str(e['rater']))} {int(e['onset'])}–{int(e['offset'])}: {html.escape(clue_text(e))}</li>"
+        for _, e in det.head(limit).iterrows()
+    ]
+    more = f"<li>… and {len(det) - limit} more</li>" if len(det) > limit else ""
+    return (
+        "<div style='color:#52606d;font-size:12px'>Detector clues (a guess from AU codes, not a verdict):"
+        f"<ul style='margin:2px 0'>{''.join(rows)}{more}</ul></div>"
+    )
 
 
 class Timeline(W.VBox):
@@ -199,6 +222,7 @@ class Timeline(W.VBox):
             tooltip="zoom to a span around the cursor (it follows the cursor); the range slider shows the whole clip",
         )
         self.info = W.HTML()
+        self.clues = W.HTML()
         super().__init__(
             [
                 W.HBox(
@@ -206,6 +230,7 @@ class Timeline(W.VBox):
                     layout=W.Layout(align_items="flex-start", grid_gap="16px"),
                 ),
                 self.figure,
+                self.clues,
             ]
         )
         self.add_class("wb-timeline")
@@ -250,8 +275,10 @@ class Timeline(W.VBox):
         pending: bool = False,
         keep_range: bool = False,
     ) -> None:
-        """Show a clip's curves: ``xr.DataArray (frame, au)``, or detector name -> curves (the
-        *curves of* picker chooses; the last choice is kept from clip to clip), or None: events only.
+        """Show a clip's curves: ``xr.DataArray (frame, au)`` or ``(frame, region)``, or detector
+        name -> curves (the *curves of* picker chooses; the last choice is kept from clip to clip),
+        or None: events only. The frames of their neutral reference (attr ``reference_frames``)
+        are shaded grey along the bottom.
 
         Curves that declare a scale (imported from another detector) are shown on 0..1
         (:func:`workbench.detect.imported.normalise`). ``pending``: the curves are being
@@ -279,12 +306,12 @@ class Timeline(W.VBox):
         """Fill the AU picker from the chosen detector's curves (``keep``: the AUs picked before,
         where that detector has them; else ``aus`` or the defaults)."""
         curves = self.curve_sets.get(self.detector_pick.value)
-        have = set() if curves is None else {str(a) for a in curves["au"].values}
+        have = set() if curves is None else {str(a) for a in curves[curves.dims[1]].values}
         kept = [a for a in self.au_picker.value if a in have] if keep else []
         self.curves = curves
         self._building = True
         try:
-            names = [] if curves is None else [str(a) for a in curves["au"].values]
+            names = [] if curves is None else [str(a) for a in curves[curves.dims[1]].values]
             self.au_picker.options = names
             self.au_picker.value = tuple(aus or kept or (default_aus(curves, self.events) if names else []))
             self.au_picker.disabled = not names
@@ -302,9 +329,11 @@ class Timeline(W.VBox):
         self._redraw()
 
     def set_events(self, events: pd.DataFrame, me: str) -> None:
-        """Draw every rater's events of this clip (``me``: the current rater, drawn in front)."""
+        """Draw every rater's events of this clip (``me``: the current rater, drawn in front);
+        list the detectors' events below the plot as clues, not conclusions."""
         self.events, self.me = events.reset_index(drop=True), str(me)
         self._draw_events()
+        self.clues.value = clues_html(self.events)
 
     def set_draft(self, draft: dict) -> None:
         """Outline the event being built (onset / apex / offset, any may be None)."""
@@ -340,7 +369,8 @@ class Timeline(W.VBox):
         y = np.full(max(self.n_frames, 1), np.nan)
         frames = np.asarray(self.curves["frame"].values, dtype=int)
         keep = (frames >= 0) & (frames < len(y))
-        y[frames[keep]] = np.asarray(self.curves.sel(au=au).values, dtype=float)[keep]
+        dim = str(self.curves.dims[1])
+        y[frames[keep]] = np.asarray(self.curves.sel({dim: au}).values, dtype=float)[keep]
         return y
 
     def _strip(self) -> tuple[np.ndarray, np.ndarray]:
@@ -354,6 +384,7 @@ class Timeline(W.VBox):
         n = max(self.n_frames, 1)
         traces = []
         curves_max = 1.0
+        dim = str(self.curves.dims[1]) if self.curves is not None else "au"
         if self.curves is not None:
             for k, au in enumerate(self.au_picker.value):
                 y = self._curve(au)
@@ -390,7 +421,8 @@ class Timeline(W.VBox):
                 top = curves_max * 1.08 if traces else 1.0
                 self.figure.layout.yaxis.range = [-0.05 * top, top]
                 self.figure.layout.yaxis.showticklabels = bool(traces)
-                self.figure.layout.yaxis.title.text = "AU intensity" if traces else ""
+                label = "AU intensity" if dim == "au" else "region motion"
+                self.figure.layout.yaxis.title.text = label if traces else ""
         finally:
             self._building = False
         self.figure.data[-1].on_click(self._guard(self._on_click))
@@ -465,8 +497,18 @@ class Timeline(W.VBox):
     def _tick(self, x, colour):
         return dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0.86, y1=1.0, line=dict(width=3, color=colour))
 
+    def _reference_spans(self) -> list[dict]:
+        """Grey strips along the bottom over the curves' neutral reference frames."""
+        text = str(self.curves.attrs.get("reference_frames", "")) if self.curves is not None else ""
+        name = f"neutral reference ({self.curves.attrs.get('reference', '')})" if text else ""
+        spans = []
+        for k, (a, b) in enumerate(ranges_of(text)):
+            span = self._span(a, b + 1, REFERENCE, opacity=0.55, name=name, legend=k == 0)
+            spans.append({**span, "y1": 0.05})
+        return spans
+
     def _draw_events(self) -> None:
-        shapes = []
+        shapes = self._reference_spans()
         ev = self.events
         if len(ev) > MANY_EVENTS:  # only near the window: plotly draws every shape as a DOM node
             lo, hi = self.window

@@ -25,6 +25,7 @@ import pandas as pd
 
 from workbench.detect import Analysis, analyse
 from workbench.detect.find_curves import clip_curves
+from workbench.detect.reference import parse_reference
 from workbench.project import Project
 from workbench.store import check_name
 from workbench.ui.background import Background
@@ -100,6 +101,7 @@ class Workbench(W.VBox):
             self.curves = curves if curves is not None else (lambda clip: self._analysis(clip).curves_of())
             self.faces = faces if faces is not None else (lambda clip: self._analysis(clip).face)
         self.session = None
+        self.neutral: dict[str, str] = {}  # clip id -> the neutral reference it is analysed with
         self.progress: Progress | None = None
         self.clip_id: str | None = None
         self.clip = None
@@ -134,6 +136,14 @@ class Workbench(W.VBox):
         self.clip_count = W.HTML()
         self.done_box = W.Checkbox(False, description="this clip is done", indent=False)
         self.header = W.HTML()
+        self.neutral_marked = W.Button(
+            description="neutral = marked span",
+            tooltip="Use the frames from the marked onset to the marked offset as the neutral face, and re-analyse",
+            disabled=not analyse,
+        )
+        self.neutral_start = W.Button(description="neutral = clip start", disabled=not analyse)
+        self.neutral_auto = W.Button(description="neutral: auto", disabled=not analyse)
+        self.neutral_info = W.HTML()
         self._build_layout()
         self._wire()
         self.clip_ids = self.project.clips(dataset)
@@ -164,6 +174,10 @@ class Workbench(W.VBox):
             self.busy,
             self.errors,
             W.HBox([self.player, right], layout=W.Layout(grid_gap="16px", align_items="flex-start")),
+            W.HBox(
+                [self.neutral_marked, self.neutral_start, self.neutral_auto, self.neutral_info],
+                layout=W.Layout(grid_gap="8px", align_items="center"),
+            ),
             self.timeline,
         ]
         self.add_class("wb-workbench")
@@ -181,6 +195,9 @@ class Workbench(W.VBox):
         self.clip_list.observe(guard(self._on_pick_clip), "value")
         self.clip_filter.observe(guard(lambda _: self._refresh_clips()), "value")
         self.done_box.observe(guard(self._on_done), "value")
+        self.neutral_marked.on_click(guard(lambda _: self.set_neutral(self._marked_span())))
+        self.neutral_start.on_click(guard(lambda _: self.set_neutral("start")))
+        self.neutral_auto.on_click(guard(lambda _: self.set_neutral("auto")))
 
     def _on_rater_typed(self, change) -> None:
         new = str(change["new"]).strip()
@@ -202,7 +219,33 @@ class Workbench(W.VBox):
 
     def _analysis(self, clip_id: str, progress=None) -> Analysis:
         clip = self.clip if self.clip_id == clip_id and self.clip is not None else self._open(clip_id)
-        return analyse(clip, clip_id=clip_id, dataset=self.dataset, progress=progress or self._progress)
+        reference = self.neutral.get(clip_id, "auto")
+        return analyse(
+            clip, clip_id=clip_id, dataset=self.dataset, progress=progress or self._progress, reference=reference
+        )
+
+    def _marked_span(self) -> str:
+        draft = self.labeller.draft
+        onset, offset = draft.get("onset"), draft.get("offset")
+        if onset is None or offset is None:
+            raise ValueError(
+                "Expected an onset and an offset marked (keys), but the draft has "
+                f"onset={onset}, offset={offset}: mark the neutral frames first."
+            )
+        old = self.neutral.get(self.clip_id or "", "auto")
+        ranges = [] if old in ("auto", "start") else [old]
+        return ",".join([*ranges, f"{min(onset, offset)}-{max(onset, offset)}"])
+
+    def set_neutral(self, reference: str) -> None:
+        """Analyse the open clip again with this neutral reference (``auto``, ``start`` or frame
+        ranges ``"0-17,40-50"``); the timeline shades the frames it used."""
+
+        if self.clip_id is None:
+            return
+        self.neutral[self.clip_id] = parse_reference(reference)
+        frame = self.player.frame
+        self.open_clip(self.clip_id)
+        self.seek(frame)
 
     def _open(self, clip_id: str) -> Clip:
         if clip_id not in self.clip_ids:
@@ -353,6 +396,13 @@ class Workbench(W.VBox):
             return
         self.player.set_face(*face)
         self.timeline.set_clip(clip.n_frames, clip.fps, curves, keep_range=True)
+        ref = curves.attrs.get("reference") if curves is not None else None
+        self.neutral_info.value = (
+            f"<span style='color:#52606d'>neutral reference: <b>{html.escape(str(ref))}</b> "
+            "(grey along the timeline's bottom)</span>"
+            if ref
+            else ""
+        )
 
     def _face(self, clip_id: str, clip) -> tuple[list[float] | None, Any, list[dict] | None]:
         try:
