@@ -46,8 +46,6 @@ import numpy as np
 import pandas as pd
 
 from workbench.agreement import review as logic
-from workbench.detect import analyse
-from workbench.detect.find_curves import clip_curves, find_curves
 from workbench.project import Project
 from workbench.schema import COLUMNS, DETECTOR_PREFIX, PHASES, is_detector
 from workbench.store import check_name
@@ -56,6 +54,7 @@ from workbench.ui.errors import ErrorArea, action_guard
 from workbench.ui.labeller import check_draft
 from workbench.ui.player import Player
 from workbench.ui.review_card import card_html, empty_card, header_html
+from workbench.ui.review_curves import detector_curves, review_curves
 from workbench.ui.review_form import DecisionForm
 from workbench.ui.review_lanes import lane_labels, lane_shapes
 from workbench.ui.review_pair import CONSENSUS, PairBar, default_pair
@@ -330,17 +329,7 @@ class ReviewPanel(W.VBox):
             self._show_item()
 
     def _detector_curves(self, dataset: str, *raters: tuple[str, pd.DataFrame]) -> dict | None:
-        """AU curves of the detector rater (imported, or its cached analysis) on the clips the
-        other rater marked: the queue's "the detector's AU12 missed the coder's AU12" items."""
-        for rater, other in raters:
-            if is_detector(rater):
-                clips = sorted(set(other["clip"].astype(str)))
-                try:
-                    return find_curves(self.project, dataset, rater[len(DETECTOR_PREFIX) :], clips)
-                except (OSError, ValueError) as exc:
-                    log.warning("no AU curves of %s: %s", rater, exc)
-                    return None
-        return None
+        return detector_curves(self.project, dataset, *raters)
 
     def _refresh_queue(self) -> None:
         self.queue = self.review.queue() if self.review is not None else pd.DataFrame()
@@ -406,21 +395,8 @@ class ReviewPanel(W.VBox):
         return self.background.wait(timeout)
 
     def _curves_of(self, clip_id: str, clip, progress) -> tuple[Any, str]:
-        """On the background thread: the clip's curves (given, analysed, imported) and any problem."""
-        problem = ""
-        try:
-            if self.curves is not None:
-                curves = _lookup(self.curves, clip_id)
-            else:
-                curves = analyse(clip, clip_id=clip_id, dataset=self.dataset, face=False, progress=progress).curves_of()
-        except Exception as exc:  # noqa: BLE001 - shown under the timeline; the review works without curves
-            log.warning("no AU curves for %s: %s", clip_id, exc)
-            curves, problem = None, f"{type(exc).__name__}: {exc}"
-        try:
-            curves = clip_curves(self.project, self.dataset, clip_id, own=curves)
-        except (OSError, ValueError) as exc:
-            problem = f"{type(exc).__name__}: {exc}"
-        return curves, problem
+        given = None if self.curves is None else (lambda: _lookup(self.curves, clip_id))
+        return review_curves(self.project, self.dataset, clip_id, clip, given, progress)
 
     def _curves_found(self, key: tuple[str, str], clip, found: tuple[Any, str]) -> None:
         self._curves[key] = found
