@@ -52,7 +52,7 @@ from workbench.detect.au import robust_noise
 from workbench.video import open_clip
 
 #: Version of this detector's code; part of the cache key.
-VERSION = "3"
+VERSION = "4"  # 4: the spotter's unit is the attr spot_unit
 #: Landmarks that expressions hardly move: the alignment is fitted on them.
 STABLE = (33, 133, 263, 362, 168, 6, 197, 195)
 #: The eyes' outer corners (subject's right, left).
@@ -342,7 +342,7 @@ class FlowRegions:
                 "detector_version": self.version,
                 "schema_version": ARRAYS_VERSION,
                 "params": str(self.params()),
-                "scale": SCALE,
+                "spot_unit": SCALE,  # the value the spotter reads as 1
                 "units": f"canonical pixels (outer eye corners {EYE_SPAN * self.size:.0f} px apart)",
                 "step": k,
                 "scales_frames": np.asarray(spans, dtype=np.int64),

@@ -160,16 +160,16 @@ def _coord(curves: xr.DataArray, name: str) -> np.ndarray:
 
 
 def thresholds(curves: xr.DataArray, params: SpotParams) -> np.ndarray:
-    """Per-channel threshold: ``max(threshold, noise_k * noise, rest_k * rest)`` (over ``scale``);
-    a missing or NaN noise counts as 0."""
-    scale = float(curves.attrs.get("scale", 1.0))
+    """Per-channel threshold: ``max(threshold, noise_k * noise, rest_k * rest)`` (over the curves'
+    ``spot_unit``, the value read as 1); a missing or NaN noise counts as 0."""
+    scale = float(curves.attrs.get("spot_unit", 1.0))
     floor = np.maximum(params.noise_k * _coord(curves, "noise"), params.rest_k * _coord(curves, "rest"))
     return np.maximum(params.threshold, floor / scale)
 
 
 def ratios(curves: xr.DataArray, params: SpotParams) -> xr.DataArray:
-    """Smoothed curves (over their ``scale``) divided by their thresholds (1 = clearly moving); NaN as 0."""
-    scale = float(curves.attrs.get("scale", 1.0))
+    """Smoothed curves (over their ``spot_unit``) divided by their thresholds (1 = clearly moving); NaN as 0."""
+    scale = float(curves.attrs.get("spot_unit", 1.0))
     values = _smooth(curves.values.astype(float) / scale, params.smooth)
     values = np.nan_to_num(values, nan=0.0) / thresholds(curves, params)
     return curves.copy(data=values)
