@@ -52,8 +52,8 @@ def test_the_smile_held_over_most_of_the_clip_is_one_happiness_event(single_face
     assert len(m.pairs) == 1, mine[["onset", "apex", "offset", "emotion", "aus"]]
     event = mine.set_index("event_id").loc[m.pairs["hyp_id"].iloc[0]]
     assert {"6", "12"} <= set(event["aus"].split("+")) and event["kind"] == "macro"
-    # the emotion is a clue: happiness first (or, when co-activations crowd the code, second)
-    assert "happiness" in (event["emotion"], event["runner_up"])
+    # the emotion is a clue: happiness first (or, when co-activations crowd the code, second or tied)
+    assert "happiness" in (event["emotion"], *event["runner_up"].split("/"))
 
 
 def test_the_neutral_start_is_no_event_and_is_the_reference(single_face):
@@ -74,7 +74,7 @@ def test_a_given_reference_gives_the_same_smile(single_face):
     m = match(_labels("feat_single_face"), events, iou=0.5)
     assert len(m.pairs) == 1
     event = events.set_index("event_id").loc[m.pairs["hyp_id"].iloc[0]]
-    assert "happiness" in (event["emotion"], event["runner_up"])
+    assert "happiness" in (event["emotion"], *event["runner_up"].split("/"))
 
 
 def test_flow_curves_are_nan_where_the_face_is_lost_and_nothing_is_spotted_across(single_face):

@@ -370,7 +370,8 @@ def emotion_clues(aus: list[int], sides: dict) -> dict:
 
     ``emotion`` is the best-matching emotion when its score reaches
     :data:`workbench.emotions.MIN_OVERLAP` and is not tied, else ``others``;
-    ``emotion_score`` is the best score either way, ``runner_up`` the next emotion. AUs in
+    ``emotion_score`` is the best score either way, ``runner_up`` the next emotion (on a tie,
+    the tied emotions, ``"happiness/disgust"``). AUs in
     :data:`NOT_EMOTION` stay in the code but not in the match.
 
     Examples
@@ -382,7 +383,10 @@ def emotion_clues(aus: list[int], sides: dict) -> dict:
     scores = score_emotions(matched, sides=sides) if matched else {}
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     (best, s1), (second, s2) = (ranked + [("others", 0.0)] * 2)[:2]
-    named = best if s1 >= MIN_OVERLAP and s1 > s2 else "others"
+    tied = [e for e, v in ranked if v == s1 and v > 0]
+    if len(tied) > 1:  # the AUs do not decide: others, and the tied emotions as the clue
+        second, s2 = "/".join(tied), s1
+    named = best if s1 >= MIN_OVERLAP and len(tied) == 1 else "others"
     return {
         "emotion": named,
         "emotion_score": round(float(s1), 3),
