@@ -210,3 +210,21 @@ def test_megc_method_finds_micro_and_macro_events_in_a_long_clip():
 def test_an_unknown_method_is_refused():
     with pytest.raises(ValueError, match="Expected a spotting method"):
         spot.SpotParams(method="magic")
+
+
+def test_a_blink_is_neither_spotted_nor_coded():
+    curves = make_curves(events=[((45,), 100, 104, 110, 1.0)])
+    assert spot.spot(curves).empty
+    both = spot.spot(make_curves(events=[((6, 12), 100, 116, 139, 0.8), ((45,), 114, 116, 119, 1.0)]))
+    assert both["aus"].tolist() == ["6+12"]
+
+
+def test_a_wide_open_mouth_does_not_push_the_brows_out_of_the_code():
+    events = spot.spot(make_curves(events=[((1, 2), 100, 116, 139, 1.0), ((25,), 100, 116, 139, 5.0)]))
+    assert events["aus"].tolist() == ["1+2+25"] and events["emotion"].tolist() == ["surprise"]
+
+
+def test_a_tie_reads_others_and_names_the_tied_emotions_as_the_clue():
+    clues = spot.emotion_clues([6, 9, 10, 12], {})
+    assert clues["emotion"] == "others" and clues["runner_up"] == "happiness/disgust"
+    assert clues["emotion_score"] == clues["runner_up_score"] == 0.5

@@ -30,8 +30,8 @@ neutral face reads near zero), or the region curves of a motion detector
    emotion with its score (``emotion_score``) and the runner-up (``runner_up``,
    ``runner_up_score``); AUs that match no prototype well enough read ``others``, their
    code kept.
-   Not reported: an event coded AU 45 alone (a blink), and a motion event in more than
-   :data:`HEAD_REGIONS` of the regions (the head moving).
+   Blinks (AU 45) are not spotted nor coded, and a motion event coded 45 alone or in more
+   than :data:`HEAD_REGIONS` of the regions (the head moving) is not reported.
 6. Kind: :func:`workbench.schema.kind_from_duration` (micro up to 0.5 s).
    Confidence: ``1 - exp(-(peak - 1))`` for the peak activity in threshold units.
 
@@ -289,7 +289,7 @@ def active_aus(ratio: xr.DataArray, apex: int, params: SpotParams) -> tuple[list
     """AU numbers active around ``apex`` (position) and the side of unilateral ones."""
     lo, hi = max(0, apex - params.apex_window), apex + params.apex_window + 1
     near = ratio.isel(frame=slice(lo, hi)).max("frame")
-    both = near.where(near["side"] == "", drop=True)
+    both = near.where((near["side"] == "") & (near["au_number"] != BLINK), drop=True)
     floor = max(1.0, params.au_relative * min(float(both.max()), RELATIVE_CAP))
     aus = sorted(int(n) for n, v in zip(both["au_number"].values, both.values, strict=True) if v >= floor)
     sides = {}
@@ -306,7 +306,13 @@ def active_aus(ratio: xr.DataArray, apex: int, params: SpotParams) -> tuple[list
 #: The strongest AU's ratio counts up to this for ``au_relative`` (a wide-open mouth reads
 #: 15 thresholds and would leave every other AU of a surprise out of the code).
 RELATIVE_CAP = 4.0
-#: AU 45 alone is a blink: not reported as an event.
+#: AUs left out of the emotion match (kept in the code): lips parting (25) is in no prototype,
+#: and it and the jaw drop (26) come with laughter, speech and most open-mouthed expressions, so
+#: they mostly lowered the match (natural footage: right emotion on 64% of matches with them,
+#: 71% without; surprise keeps its prototypes without 26).
+NOT_EMOTION = frozenset({25, 26})
+#: Blinks (AU 45) are not expressions: the AU 45 curve is neither spotted nor coded (a motion
+#: event coded 45 alone, a blink, is not reported).
 BLINK = 45
 #: A motion event in more than this fraction of the regions is the head moving, not reported.
 HEAD_REGIONS = 2 / 3
@@ -364,17 +370,23 @@ def emotion_clues(aus: list[int], sides: dict) -> dict:
 
     ``emotion`` is the best-matching emotion when its score reaches
     :data:`workbench.emotions.MIN_OVERLAP` and is not tied, else ``others``;
-    ``emotion_score`` is the best score either way, ``runner_up`` the next emotion.
+    ``emotion_score`` is the best score either way, ``runner_up`` the next emotion (on a tie,
+    the tied emotions, ``"happiness/disgust"``). AUs in
+    :data:`NOT_EMOTION` stay in the code but not in the match.
 
     Examples
     --------
     >>> emotion_clues([6, 12], {})["emotion"], emotion_clues([6, 12], {})["runner_up"]
     ('happiness', 'contempt')
     """
-    scores = score_emotions(set(aus), sides=sides) if aus else {}
+    matched = set(aus) - NOT_EMOTION
+    scores = score_emotions(matched, sides=sides) if matched else {}
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     (best, s1), (second, s2) = (ranked + [("others", 0.0)] * 2)[:2]
-    named = best if s1 >= MIN_OVERLAP and s1 > s2 else "others"
+    tied = [e for e, v in ranked if v == s1 and v > 0]
+    if len(tied) > 1:  # the AUs do not decide: others, and the tied emotions as the clue
+        second, s2 = "/".join(tied), s1
+    named = best if s1 >= MIN_OVERLAP and len(tied) == 1 else "others"
     return {
         "emotion": named,
         "emotion_score": round(float(s1), 3),
@@ -458,7 +470,7 @@ def spot(
     if region:  # motion scores are brief and already averaged over a region and K frames
         params = replace(params, smooth=1)
     ratio = ratios(curves, params)
-    spotted = ratio if region else ratio.where(ratio["side"] == "", drop=True)
+    spotted = ratio if region else ratio.where((ratio["side"] == "") & (ratio["au_number"] != BLINK), drop=True)
     valid = np.isfinite(curves.values).any(axis=1)
     activity = spotted.max(spotted.dims[1]).values
     if params.method == "megc":
