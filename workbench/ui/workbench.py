@@ -396,7 +396,8 @@ class Workbench(W.VBox):
             return
         self.player.set_face(*face)
         self.timeline.set_clip(clip.n_frames, clip.fps, curves, keep_range=True)
-        ref = curves.attrs.get("reference") if curves is not None else None
+        shown = next(iter(curves.values()), None) if isinstance(curves, Mapping) else curves
+        ref = shown.attrs.get("reference") if shown is not None else None
         self.neutral_info.value = (
             f"<span style='color:#52606d'>neutral reference: <b>{html.escape(str(ref))}</b> "
             "(grey along the timeline's bottom)</span>"
