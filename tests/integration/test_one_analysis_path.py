@@ -49,10 +49,12 @@ def detected(project: Project):
 def shown_by_views(project: Project):
     """The curves the workbench's timeline, the review panel's timeline and the quiz's reveal show."""
     wb = Workbench(project, dataset="demo", rater="alice", analyse=True)
+    assert wb.wait(), "the workbench's background analysis did not finish"
     workbench_curves = wb.timeline.curves
     wb.close()
     panel = ReviewPanel(project, dataset="demo", ref="truth", hyp="bob", reviewer="carol")
     panel.select(0)
+    assert panel.wait(), "the review panel's background analysis did not finish"
     review_curves = panel.timeline.curves
     panel.close()
     quiz = Quiz.from_project(project.root, "demo", "truth", event_ids=None, kinds=None, outlines=False)
