@@ -647,7 +647,7 @@ function render({ model, el: host }) {
       // A test without feedback (the seminar's pre- and post-test): the answer is saved, on to the next item.
       save.textContent = model.get("saving");
       if (index() >= n() - 1) finish();
-      else { model.set("index", index() + 1); model.save_changes(); load(); }
+      else { model.set("index", index() + 1); model.save_changes(); }  // change:index loads it
     } else if (m.type === "refused" && m.item === index() && s.phase === "checking") {
       for (const b of Object.values(buttons)) b.classList.remove("chosen");
       message("Your answer could not be recorded (see the red message). Answer again.");
