@@ -43,7 +43,8 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.support.seminar import CHROMIUM, CHROMIUM_ARGS, Served, restart, serve, stop  # noqa: E402
+from tests.support.jlab import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support.seminar import Served, restart, serve, stop  # noqa: E402
 
 GOALS = {"first_item_p95_s": 10.0, "ack_p95_ms": 300.0, "lost": 0}
 WAIT = 300.0  # seconds any one state may take on a loaded machine
