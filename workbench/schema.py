@@ -57,6 +57,8 @@ EMOTIONS: tuple[str, ...] = (
 #: Sent to the browser as a trait (the players and the quiz read no copy of their own).
 EMOTION_KEYS: tuple[tuple[str, str], ...] = tuple((str((k + 1) % len(EMOTIONS)), e) for k, e in enumerate(EMOTIONS))
 KINDS: tuple[str, ...] = ("micro", "macro")
+#: Columns a detector adds after the fixed ones: its emotion clue (the prototype match, the runner-up).
+CLUE_COLUMNS: tuple[str, ...] = ("emotion_score", "runner_up", "runner_up_score")
 
 #: Longest micro-expression, in seconds (the usual dataset rule: up to 0.5 s).
 MICRO_MAX_SECONDS = 0.5

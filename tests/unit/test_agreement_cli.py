@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -135,6 +136,32 @@ def test_report_is_one_self_contained_html_file(files, tmp_path, capsys):
     assert page.count("Plotly.newPlot") == 4  # confusion, histograms, F1-IoU, F1-tolerance
     for heading in ("Emotion confusion matrix", "Boundary errors", "F1 against the IoU threshold", "Per clip"):
         assert heading in page
+
+
+def test_report_shows_how_far_a_detectors_emotion_clue_held(tmp_path, capsys):
+    """A detector's events with clue columns: the report tells, by its prototype-match score, how
+    often its emotion agreed with the reference (here: the 0.9 match agreed, the 0.4 one did not)."""
+    ref, hyp = tmp_path / "ref.csv", tmp_path / "hyp.csv"
+    REF.to_csv(ref, index=False)
+    HYP.assign(emotion_score=[0.9, 0.4], runner_up=["contempt", "surprise"], runner_up_score=[0.3, 0.35]).to_csv(
+        hyp, index=False
+    )
+    out = tmp_path / "report.html"
+    assert run(capsys, "report", str(ref), str(hyp), "-o", str(out), "--fps", "100")[0] == 0
+    page = out.read_text(encoding="utf-8")
+    assert "emotion clues" in page and "never a verdict" in page
+    table = page.split("emotion clues", 1)[1].split("</table>", 1)[0]
+    rows = {
+        cells[1]: cells[2:4]
+        for cells in (re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", row) for row in table.split("<tr")[1:])
+        if len(cells) >= 4 and cells[1][:1].isdigit()
+    }
+    assert rows["0.75-1.00"] == ["1", "1"] and rows["0.25-0.50"] == ["1", "0"]
+    assert sum(int(pairs) for pairs, _ in rows.values()) == 2
+    # a person's table (no clue columns) gets no such section
+    REF.to_csv(hyp, index=False)
+    run(capsys, "report", str(ref), str(hyp), "-o", str(out), "--fps", "100")
+    assert "emotion clues" not in out.read_text(encoding="utf-8")
 
 
 def test_add_parsers_sets_func_for_both_commands():

@@ -261,3 +261,25 @@ def test_the_detector_curve_missing_a_coded_au_is_an_item_of_its_own():
         review.decide(item["item_id"], reason="occlusion", stands="neither", reviewer="eve")
     review.decide(item["item_id"], reason="occlusion", stands="ref", reviewer="eve")
     assert review.consensus()["source_event_id"].tolist() == coder["event_id"].tolist()  # a finding changes no event
+
+
+def test_a_detectors_label_reaches_the_review_as_a_clue():
+    """The queue carries a detector's confidence and emotion clue; the card shows them beside its
+    label (a guess from its AUs, with the runner-up), and nothing of the kind beside a person's."""
+    from workbench.ui.review_card import mark_cells
+    from workbench.ui.review_queue import item_mark
+
+    det = DET.assign(
+        confidence=[0.9, 0.4, 0.62, 0.3],
+        emotion_score=[1.0, 0.5, 0.55, 0.2],
+        runner_up=["contempt", "anger", "surprise", ""],
+        runner_up_score=[0.33, 0.25, 0.5, 0.0],
+    )
+    items = disagreements(ANN, det)
+    label = items[items["type"] == "label"].iloc[0]
+    assert (label["hyp_emotion"], label["hyp_emotion_score"], label["hyp_runner_up"]) == ("fear", 0.55, "surprise")
+    assert pd.isna(label["ref_emotion_score"])  # a person's label is no clue
+    cells = mark_cells(item_mark(label, "hyp"))
+    assert "fear" in cells and "match 0.55" in cells and "runner-up surprise 0.50" in cells
+    assert "confidence 0.62" in cells
+    assert "clue" not in mark_cells(item_mark(label, "ref"))

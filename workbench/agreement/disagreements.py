@@ -16,10 +16,13 @@ import pandas as pd
 from workbench.agreement.au_curves import apex_scores, detector_vs_human, misses
 from workbench.agreement.labels import agreement_ratio
 from workbench.agreement.match import Matching, match, overlapping_pairs
-from workbench.schema import FRAME_COLUMNS, is_detector
+from workbench.schema import CLUE_COLUMNS, FRAME_COLUMNS, is_detector
 
 #: Kinds of disagreement, in the order of their severity bands (worst first).
 TYPES: tuple[str, ...] = ("miss", "false_alarm", "label", "boundary", "au", "au_curve")
+#: Each side's columns in the queue: its frames, label, and a detector's confidence and emotion
+#: clue (empty for a person), so that the review shows a detector's label as the guess it is.
+MARK_COLUMNS: tuple[str, ...] = (*FRAME_COLUMNS, "emotion", "aus", "confidence", *CLUE_COLUMNS)
 #: Columns of the queue, in order.
 ITEM_COLUMNS: tuple[str, ...] = (
     "item_id",
@@ -31,7 +34,7 @@ ITEM_COLUMNS: tuple[str, ...] = (
     "end",
     "severity",
     "description",
-    *(f"{side}_{c}" for side in ("ref", "hyp") for c in (*FRAME_COLUMNS, "emotion", "aus")),
+    *(f"{side}_{c}" for side in ("ref", "hyp") for c in MARK_COLUMNS),
 )
 
 
@@ -58,7 +61,7 @@ def _best_iou(matching: Matching) -> tuple[np.ndarray, np.ndarray]:
 
 def _side_columns(frames, positions: np.ndarray, side: str) -> dict[str, np.ndarray]:
     out = {}
-    for c in (*FRAME_COLUMNS, "emotion", "aus"):
+    for c in MARK_COLUMNS:
         if c in frames.table.columns:
             out[f"{side}_{c}"] = frames.column(c)[positions]
         else:

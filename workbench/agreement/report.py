@@ -3,7 +3,9 @@
 The page holds the summary, the confusion matrix of emotions, histograms of the
 onset / apex / offset errors, F1 against the IoU threshold and against a
 boundary tolerance, per-AU agreement and a per-clip table; when a detector's
-curves are known, a small plot per AU (:mod:`workbench.agreement.au_curves`).
+curves are known, a small plot per AU (:mod:`workbench.agreement.au_curves`); when the
+hypothesis is a detector with emotion clues, how often its guess agreed with the reference
+at each prototype-match score (:func:`clue_table`).
 plotly.js is inlined once, so the file opens without a network.
 """
 
@@ -23,6 +25,7 @@ from workbench.agreement.labels import AUAgreement, LabelAgreement
 from workbench.agreement.match import match
 from workbench.agreement.metrics import BoundaryError, SpottingF1
 from workbench.agreement.summary import clean, scores, summary_tables
+from workbench.schema import CLUE_COLUMNS
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
@@ -78,6 +81,49 @@ def _figures(matching, ref: pd.DataFrame, hyp: pd.DataFrame, fps: float | None) 
         "F1 against the IoU threshold": iou_fig,
         "F1 against a boundary tolerance": tol_fig,
     }
+
+
+#: Bands of a detector's prototype-match score in the clue table.
+CLUE_BANDS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def clue_table(matching) -> pd.DataFrame | None:
+    """How often a detector's emotion clue agreed with the reference, by its prototype-match score.
+
+    One row per score band (``emotion_score`` of the hypothesis, the detector) over the matched
+    pairs where both raters named an emotion: ``pairs``, ``agreed`` (the same emotion) and
+    ``share``; None when the hypothesis carries no clue. A detector's emotion is a guess from its
+    AUs: this says how far its own score can be trusted, on these data.
+    """
+    if CLUE_COLUMNS[0] not in matching.hypothesis.table.columns:
+        return None
+    i, j = matching.ref_index, matching.hyp_index
+    score = pd.to_numeric(pd.Series(matching.hypothesis.column(CLUE_COLUMNS[0])[j]), errors="coerce")
+    ref = pd.Series(matching.reference.column("emotion")[i], dtype=object)
+    hyp = pd.Series(matching.hypothesis.column("emotion")[j], dtype=object)
+    named = score.notna() & ref.notna() & hyp.notna() & (ref != "") & (hyp != "")
+    if not named.any():
+        return None
+    band = pd.cut(score[named], CLUE_BANDS, include_lowest=True)
+    agreed = (ref[named] == hyp[named]).groupby(band, observed=False)
+    out = pd.DataFrame({"pairs": agreed.size(), "agreed": agreed.sum()})
+    out["share"] = (out["agreed"] / out["pairs"].where(out["pairs"] > 0)).round(2)
+    out.index = [f"{b.left:.2f}-{b.right:.2f}" for b in out.index]
+    out.index.name = "prototype match"
+    return out.reset_index()
+
+
+def _clue_section(matching, names: tuple[str, str]) -> list[str]:
+    table = clue_table(matching)
+    if table is None:
+        return []
+    return [
+        f"<h2>{html.escape(names[1])}'s emotion clues against {html.escape(names[0])}</h2>"
+        "<p class='meta'>A detector's emotion is a clue from the AUs it found (their match with the EMFACS "
+        "prototype, 0-1), never a verdict about what a person felt. Matched pairs where both named an "
+        "emotion, by the detector's match score: how often the two agreed.</p>",
+        _table(table),
+    ]
 
 
 #: Small plots per row, and the most points of one AU's scatter.
@@ -230,6 +276,7 @@ def render_report(
         _table(aus.per_au()),
         "<h2>Per clip</h2>",
         _table(per_clip_table(matching, fps)),
+        *_clue_section(matching, names),
         *_au_curves_section(au_curves),
     ]
     return (

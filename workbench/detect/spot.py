@@ -57,6 +57,7 @@ from scipy.signal import find_peaks
 import workbench.detect.megc as megc
 from workbench.emotions import MIN_OVERLAP, score_emotions
 from workbench.schema import (
+    CLUE_COLUMNS,
     detector_rater,
     empty_events,
     events_from_records,
@@ -67,8 +68,6 @@ from workbench.schema import (
 if TYPE_CHECKING:
     import xarray as xr
 
-#: The extra event columns the spotter writes (after the schema's fixed ones).
-CLUE_COLUMNS = ("emotion_score", "runner_up", "runner_up_score")
 #: Spotting methods: hysteresis on the activity, or the MEGC feature difference.
 METHODS = ("threshold", "megc")
 

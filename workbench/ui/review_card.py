@@ -8,13 +8,30 @@ from collections.abc import Mapping, Sequence
 from workbench.ui.review_queue import STATUS, item_mark
 
 
-def clue(mark: dict) -> str:
-    """`` (clue, match 0.50)`` after a detector's emotion: a guess from its AUs, not a verdict."""
+def _number(value) -> float | None:
     try:
-        score = float(mark.get("score"))
+        number = float(value)
     except (TypeError, ValueError):
-        return ""
-    return "" if score != score else f" <span style='color:#9aa5b1'>(clue, match {score:.2f})</span>"
+        return None
+    return None if number != number else number
+
+
+def clue(mark: dict) -> str:
+    """`` (clue: match 0.50; runner-up contempt 0.33; confidence 0.62)`` after a detector's emotion:
+    a guess from its AUs, not a verdict; nothing for a person's mark.
+
+    >>> clue({"score": 0.5, "runner_up": "contempt", "runner_up_score": 0.33, "confidence": 0.62})
+    " <span style='color:#9aa5b1'>(clue: match 0.50; runner-up contempt 0.33; confidence 0.62)</span>"
+    >>> clue({"score": None})
+    ''
+    """
+    score, second, confidence = (_number(mark.get(k)) for k in ("score", "runner_up_score", "confidence"))
+    parts = [] if score is None else [f"match {score:.2f}"]
+    if score is not None and mark.get("runner_up") and second:
+        parts.append(f"runner-up {html.escape(str(mark['runner_up']))} {second:.2f}")
+    if confidence is not None:
+        parts.append(f"confidence {confidence:.2f}")
+    return f" <span style='color:#9aa5b1'>(clue: {'; '.join(parts)})</span>" if parts else ""
 
 
 def mark_cells(mark: dict | None) -> str:

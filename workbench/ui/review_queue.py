@@ -47,7 +47,11 @@ def item_mark(item: Mapping, side: str) -> dict | None:
         "offset": _frame(item[f"{side}_offset"]),
         "emotion": emotion if isinstance(emotion, str) else "",
         "aus": str(item.get(f"{side}_aus") or ""),
-        "score": item.get(f"{side}_emotion_score"),  # detectors' clue, when the queue carries it
+        # a detector's clue (empty for a person): the prototype match, the runner-up, the confidence
+        "score": item.get(f"{side}_emotion_score"),
+        "runner_up": item.get(f"{side}_runner_up"),
+        "runner_up_score": item.get(f"{side}_runner_up_score"),
+        "confidence": item.get(f"{side}_confidence"),
     }
 
 
