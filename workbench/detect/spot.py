@@ -327,6 +327,20 @@ NOT_EMOTION = frozenset({25, 26})
 #: Blinks (AU 45) are not expressions: the AU 45 curve is neither spotted nor coded (a motion
 #: event coded 45 alone, a blink, is not reported).
 BLINK = 45
+#: AUs that a blink drags along: MediaPipe's eyeSquint blendshapes (AU 7) rise as the lids close.
+BLINK_ECHOES = frozenset({7})
+
+
+def blink_echo(numbers: list[int], au_ratio: xr.DataArray | None, apex: int, params: SpotParams) -> bool:
+    """True when an event's AUs are only :data:`BLINK_ECHOES` and the blink (AU 45, both eyes)
+    reaches its threshold within ``apex_window`` of the apex: the blink, not an expression."""
+    if not numbers or not set(numbers) <= BLINK_ECHOES or au_ratio is None:
+        return False
+    lo, hi = max(0, apex - params.apex_window), apex + params.apex_window + 1
+    blink = (au_ratio["au_number"].values == BLINK) & (au_ratio["side"].values == "")
+    return bool(blink.any() and _nanmax(_window_max(au_ratio, lo, hi)[blink]) >= 1.0)
+
+
 #: A motion event in more than this fraction of the regions is the head moving, not reported.
 HEAD_REGIONS = 2 / 3
 #: Least AU ratio (threshold units) that confirms a region's candidate AU at a motion event's apex.
@@ -504,7 +518,7 @@ def spot(
             extra["regions"] = "+".join(moved)
         else:
             numbers, sides = active_aus(ratio, apex, params)
-        if numbers == [BLINK]:
+        if numbers == [BLINK] or blink_echo(numbers, au_ratio if region else ratio, apex, params):
             continue  # a blink is not an expression
         clues = emotion_clues(numbers, sides)
         rows.append(
