@@ -219,6 +219,15 @@ def test_a_blink_is_neither_spotted_nor_coded():
     assert both["aus"].tolist() == ["6+12"]
 
 
+def test_the_lids_tightening_with_a_blink_is_the_blink_but_alone_it_is_an_event():
+    with_blink = make_curves(events=[((7,), 100, 104, 110, 1.0), ((45,), 100, 104, 110, 1.0)])
+    assert spot.spot(with_blink).empty
+    alone = spot.spot(make_curves(events=[((7,), 100, 104, 110, 1.0)]))
+    assert alone["aus"].tolist() == ["7"]
+    squint_and_frown = spot.spot(make_curves(events=[((4, 7), 100, 104, 110, 1.0), ((45,), 100, 104, 110, 1.0)]))
+    assert squint_and_frown["aus"].tolist() == ["4+7"]
+
+
 def test_a_wide_open_mouth_does_not_push_the_brows_out_of_the_code():
     events = spot.spot(make_curves(events=[((1, 2), 100, 116, 139, 1.0), ((25,), 100, 116, 139, 5.0)]))
     assert events["aus"].tolist() == ["1+2+25"] and events["emotion"].tolist() == ["surprise"]

@@ -86,17 +86,19 @@ PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2}
 
 def similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """The 2x3 similarity transform (rotation, uniform scale, translation) that maps ``src``
-    onto ``dst`` in least squares (Umeyama, 1991)."""
-    mu_s, mu_d = src.mean(0), dst.mean(0)
+    onto ``dst`` in least squares (Umeyama, 1991). ``src`` may hold a stack of point sets
+    ``(..., points, 2)``: one transform each, ``(..., 2, 3)``, in one batched SVD."""
+    mu_s, mu_d = src.mean(-2, keepdims=True), dst.mean(-2, keepdims=True)
     s, d = src - mu_s, dst - mu_d
-    cov = d.T @ s / len(src)
+    cov = np.swapaxes(d, -1, -2) @ s / src.shape[-2]
     u, sig, vt = np.linalg.svd(cov)
-    sign = np.diag([1.0, np.sign(np.linalg.det(u @ vt))])
-    rot = u @ sign @ vt
-    scale = float(np.trace(np.diag(sig) @ sign) / s.var(0).sum())
-    m = np.empty((2, 3))
-    m[:, :2] = scale * rot
-    m[:, 2] = mu_d - scale * rot @ mu_s
+    flip = np.sign(np.linalg.det(u @ vt))
+    sign = np.stack([np.ones_like(flip), flip], axis=-1)  # the diagonal of the reflection fix
+    rot = (u * sign[..., None, :]) @ vt
+    scale = np.sum(sig * sign, axis=-1) / s.var(-2).sum(-1)
+    m = np.empty((*src.shape[:-2], 2, 3))
+    m[..., :2] = scale[..., None, None] * rot
+    m[..., 2] = mu_d[..., 0, :] - np.einsum("...ij,...j->...i", m[..., :2], mu_s[..., 0, :])
     return m
 
 
@@ -155,13 +157,22 @@ def head_motion(flow: np.ndarray, fit: np.ndarray, grid: np.ndarray) -> np.ndarr
     idx = np.flatnonzero(fit) if fit.dtype == bool else fit
     design = grid[idx]
     target = flow.reshape(-1, 2)[idx].astype(float)
-    keep = np.ones(len(idx), bool)
-    for _ in range(2):
-        d = design[keep]
-        coef = np.linalg.solve(d.T @ d, d.T @ target[keep])
-        err = np.sum((design @ coef - target) ** 2, axis=1)
-        keep = err <= np.quantile(err, 0.8)
-    return coef
+    coef = np.linalg.solve(design.T @ design, design.T @ target)
+    err = np.sum((design @ coef - target) ** 2, axis=1)
+    keep = err <= _quantile(err, 0.8)
+    d = design[keep]
+    return np.linalg.solve(d.T @ d, d.T @ target[keep])
+
+
+def _quantile(values: np.ndarray, q: float) -> float:
+    """``np.quantile(values, q)`` (its default, linear method) by a partial sort: the same
+    number, in a third of the time on the head-motion fit's 1,500 points."""
+    at = q * (len(values) - 1)
+    lo = int(at)
+    hi = min(lo + 1, len(values) - 1)
+    part = np.partition(values, (lo, hi))
+    a, b, t = part[lo], part[hi], at - lo
+    return float(b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t)
 
 
 def remove_head_motion(flow: np.ndarray, fit: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -194,6 +205,8 @@ def _vectors(clip: Any, setup: _Setup, k: int, start: int, stop: int) -> np.ndar
     weights = setup.regions.reshape(n_regions, -1).astype(np.float32)
     weights /= np.maximum(weights.sum(1, keepdims=True), 1)
     centroids = weights @ setup.grid
+    inside = np.flatnonzero(weights.any(0))  # the regions' pixels: a tenth of the crop
+    weights = weights[:, inside]
     for j, rgb in enumerate(clip.read_range(first, stop), start=first):
         if setup.usable[j]:
             grey = cv2.cvtColor(np.asarray(rgb), cv2.COLOR_RGB2GRAY)
@@ -204,7 +217,7 @@ def _vectors(clip: Any, setup: _Setup, k: int, start: int, stop: int) -> np.ndar
         flow = dis.calc(crops[j - k], crops[j], None)
         coef = head_motion(flow, setup.fit, setup.grid)
         # the mean of (flow - affine) over a region is its mean flow - the affine at its centroid
-        out[j - start] = weights @ flow.reshape(-1, 2) - centroids @ coef
+        out[j - start] = weights @ flow.reshape(-1, 2)[inside] - centroids @ coef
     return out
 
 
@@ -356,8 +369,7 @@ class FlowRegions:
         n = len(points)
         canon = template(points, usable, self.size)
         transforms = np.full((n, 2, 3), np.nan)
-        for i in np.flatnonzero(usable):
-            transforms[i] = similarity(points[i][list(STABLE)], canon[list(STABLE)])
+        transforms[usable] = similarity(points[usable][:, list(STABLE)], canon[list(STABLE)])
         regions, fit = masks(canon, self.size)
         fit = np.flatnonzero(fit)[::FIT_STEP]
         grid = motion_basis(self.size)

@@ -46,6 +46,7 @@ neutral face reads near zero), or the region curves of a motion detector
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING
@@ -287,19 +288,31 @@ def _movements(ratio: np.ndarray, params: SpotParams, valley: bool = True) -> li
 def active_aus(ratio: xr.DataArray, apex: int, params: SpotParams) -> tuple[list[int], dict]:
     """AU numbers active around ``apex`` (position) and the side of unilateral ones."""
     lo, hi = max(0, apex - params.apex_window), apex + params.apex_window + 1
-    near = ratio.isel(frame=slice(lo, hi)).max("frame")
-    both = near.where((near["side"] == "") & (near["au_number"] != BLINK), drop=True)
-    floor = max(1.0, params.au_relative * min(float(both.max()), RELATIVE_CAP))
-    aus = sorted(int(n) for n, v in zip(both["au_number"].values, both.values, strict=True) if v >= floor)
+    # numpy rather than xarray's where(drop=True): this runs for every event
+    near = _window_max(ratio, lo, hi)
+    side, number = ratio["side"].values, ratio["au_number"].values
+    both = (side == "") & (number != BLINK)
+    floor = max(1.0, params.au_relative * min(float(_nanmax(near[both])), RELATIVE_CAP))
+    aus = sorted(int(n) for n, v in zip(number[both], near[both], strict=True) if v >= floor)
     sides = {}
-    for number in aus:
-        left = near.where((near["au_number"] == number) & (near["side"] == "L"), drop=True).values
-        right = near.where((near["au_number"] == number) & (near["side"] == "R"), drop=True).values
+    for au in aus:
+        left, right = near[(number == au) & (side == "L")], near[(number == au) & (side == "R")]
         if left.size and right.size:
             weak, strong = sorted([max(float(left[0]), 0.0), max(float(right[0]), 0.0)])
             if strong > 0 and weak < params.side_ratio * strong:
-                sides[number] = "L" if float(left[0]) > float(right[0]) else "R"
+                sides[au] = "L" if float(left[0]) > float(right[0]) else "R"
     return aus, sides
+
+
+def _window_max(curves: xr.DataArray, lo: int, hi: int) -> np.ndarray:
+    """Each channel's largest value over frames ``lo..hi-1`` (positions), NaN skipped."""
+    return _nanmax(curves.transpose("frame", ...).values[lo:hi], axis=0)
+
+
+def _nanmax(values: np.ndarray, axis: int | None = None) -> np.ndarray:
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a channel NaN throughout stays NaN
+        return np.nanmax(values, axis=axis)
 
 
 #: The strongest AU's ratio counts up to this for ``au_relative`` (a wide-open mouth reads
@@ -313,6 +326,20 @@ NOT_EMOTION = frozenset({25, 26})
 #: Blinks (AU 45) are not expressions: the AU 45 curve is neither spotted nor coded (a motion
 #: event coded 45 alone, a blink, is not reported).
 BLINK = 45
+#: AUs that a blink drags along: MediaPipe's eyeSquint blendshapes (AU 7) rise as the lids close.
+BLINK_ECHOES = frozenset({7})
+
+
+def blink_echo(numbers: list[int], au_ratio: xr.DataArray | None, apex: int, params: SpotParams) -> bool:
+    """True when an event's AUs are only :data:`BLINK_ECHOES` and the blink (AU 45, both eyes)
+    reaches its threshold within ``apex_window`` of the apex: the blink, not an expression."""
+    if not numbers or not set(numbers) <= BLINK_ECHOES or au_ratio is None:
+        return False
+    lo, hi = max(0, apex - params.apex_window), apex + params.apex_window + 1
+    blink = (au_ratio["au_number"].values == BLINK) & (au_ratio["side"].values == "")
+    return bool(blink.any() and _nanmax(_window_max(au_ratio, lo, hi)[blink]) >= 1.0)
+
+
 #: A motion event in more than this fraction of the regions is the head moving, not reported.
 HEAD_REGIONS = 2 / 3
 #: Least AU ratio (threshold units) that confirms a region's candidate AU at a motion event's apex.
@@ -345,10 +372,10 @@ def region_aus(
     if au_ratio is None:
         return sorted(candidates), {}, moved
     aus, sides = active_aus(au_ratio, apex, params)
-    strength = au_ratio.isel(frame=slice(lo, hi)).max("frame")
-    strength = strength.where(strength["side"] == "", drop=True)
+    strength = _window_max(au_ratio, lo, hi)
+    bilateral = au_ratio["side"].values == ""
     confirmed = {
-        int(n) for n, v in zip(strength["au_number"].values, strength.values, strict=True)
+        int(n) for n, v in zip(au_ratio["au_number"].values[bilateral], strength[bilateral], strict=True)
         if int(n) in candidates and v >= REGION_AU_FLOOR
     }  # fmt: skip
     return sorted(set(aus) | confirmed), sides, moved
@@ -490,7 +517,7 @@ def spot(
             extra["regions"] = "+".join(moved)
         else:
             numbers, sides = active_aus(ratio, apex, params)
-        if numbers == [BLINK]:
+        if numbers == [BLINK] or blink_echo(numbers, au_ratio if region else ratio, apex, params):
             continue  # a blink is not an expression
         clues = emotion_clues(numbers, sides)
         rows.append(
