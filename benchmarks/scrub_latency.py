@@ -209,7 +209,7 @@ def reads_copy(lab, notebook: str) -> bool | None:
                 names.append(os.readlink(fd))
             except OSError:
                 continue
-        return any("/normalised/" in n and n.endswith(".mp4") and "/." not in n for n in names)
+        return any("/normalised/" in n and n.endswith(".mp4") and not Path(n).name.startswith(".") for n in names)
     return None
 
 
@@ -304,7 +304,7 @@ def run_player(
     if out["normalising"] is not None:
         jump_all("jump_during")  # the clip is read exactly while its copy is written
         t = time.monotonic()
-        while not copy_ready():
+        while not copy_ready() and time.monotonic() - t < OPEN_MS / 1000:
             page.wait_for_timeout(500)
         out["normalising"] = time.monotonic() - t  # seconds waited after the jumps
         page.wait_for_timeout(1500)
