@@ -496,6 +496,7 @@ def run_timeline(page, lab, project: Path, n: int, n_events: int, rounds: int, s
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell(TIMELINE_CELL.format(n=n, events=n_events))]
+    (project / "notebooks").mkdir(exist_ok=True)  # made by the players' cases, if any ran
     nbformat.write(nb, project / "notebooks" / "timeline.ipynb")
     open_notebook(page, lab, "notebooks/timeline.ipynb")
     run_all(page, timeout=300_000)
