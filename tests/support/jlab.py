@@ -269,9 +269,41 @@ def press(page, selector: str, *keys: str) -> None:
         page.keyboard.press(key)
 
 
-def wait_for(page, js: str, arg: object = None, timeout: float = WAIT_MS):
-    """Wait until the JavaScript expression/function ``js`` is truthy; returns its value."""
-    return page.wait_for_function(js, arg=arg, timeout=timeout).json_value()
+def wait_for(page, js: str, arg: object = None, timeout: float = WAIT_MS, *, state: str | None = None):
+    """Wait until the JavaScript expression/function ``js`` is truthy; returns its value.
+
+    ``state``: a JavaScript function whose value (JSON) is put in the failure's message, what the
+    page showed instead.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        return page.wait_for_function(js, arg=arg, timeout=timeout).json_value()
+    except PlaywrightTimeout as exc:
+        if state is None:
+            raise
+        errors = getattr(page, "js_errors", None)  # the page's uncaught errors (tests/browser/conftest.py)
+        raise AssertionError(
+            f"Expected {js} within {timeout / 1000:g} s; the page had {page.evaluate(state)}; errors: {errors}"
+        ) from exc
+
+
+def plot_state(container: str) -> str:
+    """A JavaScript function: what the plotly plot in ``container`` shows (its x range asked for
+    and drawn, its traces, its shapes' names, the text around it), for a failure's message."""
+    return """() => {
+      const box = document.querySelector(CONTAINER);
+      const gd = box && box.querySelector('.js-plotly-plot');
+      if (!gd) return 'no plot in ' + CONTAINER;
+      const xa = (gd.layout && gd.layout.xaxis) || {};
+      return JSON.stringify({
+        range: xa.range, autorange: xa.autorange, title: xa.title,
+        drawn: gd._fullLayout && gd._fullLayout.xaxis && gd._fullLayout.xaxis.range,
+        traces: (gd.data || []).map(t => [t.name, t.x && t.x.length]),
+        shapes: ((gd.layout && gd.layout.shapes) || []).map(s => s.name),
+        text: box.innerText.slice(0, 300),
+      });
+    }""".replace("CONTAINER", json.dumps(container))
 
 
 def notebook_variant(project: Path, name: str, **params: object) -> str:
