@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.support.jlab import ARTIFACTS, open_notebook, press, run_all, wait_for
+from tests.support.jlab import ARTIFACTS, open_notebook, plot_state, press, run_all, wait_for
 from workbench.store import Store
 
 NOTEBOOK = "notebooks/review.ipynb"
@@ -61,6 +61,7 @@ def spans(page) -> dict[str, str]:
           return names.every(n => n in out) && out;
         }""",
         ["truth", HYP],
+        state=plot_state(PANEL),
     )
 
 

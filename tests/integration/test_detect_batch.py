@@ -197,6 +197,7 @@ def test_exit_waits_for_a_detection_running_on_another_thread(project, tmp_path,
         running.wait(120)  # the main thread returns once the workers run
     """)
     env = {**os.environ, paths.ENV_CACHE: str(tmp_path / "exit-cache"), model.ENV_MODEL: str(model.acquire_model())}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    run = [sys.executable, "-c", script]
+    done = subprocess.run(run, capture_output=True, text=True, env=env, timeout=1800)  # the timeout: a hang only
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"frames {frames} error None" in done.stdout

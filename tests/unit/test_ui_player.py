@@ -8,6 +8,10 @@ import pytest
 from workbench.ui.frames import ArrayFrames, jpegs, moving_square
 from workbench.ui.player import Player
 
+#: How long a thread's event may take (s) before the test fails: it only catches a hang, so it is
+#: generous (a busy machine may not run a thread for seconds).
+HANG = 300
+
 
 class Sent:
     def __init__(self):
@@ -104,19 +108,19 @@ def test_frame_server_serves_front_first_and_drops_far_prefetch():
 
     def serve(request):
         taken.set()
-        gate.wait(5)
+        gate.wait(HANG)
         served.append(request["indices"])
         if len(served) == 3:
             done.set()
 
     server = FrameServer(serve, reach=lambda: 10, on_error=lambda exc: None)
     server.submit({"indices": [1, 2], "cursor": 0})
-    assert taken.wait(5)  # the worker holds [1, 2] while the rest queue up
+    assert taken.wait(HANG)  # the worker holds [1, 2] while the rest queue up
     server.submit({"indices": [3, 4], "cursor": 0})
     server.submit({"indices": [50, 90], "cursor": 0})  # 90 is far once the cursor is at 50
     server.submit({"indices": [50], "front": True, "cursor": 50})
     gate.set()
-    assert done.wait(5)
+    assert done.wait(HANG)
     assert served[1] == [50] and served[2] == [50]
     assert server.dropped == 3  # 3, 4 and 90 are far from frame 50
 
@@ -133,19 +137,19 @@ def test_frame_server_fills_only_when_idle_and_never_drops_fill_frames():
 
     def serve(request):
         taken.set()
-        gate.wait(5)
+        gate.wait(HANG)
         served.append((request["indices"], bool(request.get("fill"))))
         if len(served) == 5:
             done.set()
 
     server = FrameServer(serve, reach=lambda: 10, on_error=lambda exc: None)
     server.submit({"indices": [1], "cursor": 0})
-    assert taken.wait(5)
+    assert taken.wait(HANG)
     server.submit({"indices": [500, 501, 502, 503, 504, 505], "fill": True, "cursor": 0})
     server.submit({"indices": [2, 3], "cursor": 0})
     server.submit({"indices": [7], "front": True, "cursor": 7})
     gate.set()
-    assert done.wait(5)
+    assert done.wait(HANG)
     assert served == [
         ([1], False),
         ([7], False),  # the screen first

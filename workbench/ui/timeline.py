@@ -184,9 +184,9 @@ class Timeline(W.VBox):
         guard: Callable[[Callable], Callable] | None = None,
         browser_cursor: bool = False,
     ) -> None:
-        import plotly.graph_objects as go
+        from workbench.ui.figure import Figure
 
-        self.figure = go.FigureWidget()
+        self.figure = Figure()
         self.figure.update_layout(
             height=height,
             width=width,
