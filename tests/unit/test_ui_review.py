@@ -207,8 +207,10 @@ def test_curves_are_shown_when_given_and_optional(project):
         coords={"frame": np.arange(n), "au": ["AU1", "AU2", "AU12"]},
     )
     panel = panel_of(project, curves={"c1.mp4": curves})
+    assert panel.wait(60)  # the curves come from the background, as in a kernel
     assert panel.timeline.au_picker.value == ("AU1", "AU2")  # the codes of the miss (1+2)
     panel.select(2)  # c2.mp4 has none: events only
+    assert panel.wait(60)
     assert panel.errors.value == "" and panel.timeline.au_picker.options == ()
     assert "No AU curves" in panel.timeline.info.value
 
@@ -218,6 +220,7 @@ def test_unreadable_curves_are_shown_and_the_review_goes_on(project):
         raise OSError(f"Expected a netCDF file for {clip_id}, but it is truncated.")
 
     panel = panel_of(project, curves=broken)
+    assert panel.wait(60)
     assert panel.errors.value == "" and panel.player.n_frames == 60
     assert "AU curves unreadable: OSError: Expected a netCDF file for c1.mp4" in panel.timeline.info.value
 

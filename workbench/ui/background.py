@@ -8,7 +8,9 @@ analyses the one being looked at, not all five. A job that is running is not sto
 analysis has no way to stop), but its result is only applied while its key is still the
 current one, so a late result never lands on another clip. In a kernel, the result is applied
 on the kernel's own thread (its IOLoop), like every other change of a widget, never at the same
-time as a callback of the user's.
+time as a callback of the user's. Without a kernel (a script, a test) there is no such thread: the
+result waits, and :meth:`Background.wait` applies it on the caller's thread, so that no widget is
+ever changed by two threads at once (plotly's figures are not thread-safe).
 
 ::
 
@@ -51,6 +53,8 @@ class Background(W.HBox):
         self._thread: threading.Thread | None = None
         #: The key whose results may be applied (the clip on screen).
         self.current: Any = None
+        #: Without a kernel: results waiting for :meth:`wait` to apply them on the caller's thread.
+        self._deferred: list[Callable[[], None]] = []
 
     def submit(self, key: Any, work: Callable[[Progress], Any], apply: Callable[[Any], None], what: str) -> None:
         """Run ``work(progress)`` for ``key``; then ``apply(result)`` if ``key`` is still current.
@@ -67,9 +71,14 @@ class Background(W.HBox):
         self._show(what, 0, 0)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until no job runs or waits (tests, scripts); False on timeout."""
+        """Block until no job runs or waits (tests, scripts); False on timeout. Without a kernel,
+        the results that came in are applied now, on the calling thread."""
         with self._cv:
-            return self._cv.wait_for(lambda: self._next is None and self._running is None, timeout)
+            idle = self._cv.wait_for(lambda: self._next is None and self._running is None, timeout)
+            deferred, self._deferred = self._deferred, []
+        for job in deferred:
+            job()
+        return idle
 
     @property
     def busy(self) -> bool:
@@ -85,7 +94,13 @@ class Background(W.HBox):
                 self._next, self._running = None, key
             try:
                 result = work(lambda done, total, key=key, what=what: self._progress(key, what, done, total))
-                _on_kernel_thread(lambda key=key, result=result, apply=apply: self._apply(key, apply, result))
+                job = lambda key=key, result=result, apply=apply: self._apply(key, apply, result)  # noqa: E731
+                loop = _kernel_loop()
+                if loop is not None:
+                    loop.add_callback(job)
+                else:
+                    with self._cv:
+                        self._deferred.append(job)
             except Exception as exc:  # noqa: BLE001 - shown in the widget and logged
                 log.exception("background job for %r failed", key)
                 if key == self.current:
@@ -122,15 +137,10 @@ class Background(W.HBox):
         self.layout.display = ""
 
 
-def _on_kernel_thread(fn: Callable[[], None]) -> None:
-    """Run ``fn`` on the kernel's IOLoop when there is a kernel, else now (scripts, tests)."""
+def _kernel_loop() -> Any:
+    """The kernel's IOLoop, or None without a kernel (scripts, tests)."""
     try:
         from IPython import get_ipython
-
-        loop = getattr(getattr(get_ipython(), "kernel", None), "io_loop", None)
     except ImportError:
-        loop = None
-    if loop is None:
-        fn()
-    else:
-        loop.add_callback(fn)
+        return None
+    return getattr(getattr(get_ipython(), "kernel", None), "io_loop", None)
