@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import errno
-import fcntl
 import getpass
 import hashlib
 import io
@@ -41,6 +39,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench import writer_lock
 from workbench.atomic import atomic_write_bytes
 from workbench.journal import Journal
 from workbench.schema import (
@@ -291,28 +290,18 @@ class RaterSession:
     # -- lifecycle ---------------------------------------------------------------------
     def _acquire_lock(self) -> None:
         self._lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "unknown"
-            os.close(fd)
-            if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise StoreLockedError(
-                    f"{self.path} is already open for writing ({holder}). Close that session, "
-                    f"or save as another rater; two writers on one rater file would overwrite each other."
-                ) from None
-            raise
         info = f"pid {os.getpid()} on {socket.gethostname()} by {self.author} since {_now()}"
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, info.encode(), 0)
-        self._lock_fd = fd
+        try:
+            self._lock_fd = writer_lock.take(self._lock_path, info)
+        except writer_lock.LockHeld as held:
+            raise StoreLockedError(
+                f"{self.path} is already open for writing ({held.holder}). Close that session, "
+                f"or save as another rater; two writers on one rater file would overwrite each other."
+            ) from None
 
     def close(self) -> None:
         if self._lock_fd is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            os.close(self._lock_fd)
+            writer_lock.release(self._lock_fd)
             self._lock_fd = None
 
     def __enter__(self) -> RaterSession:

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import errno
-import fcntl
 import hashlib
 import os
 import re
@@ -39,6 +37,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench import writer_lock
 from workbench.atomic import atomic_write_bytes
 from workbench.journal import Journal
 from workbench.teach.course import COURSE_COLUMNS, STAGES, assign, course_record, next_stage
@@ -161,28 +160,19 @@ class Ledger:
 
     # ---- one writer per class ------------------------------------------------------------
     def _acquire_lock(self) -> int:
-        path = self.folder / ".lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "unknown"
-            os.close(fd)
-            if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise LedgerLockedError(
-                    f"Expected no other server on {self.folder}, but one is running ({holder}). "
-                    "Stop it, or serve this seminar under another class name."
-                ) from None
-            raise
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {_now()}".encode(), 0)
-        return fd
+            return writer_lock.take(
+                self.folder / ".lock", f"pid {os.getpid()} on {socket.gethostname()} since {_now()}"
+            )
+        except writer_lock.LockHeld as held:
+            raise LedgerLockedError(
+                f"Expected no other server on {self.folder}, but one is running ({held.holder}). "
+                "Stop it, or serve this seminar under another class name."
+            ) from None
 
     def _release_lock(self) -> None:
         if self._lock_fd is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            os.close(self._lock_fd)
+            writer_lock.release(self._lock_fd)
             self._lock_fd = None
 
     def close(self) -> None:
