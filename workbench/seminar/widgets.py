@@ -24,7 +24,6 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from workbench.schema import EMOTIONS
 from workbench.seminar.ledger import Ledger, Student
 from workbench.seminar.material import Material
 from workbench.teach.course import FEEDBACK_STAGES, STAGE_TITLES, TEST_STAGES, Pair, telling_aus
@@ -93,12 +92,7 @@ class StageQuiz(Quiz):
         self.send({"type": "item", "item": k, **content}, buffers=buffers)
 
     def _answer(self, content: dict) -> None:
-        k = int(content["item"])
-        item = self._item(k)
-        answer = str(content.get("answer"))
-        if answer not in EMOTIONS:
-            raise ValueError(f"Expected an answer among {', '.join(EMOTIONS)}, but got {answer!r}.")
-        flash = self.flashes[k]
+        k, item, answer, flash = self._answer_of(content)
         row, new = self.ledger.answer(
             self.sid,
             self.stage,

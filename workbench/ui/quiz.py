@@ -305,13 +305,16 @@ class Quiz(anywidget.AnyWidget):
         self.flashes = flashes  # before shown_ms: the browser reads both when shown_ms changes
         self.shown_ms = shown
 
-    def _answer(self, content: dict) -> None:
+    def _answer_of(self, content: dict) -> tuple[int, Any, str, dict]:
+        """An answer message checked: its item number, the item, the emotion answered, the flash."""
         k = int(content["item"])
-        item = self._item(k)
         answer = str(content.get("answer"))
         if answer not in EMOTIONS:
             raise ValueError(f"Expected an answer among {', '.join(EMOTIONS)}, but got {answer!r}.")
-        flash = self.flashes[k]
+        return k, self._item(k), answer, self.flashes[k]
+
+    def _answer(self, content: dict) -> None:
+        k, item, answer, flash = self._answer_of(content)
         record = teach.answer_record(
             item,
             answer,
