@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,19 +47,13 @@ from workbench.project import Project
 from workbench.schema import EMOTION_KEYS, EMOTIONS
 from workbench.ui.frames import encode_jpeg, jpegs
 from workbench.ui.overlay import regions as outline_regions
+from workbench.ui.per_clip import PerClip, per_clip
 from workbench.video import Clip
 
 log = logging.getLogger("workbench.ui")
 
-PerClip = Mapping[str, Any] | Callable[[str], Any] | None
 #: Most frames sent for one item's reveal (a long macro event is subsampled beyond this).
 MAX_FRAMES = 400
-
-
-def _lookup(table: PerClip, clip: str) -> Any:
-    if table is None:
-        return None
-    return table(clip) if callable(table) else table.get(clip)
 
 
 class Quiz(anywidget.AnyWidget):
@@ -272,7 +266,7 @@ class Quiz(anywidget.AnyWidget):
         return self.items[k]
 
     def _source(self, clip: str):
-        source = _lookup(self.frames, clip)
+        source = per_clip(self.frames, clip)
         if source is None:
             raise KeyError(f"Expected frames of clip '{clip}', but the quiz has none for it.")
         return source
@@ -346,7 +340,9 @@ class Quiz(anywidget.AnyWidget):
         item = self._item(k)
         problems: list[str] = []
         try:
-            curves = _lookup(self.curves, item.clip) if self.curves is not None else self._analysed(item.clip, "curves")
+            curves = (
+                per_clip(self.curves, item.clip) if self.curves is not None else self._analysed(item.clip, "curves")
+            )
         except Exception as exc:  # noqa: BLE001 - the reveal goes on with the span only; the error is shown
             log.exception("quiz: AU curves of %s failed", item.clip)
             problems.append(f"AU curves unavailable: {type(exc).__name__}: {exc}")
@@ -354,7 +350,7 @@ class Quiz(anywidget.AnyWidget):
         try:
             face = None
             if self._outline_mode is not False:
-                face = _lookup(self.faces, item.clip) if self.faces is not None else self._analysed(item.clip, "face")
+                face = per_clip(self.faces, item.clip) if self.faces is not None else self._analysed(item.clip, "face")
         except Exception as exc:  # noqa: BLE001 - the reveal goes on without outlines; the error is shown
             log.exception("quiz: face data of %s failed", item.clip)
             problems.append(f"outlines unavailable: {type(exc).__name__}: {exc}")

@@ -52,6 +52,7 @@ from workbench.store import check_name
 from workbench.ui.background import Background
 from workbench.ui.errors import ErrorArea, action_guard
 from workbench.ui.labeller import check_draft
+from workbench.ui.per_clip import PerClip, per_clip
 from workbench.ui.player import Player
 from workbench.ui.review_card import card_html, empty_card, header_html
 from workbench.ui.review_curves import detector_curves, review_curves
@@ -66,13 +67,6 @@ log = logging.getLogger("workbench.ui")
 
 #: Frames shown on the timeline on each side of the item.
 MARGIN = 60
-PerClip = Mapping[str, Any] | Callable[[str], Any] | None
-
-
-def _lookup(table: PerClip, clip: str) -> Any:
-    if table is None:
-        return None
-    return table(clip) if callable(table) else table.get(clip)
 
 
 class ReviewPanel(W.VBox):
@@ -395,7 +389,7 @@ class ReviewPanel(W.VBox):
         return self.background.wait(timeout)
 
     def _curves_of(self, clip_id: str, clip, progress) -> tuple[Any, str]:
-        given = None if self.curves is None else (lambda: _lookup(self.curves, clip_id))
+        given = None if self.curves is None else (lambda: per_clip(self.curves, clip_id))
         return review_curves(self.project, self.dataset, clip_id, clip, given, progress)
 
     def _curves_found(self, key: tuple[str, str], clip, found: tuple[Any, str]) -> None:

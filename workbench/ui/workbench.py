@@ -33,25 +33,16 @@ from workbench.ui.clips import Progress, clip_label
 from workbench.ui.errors import ErrorArea, action_guard
 from workbench.ui.labeller import Labeller
 from workbench.ui.overlay import box_from_image, box_from_landmarks, region_points
+from workbench.ui.per_clip import PerClip, per_clip
 from workbench.ui.player import Player
 from workbench.ui.timeline import Timeline
 from workbench.video import Clip
 
 log = logging.getLogger("workbench.ui")
 
-PerClip = Mapping[str, Any] | Callable[[str], Any] | None
-
 #: The workbench holding each (annotations root, dataset, rater) in this kernel: re-running
 #: a notebook cell makes a new widget, which takes the store lock over from the old one.
 _HOLDERS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
-
-
-def _lookup(table: PerClip, clip: str) -> Any:
-    if table is None:
-        return None
-    if callable(table):
-        return table(clip)
-    return table.get(clip)
 
 
 class Workbench(W.VBox):
@@ -379,7 +370,7 @@ class Workbench(W.VBox):
         try:
             face = self._face(clip_id, clip)
             try:
-                curves = _lookup(self.curves, clip_id)
+                curves = per_clip(self.curves, clip_id)
             except Exception as exc:  # noqa: BLE001 - shown; the timeline works without curves
                 self.errors.show(exc, where=f"AU curves of {clip_id}")
                 curves = None
@@ -407,7 +398,7 @@ class Workbench(W.VBox):
 
     def _face(self, clip_id: str, clip) -> tuple[list[float] | None, Any, list[dict] | None]:
         try:
-            face = _lookup(self.faces, clip_id)
+            face = per_clip(self.faces, clip_id)
         except Exception as exc:  # noqa: BLE001 - shown; the player works without landmarks
             self.errors.show(exc, where=f"landmarks of {clip_id}")
             face = None
