@@ -134,6 +134,16 @@ def test_timeline_click_seeks_and_errors_show(annotate, lab):
     page = annotate
     set_rater(page, "tester2")
     page.locator(".wb-timeline .js-plotly-plot").scroll_into_view_if_needed()
+    # The page's figure lags the kernel's, as while new curves are on their way: the kernel
+    # has drawn the AU curves and the seek strip, the page shows the strip alone. Plotly names
+    # a clicked trace by its index in the page's figure, which in the kernel is a curve.
+    wait_for(page, "() => document.querySelector('.wb-timeline .js-plotly-plot').data.length > 1")
+    # The timeline shows the cursor from the start, before any step.
+    wait_for(page, "() => document.querySelector('.wb-timeline .wb-plot-cursor')?.dataset.frame === '0'")
+    page.evaluate(
+        """() => { const gd = document.querySelector('.wb-timeline .js-plotly-plot');
+                   return window.Plotly.deleteTraces(gd, gd.data.map((_, i) => i).slice(0, -1)); }"""
+    )
     # Click near the middle of the plot area: the player follows the timeline.
     box = page.locator(".wb-timeline .nsewdrag").first.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)

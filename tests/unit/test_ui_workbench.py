@@ -52,11 +52,12 @@ def test_errors_are_shown_in_the_widget(project):
     wb.close()
 
 
-def test_timeline_click_moves_the_one_frame(project):
+def test_one_frame_for_the_player_and_the_timeline(project):
     wb = Workbench(project, dataset="demo", rater="bob")
-    wb.timeline._seek[0](17)
+    wb.seek(17)  # as choosing an event does
     assert wb.player.frame == 17 and wb.timeline.cursor == 17
-    wb.player.frame = 3  # the browser moved
+    # The browser moved: a key, or a click on the timeline (the player seeks on it in the page).
+    wb.player.frame = 3
     assert wb.timeline.cursor == 3
     wb.close()
 

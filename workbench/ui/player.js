@@ -8,7 +8,10 @@
 //
 // In a container of class wb-linked (the Workbench, the review panel) the player also
 // draws the timeline's cursor over its plotly plot, in the same display frame as the video
-// frame; the kernel only hears of the new frame (throttled), with no plot relayout.
+// frame, and a click on the plot seeks here, by the x clicked: the kernel only hears of the
+// new frame (throttled), with no plot relayout. (Seeking from the kernel's click callback
+// lost clicks: plotly names the clicked trace by its index in the page's figure, and while
+// new curves were on their way the kernel's index named another trace.)
 //
 // Frames come at the size they are shown: the player tells the kernel the box its canvas
 // fits in device pixels (view_px); the kernel sends the whole frame or, zoomed, the face
@@ -148,7 +151,7 @@ function render({ model, el: host }) {
   const s = {
     cur: model.get("frame"), want: -1, drawn: -1, dir: 1, token: model.get("token"),
     cache: new Map(), pending: new Map(), blobs: new Map(), decoding: 0, measure: null, playing: false,
-    jpegs: new Map(), jpegBytes: 0, filling: 0, inFill: new Set(), fillTimer: null, cursorTries: 0,
+    jpegs: new Map(), jpegBytes: 0, filling: 0, inFill: new Set(), fillTimer: null, cursorTimer: null,
     unfillable: new Set(), actions: [], note: "", view: model.get("view_id"),
     playFrom: 0, playStart: 0, lastSync: 0, syncTimer: null, painted: 0, destroyed: false,
   };
@@ -528,24 +531,39 @@ function render({ model, el: host }) {
     return s.plot;
   }
 
+  // plotly's widget announces each plot it has drawn, with its click handlers ready: hook the
+  // linked one at once (a click right after the timeline appears must seek).
+  const onPlotDrawn = (e) => {
+    const gd = e.detail?.element;
+    if (gd && root.closest(".wb-linked")?.contains(gd)) { s.plot = null; placeCursor(); }
+  };
+  document.addEventListener("plotlywidget-after-render", onPlotDrawn);
+
   function placeCursor() {
     const gd = linkedPlot();
     const full = gd && gd._fullLayout;
     const xa = full && full.xaxis, ya = full && full.yaxis;
     const host = gd && gd.querySelector(".svg-container");
     if (!xa || !ya || !host || typeof xa.l2p !== "function") {
-      if (root.closest(".wb-linked") && s.cursorTries < 60 && !s.destroyed) {  // the plot is not drawn yet
-        s.cursorTries += 1;
-        setTimeout(placeCursor, 250);
+      // The plot is not drawn yet, or this player is not in the page yet (its view and the
+      // plot's attach in any order): look again until it is, however long plotly takes to load.
+      const maybeLinked = !root.isConnected || root.closest(".wb-linked");
+      if (maybeLinked && !s.destroyed && !s.cursorTimer) {
+        s.cursorTimer = setTimeout(() => { s.cursorTimer = null; placeCursor(); }, 250);
       }
       return;
     }
-    s.cursorTries = 0;
     if (!hooked.has(gd) && typeof gd.on === "function") {  // zoom, pan, another clip
       const listener = () => placeCursor();
-      hooked.set(gd, listener);
+      const click = (e) => {
+        const points = e?.points || [];
+        const p = points.find((q) => q.data?.name === "seek") || points[0];
+        if (p && Number.isFinite(Number(p.x))) seek(Math.floor(Number(p.x)), performance.now(), "click");
+      };
+      hooked.set(gd, [listener, click]);
       gd.on("plotly_afterplot", listener);
       gd.on("plotly_relayout", listener);
+      gd.on("plotly_click", click);
     }
     let line = host.querySelector(":scope > .wb-plot-cursor");
     if (!line) { line = el("div", { className: "wb-plot-cursor" }); host.append(line); }
@@ -794,10 +812,13 @@ function render({ model, el: host }) {
     clearTimeout(s.fillTimer);
     clearTimeout(s.fillWatch);
     clearTimeout(s.syncTimer);
+    clearTimeout(s.cursorTimer);
+    document.removeEventListener("plotlywidget-after-render", onPlotDrawn);
     resize.disconnect();
-    for (const [gd, listener] of hooked) {
+    for (const [gd, [listener, click]] of hooked) {
       gd.removeListener?.("plotly_afterplot", listener);
       gd.removeListener?.("plotly_relayout", listener);
+      gd.removeListener?.("plotly_click", click);
       gd.querySelector(".wb-plot-cursor")?.remove();
     }
     hooked.clear();

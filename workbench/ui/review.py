@@ -206,7 +206,6 @@ class ReviewPanel(W.VBox):
             w.observe(self.errors.guard(lambda _: self._show_draft()), "value")
         self.player.observe(self.errors.guard(lambda c: self.timeline.set_cursor(c["new"])), "frame")
         self.player.on_action(run(self._act))
-        self.timeline.on_seek(run(self.seek))
         # The timeline redraws its spans full height when its AU or blind controls change: re-lane them.
         for control in (self.timeline.au_picker, self.timeline.blind):
             control.observe(self.errors.guard(lambda _: self._lanes()), "value")
@@ -571,12 +570,6 @@ class ReviewPanel(W.VBox):
         return out
 
     # -- player keys and timeline clicks -----------------------------------------------------
-    def seek(self, frame: int) -> None:
-        """Move the shared cursor (the player follows, then the timeline)."""
-        frame = max(0, min(int(frame), self.player.n_frames - 1))
-        if frame != self.player.frame:
-            self.player.frame = frame
-
     def _act(self, action: str, arg: Any, frame: int) -> None:
         if action == "mark":
             self.mark(arg, frame)

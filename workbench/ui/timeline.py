@@ -165,7 +165,8 @@ class Timeline(W.VBox):
         same container (class ``wb-linked``), in the browser, in the same display frame
         as the video frame. The figure then has no cursor shape and :meth:`set_cursor`
         only records the frame: no plotly relayout (a few milliseconds of the page's main
-        thread, every 80 ms while scrubbing) competes with the player's keys.
+        thread, every 80 ms while scrubbing) competes with the player's keys. A click on the
+        plot seeks that player in the browser, and :meth:`on_seek` callbacks are not called.
 
     Examples
     --------
@@ -425,7 +426,8 @@ class Timeline(W.VBox):
                 self.figure.layout.yaxis.title.text = label if traces else ""
         finally:
             self._building = False
-        self.figure.data[-1].on_click(self._guard(self._on_click))
+        if not self.browser_cursor:  # a linked player seeks on the click itself
+            self.figure.data[-1].on_click(self._guard(self._on_click))
         self._draw_events()
 
     # -- zoom, pan, the window around the cursor ----------------------------

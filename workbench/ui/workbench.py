@@ -179,7 +179,6 @@ class Workbench(W.VBox):
         guard = self.errors.guard
         self.player.observe(guard(self._on_frame), "frame")
         self.player.on_action(guard(self._on_action))
-        self.timeline.on_seek(guard(self.seek))
         self.labeller.bind(self._guard_both)
         self.rater_btn.on_click(guard(lambda _: self.set_rater(self.rater_box.value)))
         self.rater_box.observe(guard(self._on_rater_typed), "value")
