@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import uuid
 
 import pytest
 
@@ -157,3 +158,15 @@ def test_the_truth_is_not_sent_before_the_answer(served, student, sample_project
 
 def _text(payload) -> str:
     return payload.decode("latin-1") if isinstance(payload, bytes | bytearray) else str(payload)
+
+
+def test_the_websocket_is_not_compressed(served):
+    """The server declines permessage-deflate: what it sends is mostly JPEG frames, which do not
+    compress, and deflating them on the event loop delayed every student's acknowledgement."""
+    from websockets.sync.client import connect
+
+    host = served.url.removeprefix("http://")
+    url = f"ws://{host}/jupyter/api/kernels/{uuid.uuid4()}/channels?session_id={uuid.uuid4()}"
+    with connect(url, compression="deflate", open_timeout=WAIT_MS / 1000) as ws:
+        assert "permessage-deflate" in ws.request.headers.get("Sec-WebSocket-Extensions", "")  # offered
+        assert "permessage-deflate" not in ws.response.headers.get("Sec-WebSocket-Extensions", "")  # declined
