@@ -102,6 +102,24 @@ def test_a_whole_small_course(served, student, browser):
     presenter.context.close()
 
 
+def test_the_presenter_page_follows_the_answers_live(served, student, browser):
+    """Refreshed at most every PRESENTER_EVERY seconds, the presenter's page still shows each new
+    answer without a reload."""
+    presenter = browser.new_context().new_page()
+    presenter.goto(served.presenter, timeout=WAIT_MS)
+    row = presenter.locator(".wb-roster tr", has_text="john_doggett")
+    page = student()
+    join(page, served, "John Doggett")
+    start_stage(page, "pre")
+    row.wait_for(timeout=WAIT_MS)  # she joined
+    for n in (1, 2):
+        answer_one(page)
+        presenter.locator(".wb-roster td", has_text="john_doggett").locator(
+            f"xpath=../td[normalize-space()='{n}']"
+        ).first.wait_for(timeout=WAIT_MS)  # her answers column says n
+    presenter.context.close()
+
+
 def test_a_reload_resumes_where_the_student_was(served, student):
     page = student()
     join(page, served, "Walter Skinner")
