@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import uuid
 
 import pytest
 
@@ -101,6 +102,24 @@ def test_a_whole_small_course(served, student, browser):
     presenter.context.close()
 
 
+def test_the_presenter_page_follows_the_answers_live(served, student, browser):
+    """Refreshed at most every PRESENTER_EVERY seconds, the presenter's page still shows each new
+    answer without a reload."""
+    presenter = browser.new_context().new_page()
+    presenter.goto(served.presenter, timeout=WAIT_MS)
+    row = presenter.locator(".wb-roster tr", has_text="john_doggett")
+    page = student()
+    join(page, served, "John Doggett")
+    start_stage(page, "pre")
+    row.wait_for(timeout=WAIT_MS)  # she joined
+    for n in (1, 2):
+        answer_one(page)
+        presenter.locator(".wb-roster td", has_text="john_doggett").locator(
+            f"xpath=../td[normalize-space()='{n}']"
+        ).first.wait_for(timeout=WAIT_MS)  # her answers column says n
+    presenter.context.close()
+
+
 def test_a_reload_resumes_where_the_student_was(served, student):
     page = student()
     join(page, served, "Walter Skinner")
@@ -157,3 +176,15 @@ def test_the_truth_is_not_sent_before_the_answer(served, student, sample_project
 
 def _text(payload) -> str:
     return payload.decode("latin-1") if isinstance(payload, bytes | bytearray) else str(payload)
+
+
+def test_the_websocket_is_not_compressed(served):
+    """The server declines permessage-deflate: what it sends is mostly JPEG frames, which do not
+    compress, and deflating them on the event loop delayed every student's acknowledgement."""
+    from websockets.sync.client import connect
+
+    host = served.url.removeprefix("http://")
+    url = f"ws://{host}/jupyter/api/kernels/{uuid.uuid4()}/channels?session_id={uuid.uuid4()}"
+    with connect(url, compression="deflate", open_timeout=WAIT_MS / 1000) as ws:
+        assert "permessage-deflate" in ws.request.headers.get("Sec-WebSocket-Extensions", "")  # offered
+        assert "permessage-deflate" not in ws.response.headers.get("Sec-WebSocket-Extensions", "")  # declined

@@ -61,9 +61,30 @@ def test_stage_quiz_sends_no_truth_before_the_answer_is_recorded(room):
     assert not any(e in json.dumps(state, default=str) for e in EMOTIONS)  # nor in the synced traits
     quiz._on_msg(None, {"type": "shown", "item": 0, "shown_ms": items[0].asked_ms, "refresh_ms": 16.7}, [])
     quiz._on_msg(None, {"type": "answer", "item": 0, "answer": "fear", "response_ms": 400}, [])
-    assert sent[-1][0] == {"type": "recorded", "item": 0}  # the pre-test reveals nothing
+    assert sent[-1][0] == {"type": "recorded", "item": 0, "saving": "answer saved"}  # the pre-test reveals nothing
     assert room.ledger.students[ann.student].answered("pre")[1]["answer"] == "fear"
     assert quiz.score == "" and quiz.correct == [None, None]
+
+
+def test_the_acknowledgement_follows_the_journal_and_precedes_the_state_updates(room):
+    """The page moves on at ``recorded``: it must be a promise (the answer is in the journal on disk)
+    and come first (the state updates after it do not delay the student)."""
+    cleo = room.ledger.join("Cleo", "b3")
+    items = room.items(cleo, "pre")
+    quiz = StageQuiz(items, room.material, ledger=room.ledger, student=cleo, stage="pre")
+    log = []
+    journal = room.ledger.journal.path
+
+    def send(content, buffers=None):
+        on_disk = [json.loads(line) for line in journal.read_text().splitlines()]
+        mine = [r for r in on_disk if r["op"] == "answer" and r["row"]["student"] == cleo.student]
+        log.append((content["type"], [r["row"]["answer"] for r in mine]))
+
+    quiz.send = send
+    quiz.observe(lambda change: log.append((change["name"], None)), names=["saving", "answers"])
+    quiz._on_msg(None, {"type": "shown", "item": 1, "shown_ms": items[1].asked_ms, "refresh_ms": 16.7}, [])
+    quiz._on_msg(None, {"type": "answer", "item": 1, "answer": "anger", "response_ms": 300}, [])
+    assert log == [("recorded", ["anger"]), ("saving", None), ("answers", None)]
 
 
 def test_practice_reveals_after_recording_and_a_reload_resumes(room):

@@ -12,9 +12,9 @@ stage at a time, each opened with a short card and its Start button; in a stage 
 that joined before (Solara's session cookie) comes back to its place without typing anything.
 The page runs no code: Solara's virtual kernel takes only widget messages.
 
-Presenter's page. Live (it waits on the ledger): who is where, the class gain with its interval,
-the pairs the training shows now, per stage the scores, the answers per item and the confusion
-matrix; an export of everything as CSV.
+Presenter's page. Live (it waits on the ledger, and refreshes at most once per :data:`PRESENTER_EVERY`
+seconds): who is where, the class gain with its interval, the pairs the training shows now, per
+stage the scores, the answers per item and the confusion matrix; an export of everything as CSV.
 """
 
 from __future__ import annotations
@@ -52,6 +52,12 @@ HONEST = (
     "again (Patient Educ Couns 2016); it does not make anyone better at telling lies from truth "
     "(Jordan et al. 2019)."
 )
+
+
+#: Least seconds between two refreshes of the presenter's page. A class answering together changes the
+#: ledger several times a second, and each refresh recomputes the whole class's tables in the server
+#: process that acknowledges the answers; so the tally follows the answers, a moment behind, not each one.
+PRESENTER_EVERY = 2.0
 
 
 @lru_cache(maxsize=1)
@@ -218,6 +224,7 @@ def PresenterPage():
             if now != seen:
                 seen = now
                 set_version(now)
+                cancel.wait(PRESENTER_EVERY)  # what changes meanwhile is shown together, at the next refresh
 
     solara.use_thread(watch, dependencies=[allowed])
     solara.Title("Seminar · presenter")

@@ -3,7 +3,8 @@
 The command checks the course can be made (the dataset's labelled events and clips), saves the
 class's settings (:class:`~workbench.seminar.classroom.Settings`: code, presenter key, course),
 prints the students' and the presenter's addresses, then becomes Solara's own server
-(``python -m solara run workbench.seminar.app --production``) bound to ``--host`` only.
+(``solara run workbench.seminar.app --production`` through :mod:`workbench.seminar.server`, which
+turns off the websocket compression) bound to ``--host`` only.
 """
 
 from __future__ import annotations
@@ -104,8 +105,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     env.setdefault("SOLARA_SESSION_SECRET_KEY", secrets.token_urlsafe(32))
     package_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-    cmd = [sys.executable, "-m", "solara", "run", "workbench.seminar.app", "--production", "--no-open"]
-    cmd += ["--host", args.host, "--port", str(args.port)]
+    cmd = [sys.executable, "-m", "workbench.seminar.server", "run", "workbench.seminar.app"]  # solara run
+    cmd += ["--production", "--no-open", "--host", args.host, "--port", str(args.port)]
     sys.stdout.flush()
     os.execvpe(cmd[0], cmd, env)
     return 0  # not reached

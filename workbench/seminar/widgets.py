@@ -104,13 +104,16 @@ class StageQuiz(Quiz):
             dropped_frames=flash["dropped_frames"] if flash else None,
             flash_disturbed=bool(flash and flash["disturbed"]),
         )
-        self.saving = "answer saved" if new else "this item was answered before: the first answer stands"
+        saving = "answer saved" if new else "this item was answered before: the first answer stands"
         answers = list(self.answers)
         answers[k] = row["answer"]
-        self.answers = answers
         if not self.feedback:
-            self.send({"type": "recorded", "item": k})
+            # The acknowledgement first (the answer is journalled): the page moves on as soon as it has it;
+            # the two state updates follow it in the same websocket.
+            self.send({"type": "recorded", "item": k, "saving": saving})
+            self.saving, self.answers = saving, answers
             return
+        self.saving, self.answers = saving, answers
         correct = list(self.correct)
         correct[k] = bool(row["correct"])
         self.correct = correct

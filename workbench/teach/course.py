@@ -387,18 +387,18 @@ def gains(answers: pd.DataFrame, *, exclude_disturbed: bool = False) -> pd.DataF
     kept = answers
     if exclude_disturbed:
         kept = answers[~answers["flash_disturbed"].fillna(False).astype(bool)]
-    rows = {}
-    for student, df in answers.groupby("student", sort=True):
-        mine = kept[kept["student"] == student]
-        row = {"name": df["name"].iloc[-1], "arm": df["arm"].iloc[-1], "form": df["form"].iloc[-1]}
-        for stage in ("pre", "post"):
-            s = mine[mine["stage"] == stage]
-            row[stage] = float(s["correct"].astype(bool).mean()) if len(s) else float("nan")
-            row[f"n_{stage}"] = len(s)
-        row["gain"] = row["post"] - row["pre"]
-        rows[student] = row
-    out = pd.DataFrame.from_dict(rows, orient="index")[cols]
-    out.index.name = "student"
+    # One grouping for the class (the presenter's page recomputes this as answers come in).
+    who = answers.drop_duplicates("student", keep="last").set_index("student")[["name", "arm", "form"]]
+    out = who.loc[sorted(who.index)]
+    tests = kept[kept["stage"].isin(["pre", "post"])]
+    right = tests["correct"].astype(bool).groupby([tests["student"], tests["stage"]]).agg(["mean", "size"])
+    for stage in ("pre", "post"):
+        part = right.xs(stage, level="stage") if stage in right.index.get_level_values("stage") else right.iloc[:0]
+        out[stage] = part["mean"].reindex(out.index).astype(float)
+        out[f"n_{stage}"] = part["size"].reindex(out.index).fillna(0).astype(int)
+    out["gain"] = out["post"] - out["pre"]
+    out = out[cols]
+    out.index = pd.Index(list(out.index), name="student")
     return out
 
 

@@ -25,7 +25,7 @@
 // Messages from Python: {type: "item", ...} + JPEG buffers (neutral, onset..offset),
 //                       {type: "reveal", ...} + buffers (motion JPEG, float32 AU curves),
 //                       {type: "refused", item} (the answer was not recorded: ask again),
-//                       {type: "recorded", item} (saved; no reveal: a test without feedback, on to the next item)
+//                       {type: "recorded", item, saving} (saved; no reveal: a test without feedback, on to the next item)
 // When the last item is done the page sends {type: "done"}.
 
 // The answer keys ([["1", "happiness"], ..., ["0", "others"]]) and the disturbed-flash rule come
@@ -645,7 +645,7 @@ function render({ model, el: host }) {
     else if (m.type === "reveal") onReveal(m, buffers);
     else if (m.type === "recorded" && m.item === index() && s.phase === "checking") {
       // A test without feedback (the seminar's pre- and post-test): the answer is saved, on to the next item.
-      save.textContent = model.get("saving");
+      save.textContent = m.saving ?? model.get("saving");
       if (index() >= n() - 1) finish();
       else { model.set("index", index() + 1); model.save_changes(); }  // change:index loads it
     } else if (m.type === "refused" && m.item === index() && s.phase === "checking") {
