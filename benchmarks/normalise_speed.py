@@ -7,13 +7,20 @@ sample's face with scripted expressions, :mod:`tests.support.camera`): SAMM's 20
 script prints frames/s, the ratio to real time (goal: >= 1x on 2 cores) and to the old way,
 the copy's size, and a random frame's cost in the copy (decord, what scrubbing pays).
 
-* ``old``: the previous normalise: decode to RGB, back to 4:2:0, x264 veryfast;
-* ``<preset> t<threads>``: :func:`workbench.encode.normalise` (decoded 4:2:0 pictures to
-  x264 as they are) with that preset and x264 thread count (``auto``: x264's choice).
+* ``old``: the first normalise: decode to RGB, back to 4:2:0, x264 veryfast, full size;
+* ``full <preset> t<threads>``: :func:`workbench.encode.normalise` (decoded 4:2:0 pictures to
+  x264 as they are) at the source's size, with that preset and x264 thread count (``auto``:
+  x264's choice); ``full ultrafast auto`` is what normalising did before copies were made at
+  display size;
+* ``copy[<side>] <preset> t<threads>``: the same, scaled to at most
+  :data:`workbench.encode.COPY_SIDE` (or ``side``) pixels on the longest side: the copy for
+  browsing that the workbench makes now (``copy ultrafast auto``).
 
-Then whether the source's own index makes normalising unnecessary: a random frame read
-exactly from the source (:class:`workbench.exact.ExactReader`: seek to the keyframe before,
-decode forward) beside the same frame from the copy.
+'random frame' is what a jump costs the player: a random frame decoded from the copy
+(decord) and scaled to 520 pixels wide, as the player shows it. Then whether the source's
+own index makes normalising unnecessary: a random frame read exactly from the source
+(:class:`workbench.exact.ExactReader`: seek to the keyframe before, decode forward), scaled
+the same way.
 
 Run: ``.venv/bin/python benchmarks/normalise_speed.py [--frames-2k 300] [--frames-sd 600] [--repeat 2]``
 """
@@ -35,15 +42,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.camera import SAMM_SIZE, on_canvas, sample_frames, write_camera_style  # noqa: E402
 
+FULL = 1 << 16  # a longest side no source reaches: the copy at the source's size
+#: (name, x264 preset, x264 threads, longest side; None: COPY_SIDE)
 CHOICES = [
-    ("decode only", None, None),
-    ("old", "veryfast", None),
-    ("veryfast auto", "veryfast", None),
-    ("superfast auto", "superfast", None),
-    ("ultrafast auto", "ultrafast", None),
-    ("ultrafast t2", "ultrafast", 2),
-    ("ultrafast t1", "ultrafast", 1),
+    ("decode only", None, None, FULL),
+    ("old", "veryfast", None, FULL),
+    ("full superfast auto", "superfast", None, FULL),
+    ("full ultrafast auto", "ultrafast", None, FULL),
+    ("full ultrafast t1", "ultrafast", 1, FULL),
+    ("copy superfast auto", "superfast", None, None),
+    ("copy ultrafast auto", "ultrafast", None, None),
+    ("copy ultrafast t2", "ultrafast", 2, None),
+    ("copy ultrafast t1", "ultrafast", 1, None),
+    ("copy720 ultrafast auto", "ultrafast", None, 720),
 ]
+#: The width frames are shown at (the player's canvas, device pixel ratio 1).
+SHOWN_WIDTH = 520
 
 
 def old_normalise(src: Path, dst: Path) -> None:
@@ -85,7 +99,7 @@ def run(choice: tuple, src: Path, dst: Path) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of one normalisation."""
     from workbench.encode import normalise
 
-    name, preset, threads = choice
+    name, preset, threads, side = choice
     dst.unlink(missing_ok=True)
     t, cpu = time.perf_counter(), cpu_seconds()
     if name == "old":
@@ -93,7 +107,7 @@ def run(choice: tuple, src: Path, dst: Path) -> tuple[float, float]:
     elif name == "decode only":
         decode_only(src)
     else:
-        normalise(src, dst, preset=preset, threads=threads)
+        normalise(src, dst, preset=preset, threads=threads, side=side)
     return time.perf_counter() - t, cpu_seconds() - cpu
 
 
@@ -109,9 +123,14 @@ def random_ms(read, n: int, count: int = 20) -> float:
 
 
 def measure(label: str, src: Path, fps: float, n: int, repeat: int, folder: Path) -> None:
+    from workbench.clip import fit
+    from workbench.encode import COPY_SIDE
     from workbench.exact import ExactReader, even_shape, frame_index
     from workbench.probe import probe
     from workbench.video import VideoClip
+
+    h, w = even_shape(probe(src))
+    shown = (SHOWN_WIDTH, round(h * SHOWN_WIDTH / w))
 
     best: dict[str, tuple[float, float]] = {}
     for _ in range(repeat):
@@ -125,22 +144,26 @@ def measure(label: str, src: Path, fps: float, n: int, repeat: int, folder: Path
     print(
         f"  thread, and '{cores} idle cores' the rate that CPU time allows on {cores} cores with nothing else running"
     )
-    print(f"{'choice':<16}{'frames/s':>10}{'x real time':>13}{'x old':>8}{'CPU ms':>8}{f'{cores} idle cores':>15}"
-          f"{'copy MB':>9}{'random frame':>14}")  # fmt: skip
+    print(f"  copies: 'full' at {w}x{h}, 'copy' at most {COPY_SIDE} pixels on the longest side; 'x full' is the"
+          f" speed over 'full ultrafast auto' (normalising before copies at display size); random frame shown"
+          f" {shown[0]}x{shown[1]}")  # fmt: skip
+    print(f"{'choice':<23}{'frames/s':>9}{'x real time':>12}{'x old':>7}{'x full':>8}{'CPU ms':>8}"
+          f"{f'{cores} idle cores':>15}{'copy':>10}{'copy MB':>8}{'random frame':>14}")  # fmt: skip
     for name, (wall, cpu) in best.items():
         copy = folder / f"{name.replace(' ', '_')}.mp4"
         if copy.exists():
             clip = VideoClip(copy, copy)
-            ms, size = f"{random_ms(clip.frame, clip.n_frames):>11.1f} ms", f"{copy.stat().st_size / 1e6:>9.1f}"
+            ms = f"{random_ms(lambda i, c=clip: fit(c.frame(i), shown), clip.n_frames):>11.1f} ms"
+            size = f"{clip.shape[1]:>5}x{clip.shape[0]:<4}{copy.stat().st_size / 1e6:>8.1f}"
         else:
-            ms, size = "", f"{'':>9}"
-        rate, idle = n / wall, n / cpu * cores
-        print(f"{name:<16}{rate:>10.1f}{rate / fps:>12.2f}x{best['old'][0] / wall:>7.2f}x{1000 * cpu / n:>8.1f}"
-              f"{idle / fps:>14.2f}x{size}{ms}")  # fmt: skip
+            ms, size = "", f"{'':>18}"
+        rate, idle, full = n / wall, n / cpu * cores, best["full ultrafast auto"][0] / wall
+        print(f"{name:<23}{rate:>9.1f}{rate / fps:>11.2f}x{best['old'][0] / wall:>6.2f}x"
+              f"{full:>7.2f}x{1000 * cpu / n:>8.1f}{idle / fps:>14.2f}x{size}{ms}")  # fmt: skip
     index = frame_index(src, info)
     reader = ExactReader(src, index, even_shape(info))
-    ms = random_ms(lambda i: next(reader.read(i, i + 1)), index.n_frames)
-    print(f"{'source, exact':<16}{'':>10}{'':>13}{'':>8}{'':>9}{ms:>11.1f} ms  (no copy: seek to keyframe, decode on)")
+    ms = random_ms(lambda i: fit(next(reader.read(i, i + 1))[1], shown), index.n_frames)
+    print(f"{'source, exact':<23}{'':>58}{'':>18}{ms:>11.1f} ms  (no copy: seek to keyframe, decode on)")
 
 
 def main() -> None:

@@ -8,7 +8,11 @@ clip of 5 minutes (``--seconds``); a SAMM-sized 2040x1088 200 fps clip of 6,000 
 (``--big-frames``). The last two are written camera-style (x264's default keyframe interval,
 B-frames), so opening them includes their normalisation. The same run drives the obvious
 baseline (an ``ipywidgets.Image`` whose bytes an ``IntSlider`` observer replaces) with the
-same keys, and measures how long the plot cursor takes to follow a step.
+same keys, and measures how long the plot cursor takes to follow a step. The 2K clip is also
+played the way it was before normalised copies were made at display size (``samm, full-size
+copy``: the kernel sets :data:`workbench.encode.COPY_SIDE` above the clip's size; its own
+copy, its own normalisation), beside the same baseline; the 640x480 clip's copy is its own
+size either way.
 
 Also measured: the first frame on screen after picking the clip in the clip list (the wall
 clock, including opening and any normalisation), the kernel's peak memory (VmHWM) and the
@@ -185,15 +189,28 @@ def _kernel_pids(lab, notebook: str) -> list[int]:
     return [pid for pid, (_, cmd) in _processes().items() for kid in ids if f"kernel-{kid}" in cmd]
 
 
-def copy_of(clip: Path, cache: Path):
-    """A function saying whether the clip's normalised copy is written (always, if it needs none)."""
+def copy_of(clip: Path, cache: Path, side: int | None = None):
+    """A function saying whether the clip's normalised copy (at most ``side`` pixels on its
+    longest side; default: the workbench's) is written (always, if it needs none)."""
     from workbench.encode import normalised_path
     from workbench.probe import probe
 
     if not probe(clip).reasons():
         return lambda: True
-    where = normalised_path(clip, None, cache)
-    return lambda: any(where.parent.glob(where.name.split("_")[0].split(".")[0] + "*.mp4"))
+    return normalised_path(clip, None, cache, side=side).exists
+
+
+#: Above any clip's size: the normalised copy at full size, as before copies at display size.
+FULL_SIDE = 1 << 16
+
+
+def full_size_copy(project: Path, notebook: str) -> None:
+    """Make ``notebook`` normalise at full size (the old way): a first cell sets the copy's side."""
+    path = project / notebook
+    nb = nbformat.read(path, as_version=4)
+    cell = f"import workbench.encode\n\nworkbench.encode.COPY_SIDE = {FULL_SIDE}  # the old way: full-size copies"
+    nb.cells.insert(0, nbformat.v4.new_code_cell(cell))
+    nbformat.write(nb, path)
 
 
 def reads_copy(lab, notebook: str) -> bool | None:
@@ -577,6 +594,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeline-frames", type=int, default=50_000)
     ap.add_argument("--timeline-rounds", type=int, default=10, help="zoom + pan + reset rounds")
     ap.add_argument("--only", nargs="*", help="cases to run: sample long samm timeline")
+    ap.add_argument("--no-full-copy", action="store_true", help="skip the 2K clip with a full-size copy (the old way)")
     ap.add_argument("--json", type=Path, help="also write the numbers here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary project")
     args = ap.parse_args(argv)
@@ -614,19 +632,26 @@ def main(argv: list[str] | None = None) -> int:
         base = baseline_notebook(project, clip, f"baseline_{dataset}.ipynb", width=min(640, w))
         name = f"{dataset}: {clip.name} ({n} frames, {w}x{h}, {fps:g} fps)"
         cases.append((name, nb, base, n, pick, copy_of(clip, cache)))
+        if dataset == "samm" and not args.no_full_copy:  # the old way, after the new: the same baseline
+            old = notebook_variant(project, "annotate_samm_full.ipynb", DATASET=dataset, RATER="bench", ANALYSE=False)
+            full_size_copy(project, old)
+            cases.append((f"{name}, full-size copy (before)", old, None, n, pick, copy_of(clip, cache, FULL_SIDE)))
     lab = start_lab(project, project / ".lab")
     results = {}
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            base = None
             for k, (name, nb, base_nb, n, pick, copy_ready) in enumerate(cases):
                 page = browser.new_page(viewport={"width": 1500, "height": 1100})
                 player = run_player(page, lab, nb, n, args.steps, args.jumps, seed=k, copy_ready=copy_ready, pick=pick)
                 page.evaluate("() => window.jupyterapp.commands.execute('kernelmenu:shutdown')")
                 page.close()
-                page = browser.new_page(viewport={"width": 1500, "height": 1100})
-                base = run_baseline(page, lab, base_nb, n, args.steps, args.jumps, seed=k)
-                page.close()
+                if base_nb is not None:  # else the case before's clip and baseline
+                    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+                    base = run_baseline(page, lab, base_nb, n, args.steps, args.jumps, seed=k)
+                    page.evaluate("() => window.jupyterapp.commands.execute('kernelmenu:shutdown')")
+                    page.close()
                 results[name] = report(name, player, base)
             if "timeline" in only:
                 page = browser.new_page(viewport={"width": 1500, "height": 1100})

@@ -52,7 +52,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
         ("normalised", "yes: " + "; ".join(clip.normalise_reasons) if clip.normalised else "no"),
     ]
     if clip.normalised:
-        rows.append(("read from", str(clip.path)))
+        copy = getattr(clip, "copy_shape", None)
+        if copy is not None and copy != clip.shape:
+            rows.append(("shown from", f"{clip.path} ({copy[1]}x{copy[0]}; full resolution from the clip)"))
+        else:
+            rows.append(("read from", str(clip.path)))
     if len(clip.frame_numbers) and clip.frame_numbers[0] != 0:
         rows.append(("numbers", f"{clip.frame_numbers[0]}..{clip.frame_numbers[-1]}"))
     for k, v in rows:

@@ -20,6 +20,15 @@ import numpy as np
 CACHE_BYTES = 256 << 20
 
 
+def fit(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``img`` scaled to ``size`` ``(width, height)`` with area averaging (itself when it is that size)."""
+    if (img.shape[1], img.shape[0]) == tuple(size):
+        return img
+    import cv2
+
+    return cv2.resize(img, (int(size[0]), int(size[1])), interpolation=cv2.INTER_AREA)
+
+
 class Clip:
     """A frame-exact clip. Use :func:`open_clip` to make one.
 
@@ -114,6 +123,15 @@ class Clip:
         """
         for i in range(self._check_index(start), stop):
             yield self.frame(i)
+
+    def scaled(self, i: int, size: tuple[int, int]) -> np.ndarray:
+        """The whole frame ``i`` at ``size`` ``(width, height)``, for the screen.
+
+        Here frame i scaled down (:func:`fit`); a clip with a smaller copy made for browsing
+        reads it instead when it is large enough
+        (:meth:`workbench.video.NormalisingClip.scaled`).
+        """
+        return fit(self.frame(i), size)
 
     def jpeg(self, i: int, quality: int = 85) -> bytes:
         """Frame ``i`` as JPEG bytes (for the browser)."""

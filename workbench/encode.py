@@ -2,7 +2,12 @@
 a camera's file into one (constant rate, short keyframe interval, no B-frames, no edit list).
 
 Normalised copies live in ``<cache>/normalised/`` (:func:`workbench.paths.user_cache`),
-named by the source's content; the user's file is never touched.
+named by the source's content and by the size they are written at; the user's file is never
+touched. A copy is made for browsing: its longest side is at most :data:`COPY_SIDE` pixels
+(:func:`copy_size`), what the player shows at most (520 CSS pixels) on a screen of device
+pixel ratio 2. A smaller source is copied at its own size. Full-resolution pixels of a larger
+source (a zoomed face crop, export, detection) are read exactly from the source
+(:mod:`workbench.exact`).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from workbench.paths import file_sha256, user_cache
 from workbench.probe import Probe, probe
 
 #: Bumped when normalised files are encoded differently, so caches are refreshed.
-NORMALISE_VERSION = 4
+NORMALISE_VERSION = 5
 #: Keyframe interval (frames) of normalised files.
 KEYFRAME_INTERVAL = 10
 #: x264 preset and threads of normalised copies, measured with ``benchmarks/normalise_speed.py``
@@ -32,6 +37,11 @@ KEYFRAME_INTERVAL = 10
 #: the bytes of veryfast's and decode as fast.
 NORMALISE_PRESET = "ultrafast"
 NORMALISE_THREADS: int | None = None
+#: Longest side (pixels) of a normalised copy; a larger source is scaled down to it
+#: (:func:`copy_size`). Measured with ``benchmarks/normalise_speed.py``: see the README figures.
+COPY_SIDE = 1040
+#: swscale's filter for scaling a copy down.
+COPY_SCALER = "AREA"
 MP4 = {"format": "mp4", "options": {"use_editlist": "0"}}
 
 
@@ -141,6 +151,26 @@ def shown_frames(src: Path, index: FrameIndex, cancel: threading.Event | None = 
         raise ValueError(f"Expected {n} frames in {src}, but only {k} could be decoded.")
 
 
+def copy_size(shape: tuple[int, int], side: int | None = None) -> tuple[int, int]:
+    """``(height, width)`` of the normalised copy of a clip of ``shape`` (``(height, width)``,
+    even): the same, or scaled down so that the longest side is at most ``side`` pixels
+    (default :data:`COPY_SIDE`), each side even.
+
+    Examples
+    --------
+    >>> copy_size((1088, 2040), 1040)
+    (554, 1040)
+    >>> copy_size((480, 640), 1040)
+    (480, 640)
+    """
+    side = COPY_SIDE if side is None else int(side)
+    h, w = shape
+    scale = side / max(h, w)
+    if scale >= 1:
+        return h, w
+    return max(2, round(h * scale / 2) * 2), max(2, round(w * scale / 2) * 2)
+
+
 def normalise(
     src: str | Path,
     dst: str | Path,
@@ -150,13 +180,16 @@ def normalise(
     index: FrameIndex | None = None,
     preset: str = NORMALISE_PRESET,
     threads: int | None = NORMALISE_THREADS,
+    side: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> Path:
-    """Re-encode a video to constant frame rate, short keyframe interval, no edit list.
+    """Re-encode a video to constant frame rate, short keyframe interval, no edit list, at
+    most ``side`` pixels on its longest side (:func:`copy_size`).
 
     Frame k of the copy is frame k of :class:`workbench.exact.ExactReader` on the source.
-    Decoded 4:2:0 pictures go to the encoder as they are (no RGB round trip); other pixel
+    Decoded 4:2:0 pictures of the copy's size go to the encoder as they are (no RGB round
+    trip); larger ones are scaled by swscale in 4:2:0 (:data:`COPY_SCALER`); other pixel
     formats are converted once, odd sizes are cut to even ones.
 
     Parameters
@@ -171,6 +204,8 @@ def normalise(
         The source's :func:`probe` and :func:`~workbench.exact.frame_index`, when the caller has them.
     preset, threads
         x264's preset and thread count (None: x264's choice).
+    side
+        The copy's longest side at most (default :data:`COPY_SIDE`).
     progress
         Called with (frames written, frames in all) from the encoding thread.
     cancel
@@ -183,12 +218,15 @@ def normalise(
     index = index or frame_index(src, info, fps)
     rate = Fraction(index.fps).limit_denominator(1001)
     h, w = even_shape(info)
+    ch, cw = copy_size((h, w), side)
     step = max(1, index.n_frames // 200)
     with atomic_path(Path(dst), ".tmp.mp4") as tmp, av.open(str(tmp), "w", **MP4) as out:
-        stream = _encoder(out, rate, w, h, crf=16, preset=preset, tune="fastdecode", threads=threads)
+        stream = _encoder(out, rate, cw, ch, crf=16, preset=preset, tune="fastdecode", threads=threads)
         for k, frame in shown_frames(src, index, cancel):
             if frame.format.name != "yuv420p" or frame.width != w or frame.height != h:
                 frame = av.VideoFrame.from_ndarray(to_rgb(frame, (h, w)), format="rgb24").reformat(format="yuv420p")
+            if (ch, cw) != (h, w):
+                frame = frame.reformat(width=cw, height=ch, format="yuv420p", interpolation=COPY_SCALER)
             frame.pts, frame.time_base = k, stream.codec_context.time_base
             frame.pict_type = av.video.frame.PictureType.NONE  # the source's keyframes do not force ours
             for pkt in stream.encode(frame):
@@ -200,9 +238,14 @@ def normalise(
     return Path(dst)
 
 
-def normalised_path(src: Path, fps: float | None, root: Path | None = None, digest: str | None = None) -> Path:
-    """Where the normalised copy of ``src`` lives in the cache (keyed by content; pass the
-    source's sha256 as ``digest`` when it is known)."""
+def normalised_path(
+    src: Path, fps: float | None, root: Path | None = None, digest: str | None = None, side: int | None = None
+) -> Path:
+    """Where the normalised copy of ``src`` lives in the cache: keyed by the source's content
+    (pass its sha256 as ``digest`` when it is known), the rate, the longest side the copy is
+    written at (``side``, default :data:`COPY_SIDE`: with the source's size, what the copy's
+    size depends on) and :data:`NORMALISE_VERSION`."""
     digest = (digest or file_sha256(src))[:24]
     tag = f"_{fps:g}fps" if fps else ""
-    return (root or user_cache()) / "normalised" / f"{digest}{tag}.v{NORMALISE_VERSION}.mp4"
+    side = COPY_SIDE if side is None else int(side)
+    return (root or user_cache()) / "normalised" / f"{digest}{tag}_max{side}.v{NORMALISE_VERSION}.mp4"

@@ -13,7 +13,7 @@ read and switches to the copy when it is.
                                         └──> normalise (progress 0..1) ──> ready | error
 
 Opening the same file again while its job runs joins that job (keyed on the file's path,
-size and modification time, the rate asked for and the cache folder). A job that failed
+size and modification time, the rate asked for, the cache folder and the copy's longest side). A job that failed
 keeps its error for the clips that wait on it and leaves the registry, so the next open
 tries again. At interpreter exit unfinished jobs are cancelled (no half-written copy
 stays behind); the next open starts again.
@@ -26,6 +26,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from workbench import encode
 from workbench.encode import Cancelled, normalise, normalised_path
 from workbench.exact import FrameIndex
 from workbench.paths import file_sha256
@@ -51,8 +52,8 @@ class Job:
         What stopped the job, kept to be raised by the clips reading it (None: none).
     """
 
-    def __init__(self, src: Path, info: Probe, index: FrameIndex, fps: float | None, cache: Path | None):
-        self.src, self.info, self.index, self.fps, self.cache = src, info, index, fps, cache
+    def __init__(self, src: Path, info: Probe, index: FrameIndex, fps: float | None, cache: Path | None, side: int):
+        self.src, self.info, self.index, self.fps, self.cache, self.side = src, info, index, fps, cache, side
         self.dst: Path | None = None
         self.digest: str | None = None
         self.done, self.total = 0, index.n_frames
@@ -123,11 +124,11 @@ class Job:
     def _run(self) -> None:
         try:
             self.digest = file_sha256(self.src)
-            self.dst = normalised_path(self.src, self.fps, self.cache, self.digest)
+            self.dst = normalised_path(self.src, self.fps, self.cache, self.digest, self.side)
             self._hashed.set()
             if not self.dst.exists():
-                normalise(self.src, self.dst, self.fps, self.info, index=self.index, progress=self._progress,
-                          cancel=self._cancel)  # fmt: skip
+                normalise(self.src, self.dst, self.fps, self.info, index=self.index, side=self.side,
+                          progress=self._progress, cancel=self._cancel)  # fmt: skip
         except BaseException as exc:  # noqa: BLE001 - kept and raised by the next read of every clip
             self.error = exc
         finally:
@@ -144,9 +145,9 @@ _JOBS: dict[tuple, Job] = {}
 _JOBS_LOCK = threading.Lock()
 
 
-def _key(src: Path, fps: float | None, cache: Path | None) -> tuple:
+def _key(src: Path, fps: float | None, cache: Path | None, side: int) -> tuple:
     stat = src.stat()
-    return (str(src.resolve()), stat.st_size, stat.st_mtime_ns, fps, str(cache) if cache else None)
+    return (str(src.resolve()), stat.st_size, stat.st_mtime_ns, fps, str(cache) if cache else None, side)
 
 
 def _forget(job: Job) -> None:
@@ -157,12 +158,14 @@ def _forget(job: Job) -> None:
 
 
 def start(src: Path, info: Probe, index: FrameIndex, fps: float | None = None, cache: Path | None = None) -> Job:
-    """The running (or finished) job normalising ``src``, started if there is none."""
-    key = _key(src, fps, cache)
+    """The running (or finished) job normalising ``src`` (its copy at most
+    :data:`workbench.encode.COPY_SIDE` pixels on its longest side), started if there is none."""
+    side = encode.COPY_SIDE
+    key = _key(src, fps, cache, side)
     with _JOBS_LOCK:
         job = _JOBS.get(key)
         if job is None or job.error is not None or (job.ready and not (job.dst and job.dst.exists())):
-            job = _JOBS[key] = Job(src, info, index, fps, cache)
+            job = _JOBS[key] = Job(src, info, index, fps, cache, side)
             job.thread.start()
     return job
 

@@ -13,12 +13,15 @@ when decord would misplace frames or seek slowly, re-encodes it once with
 - a keyframe interval longer than :data:`MAX_KEYFRAME_GAP` frames.
 
 The normalised file is H.264, constant frame rate, a keyframe every
-:data:`KEYFRAME_INTERVAL` frames, no B-frames and no edit list. It is made in the
-background (:mod:`workbench.normaliser`): :func:`open_clip` returns a
+:data:`KEYFRAME_INTERVAL` frames, no B-frames and no edit list, at most
+:data:`workbench.encode.COPY_SIDE` pixels on its longest side (a copy for browsing). It is
+made in the background (:mod:`workbench.normaliser`): :func:`open_clip` returns a
 :class:`NormalisingClip` at once, whose frames are exact from the start (PyAV seeks to
-the keyframe before a frame and decodes forward, :mod:`workbench.exact`: slower) and come
-from the copy (decord: fast) as soon as it is written. ``clip.progress`` (0..1) and the
-``on_progress`` callback tell how far it is.
+the keyframe before a frame and decodes forward, :mod:`workbench.exact`: slower). As soon
+as the copy is written, frames at the size they are shown (``clip.scaled(i, size)``) come
+from it (decord: fast); full-resolution frames (``clip.frame(i)``: a zoomed face crop,
+export) come from it only when it is the source's size, else from the source, exactly.
+``clip.progress`` (0..1) and the ``on_progress`` callback tell how far it is.
 
 CASME II and SAMM ship clips as folders of JPEGs (``img46.jpg``, ``006_05562.jpg``).
 A folder's images are sorted by their trailing number (natural order) and must be
@@ -41,7 +44,7 @@ import numpy as np
 
 from workbench import normaliser
 from workbench.atomic import atomic_write_bytes
-from workbench.clip import CACHE_BYTES, Clip
+from workbench.clip import CACHE_BYTES, Clip, fit
 from workbench.clips import IMAGE_SUFFIXES, image_number, is_image
 from workbench.exact import ExactReader, FrameIndex, even_shape, frame_index
 from workbench.paths import file_sha256
@@ -217,9 +220,12 @@ class NormalisingClip(Clip):
     Frames are exact from the start: :class:`workbench.exact.ExactReader` seeks to the
     keyframe before a frame and decodes forward (slow across a long keyframe interval:
     up to a whole group of pictures per jump). Once the background job
-    (:mod:`workbench.normaliser`) has written the copy, the next :meth:`frame` switches to
-    it (a :class:`VideoClip`: decord, fast); frame k is the same picture before and after
-    (up to the copy's compression). A job that failed raises its error, naming the file,
+    (:mod:`workbench.normaliser`) has written the copy, the next read switches to it (a
+    :class:`VideoClip`: decord, fast): :meth:`scaled` reads it whenever it is at least the
+    size asked for, :meth:`frame` only when it is the source's size (a source larger than
+    :data:`workbench.encode.COPY_SIDE` keeps being read exactly at full resolution). Frame
+    k is the same picture before and after, in the copy and in the source (up to the
+    copy's compression and scaling). A job that failed raises its error, naming the file,
     on every read. Without a job (``open_clip(..., normalise=False)``) the clip reads the
     source exactly and makes no copy.
 
@@ -242,6 +248,7 @@ class NormalisingClip(Clip):
         self.normalise_reasons = info.reasons()
         self._exact = ExactReader(source, self.index, self._size)
         self._copy: VideoClip | None = None
+        self._full = False  # the copy is at the source's size: frame(i) reads it too
         self._lock = threading.RLock()
 
     def __reduce__(self):  # another process opens the file again (and joins or finds the copy)
@@ -298,14 +305,33 @@ class NormalisingClip(Clip):
                 f"but it has {copy.n_frames}."
             )
         copy._hash, copy.normalised, copy.normalise_reasons = job.digest, True, self.normalise_reasons
-        self._exact.close()
-        self._cache.clear()
+        self._full = copy.shape == self.shape
+        if self._full:  # full resolution from the copy too: the source's reader is done
+            self._exact.close()
+            self._cache.clear()
         self._copy, self.path, self.normalised = copy, copy.path, True
 
+    @property
+    def copy_shape(self) -> tuple[int, int, int] | None:
+        """``(height, width, 3)`` of the normalised copy once it is read (None before)."""
+        copy = self._current()
+        return copy.shape if copy is not None else None
+
     def frame(self, i: int) -> np.ndarray:
+        """Frame i at full resolution: from the copy when it is the source's size, else exactly from the source."""
         copy = self._current()
         with self._lock:
-            return copy.frame(i) if copy is not None else super().frame(i)
+            return copy.frame(i) if copy is not None and self._full else super().frame(i)
+
+    def scaled(self, i: int, size: tuple[int, int]) -> np.ndarray:
+        """The whole frame i at ``size`` ``(width, height)``: from the copy once it is written
+        and at least that size (fast), else from :meth:`frame`."""
+        copy = self._current()
+        if copy is not None and size[0] <= copy.shape[1] and size[1] <= copy.shape[0]:
+            with self._lock:
+                img = copy.frame(i)
+            return fit(img, size)
+        return fit(self.frame(i), size)
 
     def _read(self, i: int) -> Iterable[tuple[int, np.ndarray]]:
         """Frame i exactly; a step back decodes from the keyframe to i once and keeps what it can."""

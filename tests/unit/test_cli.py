@@ -32,6 +32,16 @@ def test_info_waits_for_the_normalised_copy_and_says_why(tmp_path, capsys, monke
     assert f"read from  {tmp_path / 'cache' / 'normalised'}" in out
 
 
+def test_info_on_a_large_camera_file_says_its_copy_is_smaller(tmp_path, capsys, monkeypatch):
+    from tests.unit.test_video import encode
+
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+    path = encode(tmp_path / "camera.mp4", range(30), gop=250, size=(1280, 720))
+    assert main(["info", str(path), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "size  1280x720" in out and "(1040x584; full resolution from the clip)" in out
+
+
 def test_info_on_an_image_folder_shows_dataset_numbers(tmp_path, capsys):
     folder = write_folder((coded_frame(n) for n in range(4)), tmp_path / "EP01", start=46)
     assert main(["info", str(folder)]) == 0

@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 
 from tests.framecode import coded_frame, read_code
+from workbench.clip import fit
 from workbench.encode import KEYFRAME_INTERVAL, write_video
 from workbench.probe import probe
+from workbench.ui.frames import view_jpegs
 from workbench.video import open_clip, write_folder
 
 
@@ -21,12 +23,14 @@ def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
 
 
-def encode(path: Path, numbers, fps=30, gop=250, bframes=True, durations=None, preset="ultrafast") -> Path:
+def encode(
+    path: Path, numbers, fps=30, gop=250, bframes=True, durations=None, preset="ultrafast", size=(640, 480)
+) -> Path:
     """x264 with a long GOP, optionally variable frame rate. ``preset="ultrafast"`` writes
     no B-frames whatever ``bframes`` says; a camera's (``"veryfast"`` and slower) has them."""
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        (stream.width, stream.height), stream.pix_fmt = size, "yuv420p"
         stream.options = {
             "crf": "18",
             "preset": preset,
@@ -37,7 +41,7 @@ def encode(path: Path, numbers, fps=30, gop=250, bframes=True, durations=None, p
             stream.codec_context.time_base = Fraction(1, 1000)
         t = 0
         for k, n in enumerate(numbers):
-            frame = av.VideoFrame.from_ndarray(coded_frame(n), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(coded_frame(n, size[1], size[0]), format="rgb24")
             if durations is not None:
                 frame.pts, frame.time_base = t, Fraction(1, 1000)
                 t += durations[k]
@@ -63,6 +67,12 @@ def trim_copy(src: Path, dst: Path, start_frame: int, fps: int = 30) -> Path:
             pkt.stream = ost
             out.mux(pkt)
     return dst
+
+
+def decode_jpeg(data: bytes) -> np.ndarray:
+    import cv2
+
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
 
 
 def numbers_of(clip) -> list[int]:
@@ -476,3 +486,73 @@ def test_cancelled_normalisation_leaves_no_file_behind(tmp_path, held):
         clip.frame(0)
     folder = tmp_path / "cache" / "normalised"
     assert not folder.exists() or not list(folder.iterdir())
+
+
+# --------------------------------------------------------------------------- the copy for browsing
+
+HD = (1280, 720)  # larger than COPY_SIDE: its copy is scaled down
+
+
+def _code_at(img: np.ndarray, size: tuple[int, int] = HD) -> int:
+    """The number a frame shown at any size carries (read at the size it was drawn)."""
+    import cv2
+
+    return read_code(cv2.resize(img, size, interpolation=cv2.INTER_LINEAR))
+
+
+def test_copy_of_a_large_camera_file_is_at_display_size_and_its_frame_n_is_frame_n(tmp_path):
+    from workbench.encode import COPY_SIDE, copy_size
+    from workbench.ui.player import Player
+    from workbench.video import VideoClip
+
+    path = encode(tmp_path / "camera.mp4", range(70), gop=250, preset="veryfast", size=HD)
+    clip = open_clip(path, wait=True)
+    assert clip.normalised and clip.shape == (720, 1280, 3)  # the clip is the source's size
+    assert clip.copy_shape == (*copy_size((720, 1280)), 3) and max(clip.copy_shape) == COPY_SIDE
+    copy = VideoClip(clip.path, clip.path)  # the file in the cache, read on its own
+    assert copy.shape == clip.copy_shape and [_code_at(copy.frame(i)) for i in range(70)] == list(range(70))
+    player = Player(clip, threaded=False)  # shown 520 pixels wide: from the copy
+    order = random.Random(4).sample(range(70), 25)
+    for i in order:
+        assert _code_at(clip.scaled(i, (520, 292))) == i, f"frame {i} at display size is another picture"
+        (jpeg,) = view_jpegs(clip, [i], 85, tuple(player.crop), player.size)
+        assert _code_at(decode_jpeg(jpeg)) == i and decode_jpeg(jpeg).shape[:2] == (292, 520)
+
+
+def test_zoomed_crop_and_frame_of_a_large_file_are_at_source_resolution(tmp_path):
+    from workbench.ui.frames import view_geometry
+
+    path = encode(tmp_path / "camera.mp4", range(40), gop=250, preset="veryfast", size=HD)
+    truth = _source_frames(path)
+    clip = open_clip(path, wait=True)
+    assert clip.copy_shape[1] < 1280  # a smaller copy exists; full resolution is not from it
+    crop, size = view_geometry(clip.shape, (1280, 1280), [0.0, 0.0, 0.5, 0.5], zoom=True)
+    assert crop == (0, 0, 640, 360) and size == (640, 360)  # the face crop at one source pixel per pixel
+    for i in random.Random(5).sample(range(40), 12):
+        assert np.array_equal(clip.frame(i), truth[i])  # exact, full size
+        (jpeg,) = view_jpegs(clip, [i], 95, crop, size)
+        img = decode_jpeg(jpeg)
+        assert img.shape[:2] == (360, 640) and read_code(img) == i  # the code's 40-pixel cells, unscaled
+        assert np.abs(img.astype(int) - truth[i][:360, :640]).mean() < 3  # the source's pixels (JPEG aside)
+
+
+def test_a_clip_that_needs_no_normalisation_is_read_as_it_stands_at_every_size(tmp_path):
+    path = write_video((coded_frame(n, 720, 1280) for n in range(30)), tmp_path / "clean.mp4", fps=30)
+    clip = open_clip(path)
+    assert not clip.normalised and clip.path == path and not (tmp_path / "cache" / "normalised").exists()
+    for i in (0, 17, 29):
+        assert clip.frame(i).shape == (720, 1280, 3) and read_code(clip.frame(i)) == i
+        assert np.array_equal(clip.scaled(i, (520, 292)), fit(clip.frame(i), (520, 292)))
+
+
+def test_the_copy_is_named_by_the_size_it_is_written_at(tmp_path, monkeypatch):
+    """A copy written at another longest side is never taken for this one: it is another file."""
+    from workbench import encode as encoding
+
+    path = encode(tmp_path / "camera.mp4", range(30), gop=250, size=HD)
+    first = open_clip(path, wait=True)
+    assert first.path == encoding.normalised_path(path, None, None) and first.copy_shape == (584, 1040, 3)
+    monkeypatch.setattr(encoding, "COPY_SIDE", 640)
+    second = open_clip(path, wait=True)
+    assert second.path != first.path and first.path.exists()
+    assert second.copy_shape == (360, 640, 3) and _code_at(second.scaled(7, (640, 360))) == 7

@@ -16,6 +16,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from workbench.clip import fit
+
 
 @runtime_checkable
 class FrameSource(Protocol):
@@ -171,21 +173,23 @@ def view_jpegs(
 ) -> list[bytes]:
     """JPEG bytes of ``indices``, cut to ``crop`` (x0, y0, w, h) and scaled to ``size`` (w, h).
 
-    The whole frame at its own size is the source's own JPEG (:func:`jpegs`); anything else
-    is decoded, cut, scaled with area averaging and encoded.
+    The whole frame at its own size is the source's own JPEG (:func:`jpegs`); the whole frame
+    scaled is the source's ``scaled(i, size)`` where it has one (a clip reads its copy made
+    for browsing, :meth:`workbench.clip.Clip.scaled`); a crop is cut from the frame at full
+    resolution. Scaling averages areas.
     """
     shape = getattr(source, "shape", None)
     whole = crop is None or (shape is not None and tuple(crop) == (0, 0, int(shape[1]), int(shape[0])))
     if whole and (size is None or (shape is not None and tuple(size) == (int(shape[1]), int(shape[0])))):
         return jpegs(source, indices, quality)
-    import cv2
-
+    if whole and getattr(source, "scaled", None) is not None:
+        return [encode_jpeg(np.ascontiguousarray(source.scaled(int(i), tuple(size))), quality) for i in indices]
     out = []
     for img in _decoded(source, indices):
         if crop is not None:
             x0, y0, w, h = crop
             img = img[y0 : y0 + h, x0 : x0 + w]
-        if size is not None and (img.shape[1], img.shape[0]) != tuple(size):
-            img = cv2.resize(img, tuple(int(v) for v in size), interpolation=cv2.INTER_AREA)
+        if size is not None:
+            img = fit(img, size)
         out.append(encode_jpeg(np.ascontiguousarray(img), quality))
     return out
