@@ -224,8 +224,8 @@ def normalise(
         stream = _encoder(out, rate, cw, ch, crf=16, preset=preset, tune="fastdecode", threads=threads)
         for k, frame in shown_frames(src, index, cancel):
             if frame.format.name != "yuv420p" or frame.width != w or frame.height != h:
-                frame = av.VideoFrame.from_ndarray(to_rgb(frame, (h, w)), format="rgb24").reformat(format="yuv420p")
-            if (ch, cw) != (h, w):
+                frame = av.VideoFrame.from_ndarray(to_rgb(frame, (h, w)), format="rgb24")
+            if frame.format.name != "yuv420p" or (frame.height, frame.width) != (ch, cw):  # one conversion
                 frame = frame.reformat(width=cw, height=ch, format="yuv420p", interpolation=COPY_SCALER)
             frame.pts, frame.time_base = k, stream.codec_context.time_base
             frame.pict_type = av.video.frame.PictureType.NONE  # the source's keyframes do not force ours

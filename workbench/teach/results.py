@@ -64,40 +64,33 @@ def scores(answers: pd.DataFrame, *, exclude_disturbed: bool = False) -> pd.Data
     and ``disturbed`` says how many were left out.
     """
 
-    def row(df: pd.DataFrame) -> dict:
-        marked = is_disturbed(df)
-        kept = df[~marked] if exclude_disturbed else df
-        n = len(kept)
-        return {
-            "answered": n,
-            "correct": int(kept["correct"].sum()),
-            "accuracy": float(kept["correct"].mean()) if n else float("nan"),
-            "median_response_ms": float(pd.to_numeric(kept["response_ms"]).median()) if n else float("nan"),
-            "disturbed": int(marked.sum()),
-        }
+    # One grouping for the class (the presenter's page recomputes this as answers come in);
+    # the TOTAL row is the same grouping over everyone.
+    students = sorted(set(answers["student"]))
+    everyone = pd.Series("TOTAL", index=answers.index)
+    out = pd.concat([_score_rows(answers, answers["student"], exclude_disturbed),
+                     _score_rows(answers, everyone, exclude_disturbed)]).reindex([*students, "TOTAL"])  # fmt: skip
+    for col in ("answered", "correct", "disturbed"):
+        out[col] = out[col].fillna(0).astype(int)
+    out = out.astype({"accuracy": float, "median_response_ms": float})
+    out.index = pd.Index(list(out.index), name="student")
+    return out
 
-    # One grouping for the class (the presenter's page recomputes this as answers come in).
+
+def _score_rows(answers: pd.DataFrame, key: pd.Series, exclude_disturbed: bool) -> pd.DataFrame:
+    """:func:`scores`' columns for each value of ``key`` (a label per answer)."""
     marked = is_disturbed(answers)
     kept = answers[~marked] if exclude_disturbed else answers
-    right = kept["correct"].astype(bool).groupby(kept["student"])
-    students = sorted(set(answers["student"]))
-    out = pd.DataFrame(
+    right = kept["correct"].astype(bool).groupby(key[kept.index])
+    return pd.DataFrame(
         {
             "answered": right.size(),
             "correct": right.sum(),
             "accuracy": right.mean(),
-            "median_response_ms": pd.to_numeric(kept["response_ms"]).groupby(kept["student"]).median(),
+            "median_response_ms": pd.to_numeric(kept["response_ms"]).groupby(key[kept.index]).median(),
+            "disturbed": marked.groupby(key).sum(),
         }
-    ).reindex(students)
-    out["answered"] = out["answered"].fillna(0).astype(int)
-    out["correct"] = out["correct"].fillna(0).astype(int)
-    out["accuracy"] = out["accuracy"].astype(float)
-    out["median_response_ms"] = out["median_response_ms"].astype(float)
-    out["disturbed"] = marked.groupby(answers["student"]).sum().reindex(students).astype(int)
-    out.loc["TOTAL"] = row(answers)
-    out = out.astype({"answered": int, "correct": int, "disturbed": int})
-    out.index = pd.Index(list(out.index), name="student")
-    return out
+    )
 
 
 def confusion(answers: pd.DataFrame, *, exclude_disturbed: bool = False) -> pd.DataFrame:

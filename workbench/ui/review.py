@@ -569,7 +569,7 @@ class ReviewPanel(W.VBox):
         )
         return out
 
-    # -- player keys and timeline clicks -----------------------------------------------------
+    # -- player keys -----------------------------------------------------
     def _act(self, action: str, arg: Any, frame: int) -> None:
         if action == "mark":
             self.mark(arg, frame)
