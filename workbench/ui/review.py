@@ -35,9 +35,10 @@ this module puts them together.
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +140,7 @@ class ReviewPanel(W.VBox):
             self.set_reviewer(reviewer)
         self._show_item()
         if self.ref_pick.value and self.hyp_pick.value and self.ref_pick.value != self.hyp_pick.value:
-            self._guarded(self.load)()  # a clip that cannot be opened is shown, not raised
+            action_guard(self.errors, self.player, self.load)()  # a clip that cannot be opened is shown, not raised
 
     # -- widgets -----------------------------------------------------------------------
     def _build_widgets(self, tolerance: int, iou: float, advance: bool) -> None:
@@ -186,7 +187,7 @@ class ReviewPanel(W.VBox):
         self.add_class("wb-linked")  # the player draws the timeline's cursor (Timeline browser_cursor)
 
     def _wire(self) -> None:
-        run = self._guarded
+        run = functools.partial(action_guard, self.errors, self.player)
         self.reviewer_box.observe(run(self._on_reviewer_typed), "value")
         self.dataset_pick.observe(run(self._on_dataset), "value")
         self.ref_pick.observe(run(self._on_pair), "value")
@@ -210,10 +211,6 @@ class ReviewPanel(W.VBox):
         for control in (self.timeline.au_picker, self.timeline.blind):
             control.observe(self.errors.guard(lambda _: self._lanes()), "value")
         self.timeline.on_events_drawn(self.errors.guard(self._lanes))  # and when a zoom draws them again
-
-    def _guarded(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        """Run ``fn``; show an error at the top and in the player, clear both on success."""
-        return action_guard(self.errors, self.player, fn)
 
     # -- reviewer, dataset, raters ------------------------------------------------------
     def _fill_datasets(self, dataset: str, ref: str | None, hyp: str | None) -> None:
