@@ -237,3 +237,51 @@ def test_a_tie_reads_others_and_names_the_tied_emotions_as_the_clue():
     clues = spot.emotion_clues([6, 9, 10, 12], {})
     assert clues["emotion"] == "others" and clues["runner_up"] == "happiness/disgust"
     assert clues["emotion_score"] == clues["runner_up_score"] == 0.5
+
+
+def test_an_offset_does_not_walk_down_into_the_opposite_movement():
+    #  AU5  __/‾\__          the eyes widen, then close slowly: AU 5 goes far below neutral
+    #              \___/‾‾   the offset is where AU 5 is back at rest (~139), not the dip's bottom
+    curves = make_curves(n=400, events=[((1, 2, 5), 100, 116, 139, 0.8)])
+    dip = -0.6 * bump(400, 140, 200, 260)
+    widen = curves["au_number"].values == 5
+    curves[:, widen] = curves.values[:, widen] + dip[:, None]
+    e = spot.spot(curves).iloc[0]
+    assert abs(e.offset - 139) <= 5
+
+
+def test_a_curve_hovering_at_its_threshold_does_not_pull_the_onset_early():
+    #  AU5  _/‾‾‾‾‾‾‾\_/‾‾\__   the eyes a little wide (just over AU 5's threshold) at 40..90,
+    #  AU1  ___________/‾‾\__   just under it at 92..99, then a surprise at 100..139
+    curves = make_curves(n=400, events=[((1, 2, 5), 100, 116, 139, 0.8)])
+    hover = np.interp(np.arange(400), [30, 40, 90, 92, 116, 139], [0, 0.32, 0.32, 0.25, 0.25, 0])
+    widen = curves["au_number"].values == 5
+    curves[:, widen] = curves.values[:, widen] + hover[:, None]
+    events = spot.spot(curves)
+    assert len(events) == 1 and abs(events.iloc[0].onset - 100) <= 5
+
+
+def test_a_long_flat_tail_of_noise_is_rest_not_the_expression_fading():
+    #  AU12  __/‾\.___________   a smile falls to 0.12 by frame 135, then drifts to zero by 290
+    curves = make_curves(n=500, sd=0.0)
+    smile = np.interp(np.arange(500), [100, 116, 135, 290], [0, 0.8, 0.12, 0])
+    moving = np.isin(curves["au_number"].values, [6, 12])
+    curves[:, moving] = curves.values[:, moving] + smile[:, None]
+    e = spot.spot(curves).iloc[0]
+    assert e.offset <= 150
+    assert spot.spot(curves, spot.SpotParams(rest_level=0.0)).iloc[0].offset > 250  # the old walk
+
+
+@pytest.mark.parametrize(
+    "aus, expected",
+    [
+        ((25,), []),  # lips parted alone: speech, breathing, the mouth at rest
+        ((17,), []),  # the chin raiser from one blendshape alone
+        ((25, 26), ["25+26"]),  # the jaw drops too: a mouth opening
+        ((1, 2, 25), ["1+2+25"]),  # with other AUs, 25 stays in the code
+        ((4, 17), ["4+17"]),
+    ],
+)
+def test_lips_parted_or_the_chin_raised_alone_is_not_reported(aus, expected):
+    events = spot.spot(make_curves(events=[(aus, 100, 116, 139, 0.8)]))
+    assert events["aus"].tolist() == expected

@@ -9,9 +9,12 @@ neutral face reads near zero), or the region curves of a motion detector
    its own threshold, ``max(threshold, noise_k * noise)``: 1 means "clearly moving".
 2. The activity is the largest of these ratios at each frame. A run of frames where the
    activity reaches 1 is a movement; its profile is the mean ratio of the channels that
-   reach 1 in the run (other channels' slow drifts do not stretch it).
+   reach 1 in the run (other channels' slow drifts do not stretch it), read as 0 below 0
+   (under its neutral value a curve is at rest for this movement).
 3. Onset and offset: from the run, walk outwards while the profile stays above
-   ``low_fraction`` of its peak, then on to the nearest local minimum. Movements that
+   ``low_fraction`` of its peak, then on to the nearest local minimum, but not past the
+   first frame back under ``rest_level``. A run whose span rises above the run's own peak
+   is the shoulder of a larger movement and is left to that movement's run. Movements that
    overlap or touch (gap up to ``merge_gap`` frames) are one event. There is no longest
    event: a sustained expression is one event from its onset to its offset, and a long
    stretch with several peaks is split at each valley that falls below ``split_fraction``
@@ -31,7 +34,8 @@ neutral face reads near zero), or the region curves of a motion detector
    ``runner_up_score``); AUs that match no prototype well enough read ``others``, their
    code kept.
    Blinks (AU 45) are not spotted nor coded, and a motion event coded 45 alone or in more
-   than :data:`HEAD_REGIONS` of the regions (the head moving) is not reported.
+   than :data:`HEAD_REGIONS` of the regions (the head moving) is not reported; nor is an
+   event coded only with AUs too weak alone (:data:`NOT_ALONE`: lips parted, chin raiser).
 6. Kind: :func:`workbench.schema.kind_from_duration` (micro up to 0.5 s).
    Confidence: ``1 - exp(-(peak - 1))`` for the peak activity in threshold units.
 
@@ -90,6 +94,10 @@ class SpotParams:
         Width of the centred moving average, frames (1: none).
     low_fraction
         Onset/offset: the activity has fallen below this fraction of the peak.
+    rest_level
+        ... and the walk on down to the valley stops where the activity is back under this
+        many thresholds (the face at rest): a long, flat tail of noise is not the expression
+        fading.
     min_frames
         Shortest event kept, frames (inclusive).
     merge_gap
@@ -121,6 +129,7 @@ class SpotParams:
     rest_k: float = 3.0
     smooth: int = 3
     low_fraction: float = 0.3
+    rest_level: float = 0.5
     min_frames: int = 4
     merge_gap: int = 2
     split_fraction: float = 0.5
@@ -182,17 +191,26 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def _extend(activity: np.ndarray, start: int, stop: int, low: float, valley: bool = True) -> tuple[int, int]:
-    """Walk outwards while above ``low``, then (``valley``) on down to the nearest local minimum."""
+def _extend(
+    activity: np.ndarray, start: int, stop: int, low: float, valley: bool = True, rest: float = 0.0
+) -> tuple[int, int]:
+    """Walk outwards while above ``low``, then (``valley``) on down to the nearest local minimum,
+    but not past the first frame at or under ``rest`` (the face is back at rest there).
+
+    ::
+
+        activity  _.-'`'-._..___.._     valley walk (rest=0): onset ^ ... offset          ^
+                                         with rest: onset ^ ... offset ^   (the flat tail is rest)
+    """
     n = len(activity)
     on, off = start, stop
     while on > 0 and activity[on - 1] > low:
         on -= 1
-    while valley and on > 0 and activity[on - 1] < activity[on]:
+    while valley and on > 0 and activity[on] > rest and activity[on - 1] < activity[on]:
         on -= 1
     while off < n - 1 and activity[off + 1] > low:
         off += 1
-    while valley and off < n - 1 and activity[off + 1] < activity[off]:
+    while valley and off < n - 1 and activity[off] > rest and activity[off + 1] < activity[off]:
         off += 1
     return on, off
 
@@ -263,13 +281,40 @@ def movements(
     return out
 
 
+def _profile(ratio: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Mean ratio of ``columns``, below zero read as zero.
+
+    Under its neutral reference a curve is at rest for the movement it measures (brows
+    below their rest are another AU, not a deeper valley of the raise), so onset and
+    offset never walk down into the opposite movement: the eyes closing after a surprise
+    pulls AU 5 far below zero and used to drag the surprise's offset with it.
+    """
+    return np.clip(ratio[:, columns].mean(axis=1), 0.0, None)
+
+
+def shoulder(profile: np.ndarray, on: int, off: int, peak: float) -> bool:
+    """True when a run's span ``[on, off]`` rises higher than the run's own ``peak``: the run is
+    the shoulder of a larger movement (a curve hovering at its threshold just before the
+    expression proper), which that movement's own run spots with its own onset.
+
+    Examples
+    --------
+    >>> p = np.array([0.0, 1.0, 1.05, 1.0, 2.0, 3.0, 2.0, 0.0])
+    >>> shoulder(p, 0, 7, 1.05), shoulder(p, 0, 7, 3.0)
+    (True, False)
+    """
+    return bool(profile[on : off + 1].max() > peak)
+
+
 def _movements(ratio: np.ndarray, params: SpotParams, valley: bool = True) -> list[tuple[int, int, int]]:
     activity = ratio.max(axis=1) if ratio.size else np.zeros(0)
     spans = []
     for start, stop in _runs(activity >= 1.0):
-        profile = ratio[:, _members(ratio, start, stop)].mean(axis=1)
+        profile = _profile(ratio, _members(ratio, start, stop))
         peak = float(profile[start : stop + 1].max())
-        spans.append(_extend(profile, start, stop, params.low_fraction * peak, valley))
+        on, off = _extend(profile, start, stop, params.low_fraction * peak, valley, params.rest_level)
+        if not shoulder(profile, on, off, peak):
+            spans.append((on, off))
     merged: list[list[int]] = []
     for on, off in sorted(spans):
         if merged and on <= merged[-1][1] + params.merge_gap:
@@ -278,9 +323,9 @@ def _movements(ratio: np.ndarray, params: SpotParams, valley: bool = True) -> li
             merged.append([on, off])
     out = []
     for on, off in merged:
-        profile = ratio[:, _members(ratio, on, off)].mean(axis=1)
+        profile = _profile(ratio, _members(ratio, on, off))
         for a, b in split_at_valleys(_smooth(profile[:, None], params.smooth)[:, 0], on, off, params.split_fraction):
-            part = ratio[:, _members(ratio, a, b)].mean(axis=1) if len(_members(ratio, a, b)) else profile
+            part = _profile(ratio, _members(ratio, a, b)) if len(_members(ratio, a, b)) else profile
             out.append((a, _apex(part, a, b, params), b))
     return out
 
@@ -326,6 +371,18 @@ NOT_EMOTION = frozenset({25, 26})
 #: Blinks (AU 45) are not expressions: the AU 45 curve is neither spotted nor coded (a motion
 #: event coded 45 alone, a blink, is not reported).
 BLINK = 45
+#: AUs too weak to report alone: an event coded with nothing else is not reported (they stay
+#: in the code of an event with other AUs).
+#:
+#: - 25, lips parted: the mouth at rest, breathing and ordinary speech part the lips all the
+#:   time; an open-mouthed expression also drops the jaw (26, 27) or moves other AUs. (Real
+#:   footage: both events coded 25 alone were a man talking.)
+#: - 17, chin raiser: read from one blendshape (``mouthShrugLower``) with no landmark distance
+#:   behind it (:data:`workbench.detect.au.AU_TABLE`), and that score also rises when the lips
+#:   close after speech, with a hand at the chin and as the head tilts. FACS reads AU 17 from
+#:   the chin boss's wrinkling, which the landmarks do not see. (Real footage: all four events
+#:   coded 17 alone fell in head movements or crying with a hand over the mouth.)
+NOT_ALONE = frozenset({17, 25})
 #: AUs that a blink drags along: MediaPipe's eyeSquint blendshapes (AU 7) rise as the lids close.
 BLINK_ECHOES = frozenset({7})
 
@@ -519,6 +576,8 @@ def spot(
             numbers, sides = active_aus(ratio, apex, params)
         if numbers == [BLINK] or blink_echo(numbers, au_ratio if region else ratio, apex, params):
             continue  # a blink is not an expression
+        if numbers and set(numbers) <= NOT_ALONE:
+            continue  # too weak alone: speech, a closed mouth, the head (see NOT_ALONE)
         clues = emotion_clues(numbers, sides)
         rows.append(
             make_event(
