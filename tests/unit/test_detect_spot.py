@@ -285,3 +285,34 @@ def test_a_long_flat_tail_of_noise_is_rest_not_the_expression_fading():
 def test_lips_parted_or_the_chin_raised_alone_is_not_reported(aus, expected):
     events = spot.spot(make_curves(events=[(aus, 100, 116, 139, 0.8)]))
     assert events["aus"].tolist() == expected
+
+
+def region_curves(n: int = 300, region: str = "mouth_R") -> xr.DataArray:
+    """Motion curves shaped like the flow detector's: one region moves at 100..119."""
+    from workbench.detect.flow import REGIONS
+
+    names = list(REGIONS)
+    data = np.zeros((n, len(names)))
+    data[:, names.index(region)] = bump(n, 100, 108, 119)
+    return xr.DataArray(
+        data,
+        dims=("frame", "region"),
+        coords={
+            "frame": np.arange(n),
+            "region": names,
+            "noise": ("region", np.full(len(names), 0.01)),
+            "aus": ("region", [REGIONS[r][2] for r in names]),
+        },
+        attrs={"fps": FPS, "clip": "synthetic.mp4", "detector": "flow", "spot_unit": 1.0},
+    )
+
+
+def test_motion_that_no_au_confirms_is_not_reported_when_au_curves_are_given():
+    #  mouth_R  ____/\____   motion at the right mouth corner
+    #  AU12     ____/\____   confirmed: a smile      |   AU12 ________ nothing: not an expression
+    motion = region_curves()
+    smile = make_curves(n=300, events=[((12,), 100, 108, 119, 0.6)])
+    confirmed = spot.spot(motion, aus=smile)
+    assert len(confirmed) == 1 and "12" in confirmed.iloc[0].aus
+    assert spot.spot(motion, aus=make_curves(n=300)).empty
+    assert len(spot.spot(motion)) == 1  # without AU curves, the regions name the AUs

@@ -413,6 +413,12 @@ def region_aus(
     with AU curves (``au_ratio``, aligned on the same frames), a candidate is kept when its
     bilateral AU ratio reaches :data:`REGION_AU_FLOOR` near the apex, and the AUs that are
     active there by the AU rule alone are kept too. Returns AUs, sides, moved regions.
+
+    With AU curves, a motion event that no AU confirms (an empty code) is not reported by
+    :func:`spot`: a facial action moves the face's shape, which the blendshapes and landmark
+    distances see at least weakly (:data:`REGION_AU_FLOOR`); residual flow that nothing
+    confirms is, on real footage, mostly the head turning, a hand at the face or a change of
+    light, and an event without an AU code is nothing a coder could check.
     """
     lo, hi = max(0, apex - params.apex_window), apex + params.apex_window + 1
     near = ratio.isel(frame=slice(lo, hi)).max("frame")
@@ -571,6 +577,8 @@ def spot(
             numbers, sides, moved = region_aus(ratio, apex, params, au_ratio)
             if len(moved) > HEAD_REGIONS * ratio.sizes["region"]:
                 continue  # the whole face moved: the head, not an expression
+            if au_ratio is not None and not numbers:
+                continue  # motion no AU confirms: the head, a hand, the light (see region_aus)
             extra["regions"] = "+".join(moved)
         else:
             numbers, sides = active_aus(ratio, apex, params)
