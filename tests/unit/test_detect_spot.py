@@ -316,3 +316,18 @@ def test_motion_that_no_au_confirms_is_not_reported_when_au_curves_are_given():
     assert len(confirmed) == 1 and "12" in confirmed.iloc[0].aus
     assert spot.spot(motion, aus=make_curves(n=300)).empty
     assert len(spot.spot(motion)) == 1  # without AU curves, the regions name the AUs
+
+
+def test_a_movement_that_only_falls_from_the_first_frame_is_not_reported():
+    #  AU7   \____________   high at frame 0, gone by frame 10: its onset and apex are not in view
+    #  AU12  _/‾‾‾\_______   already rising at frame 0, peaking at 20: kept
+    curves = make_curves(n=300)
+    fading = np.interp(np.arange(300), [0, 10], [0.8, 0])
+    squint = curves["au_number"].values == 7
+    curves[:, squint] = curves.values[:, squint] + fading[:, None]
+    assert spot.spot(curves).empty
+    rising = make_curves(n=300)
+    smile = np.interp(np.arange(300), [0, 20, 40], [0.3, 0.8, 0])
+    moving = np.isin(rising["au_number"].values, [6, 12])
+    rising[:, moving] = rising.values[:, moving] + smile[:, None]
+    assert spot.spot(rising)["aus"].tolist() == ["6+12"]

@@ -33,7 +33,8 @@ neutral face reads near zero), or the region curves of a motion detector
    emotion with its score (``emotion_score``) and the runner-up (``runner_up``,
    ``runner_up_score``); AUs that match no prototype well enough read ``others``, their
    code kept.
-   Blinks (AU 45) are not spotted nor coded, and a motion event coded 45 alone or in more
+   A movement that only falls from the first frame of a stretch with a face is not reported
+   (:func:`unseen_rise`). Blinks (AU 45) are not spotted nor coded, and a motion event coded 45 alone or in more
    than :data:`HEAD_REGIONS` of the regions (the head moving) is not reported; nor is an
    event coded only with AUs too weak alone (:data:`NOT_ALONE`: lips parted, chin raiser).
 6. Kind: :func:`workbench.schema.kind_from_duration` (micro up to 0.5 s).
@@ -326,8 +327,23 @@ def _movements(ratio: np.ndarray, params: SpotParams, valley: bool = True) -> li
         profile = _profile(ratio, _members(ratio, on, off))
         for a, b in split_at_valleys(_smooth(profile[:, None], params.smooth)[:, 0], on, off, params.split_fraction):
             part = _profile(ratio, _members(ratio, a, b)) if len(_members(ratio, a, b)) else profile
-            out.append((a, _apex(part, a, b, params), b))
+            apex = _apex(part, a, b, params)
+            if not unseen_rise(a, apex, params):
+                out.append((a, apex, b))
     return out
+
+
+def unseen_rise(onset: int, apex: int, params: SpotParams) -> bool:
+    """True when a movement (positions within a stretch with a face) starts at the stretch's
+    first frame and peaks within ``apex_window`` frames of it: it only falls from there.
+
+    Its onset and apex are not in view (the clip or the face track begins in the middle of it),
+    so nothing says it is an expression rather than the landmarker settling on a new face; on
+    the real clips both such events were the first, blurred frames of a compressed stream (and
+    one a fade-in). A coder codes an event from its onset. An expression already on at the
+    first frame that goes on rising (crying at the start of a clip) is kept.
+    """
+    return onset == 0 and apex <= params.apex_window
 
 
 def active_aus(ratio: xr.DataArray, apex: int, params: SpotParams) -> tuple[list[int], dict]:
