@@ -331,3 +331,29 @@ def test_a_movement_that_only_falls_from_the_first_frame_is_not_reported():
     moving = np.isin(rising["au_number"].values, [6, 12])
     rising[:, moving] = rising.values[:, moving] + smile[:, None]
     assert spot.spot(rising)["aus"].tolist() == ["6+12"]
+
+
+def mouth_curves(lips: list[float], jaw: list[float], others: tuple[int, ...] = ()) -> xr.DataArray:
+    """AU 25 and AU 26 drawn through the points of frames 100, 108, 116, 124, 139 (0 outside);
+    ``others`` AUs follow the lips' shape."""
+    curves = make_curves(n=300)
+    at = [100, 108, 116, 124, 139]
+    for numbers, points in (((25, *others), lips), ((26,), jaw)):
+        shape = np.interp(np.arange(300), at, points, left=0, right=0)
+        columns = np.isin(curves["au_number"].values, numbers)
+        curves[:, columns] = curves.values[:, columns] + shape[:, None]
+    return curves
+
+
+@pytest.mark.parametrize(
+    "lips, jaw, others, expected",
+    [
+        ([0, 0.8, 0.5, 0.8, 0], [0, 0.8, 0.5, 0.8, 0], (), []),  # opens, half closes, opens: talking
+        ([0, 0.8, 0.8, 0.8, 0], [0, 0.8, 0.8, 0.8, 0], (), ["25+26"]),  # opens once and holds
+        ([0, 0.8, 0.8, 0.8, 0], [0, 0.8, 0.5, 0.8, 0], (), ["25+26"]),  # the jaw shakes, lips stay open: a laugh
+        ([0, 0.8, 0.5, 0.8, 0], [0, 0.8, 0.5, 0.8, 0], (1, 2), ["1+2+25+26"]),  # with the brows: reported
+    ],
+)
+def test_a_mouth_that_opens_and_closes_again_and_again_is_speech(lips, jaw, others, expected):
+    events = spot.spot(mouth_curves(lips, jaw, others))
+    assert events["aus"].tolist() == expected

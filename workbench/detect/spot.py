@@ -36,7 +36,8 @@ neutral face reads near zero), or the region curves of a motion detector
    A movement that only falls from the first frame of a stretch with a face is not reported
    (:func:`unseen_rise`). Blinks (AU 45) are not spotted nor coded, and a motion event coded 45 alone or in more
    than :data:`HEAD_REGIONS` of the regions (the head moving) is not reported; nor is an
-   event coded only with AUs too weak alone (:data:`NOT_ALONE`: lips parted, chin raiser).
+   event coded only with AUs too weak alone (:data:`NOT_ALONE`: lips parted, chin raiser),
+   nor a mouth opening that opens and closes again and again (:func:`speech`).
 6. Kind: :func:`workbench.schema.kind_from_duration` (micro up to 0.5 s).
    Confidence: ``1 - exp(-(peak - 1))`` for the peak activity in threshold units.
 
@@ -106,6 +107,10 @@ class SpotParams:
     split_fraction
         A stretch is split at a valley below this fraction of the lower of its two
         neighbouring peaks (0: never split).
+    speech_prominence
+        An event of the mouth's opening alone whose lips and jaw both peak twice, each peak
+        standing out by this fraction of the curve's range in the event, is speech
+        (:func:`speech`).
     apex_window
         An AU is active when its ratio reaches 1 within this many frames of the apex.
     side_ratio
@@ -134,6 +139,7 @@ class SpotParams:
     min_frames: int = 4
     merge_gap: int = 2
     split_fraction: float = 0.5
+    speech_prominence: float = 0.25
     apex_window: int = 3
     side_ratio: float = 0.3
     apex_smooth_div: int = 10
@@ -399,6 +405,39 @@ BLINK = 45
 #:   the chin boss's wrinkling, which the landmarks do not see. (Real footage: all four events
 #:   coded 17 alone fell in head movements or crying with a hand over the mouth.)
 NOT_ALONE = frozenset({17, 25})
+#: The mouth's opening: lips parted, jaw dropped, mouth stretched open.
+MOUTH_OPENING = frozenset({25, 26, 27})
+
+
+def speech(ratio: xr.DataArray, on: int, off: int, params: SpotParams) -> bool:
+    """True when both the lips (AU 25) and the jaw (AU 26) open and close more than once
+    between positions ``on`` and ``off``: articulation, not an expression.
+
+    Talking opens and closes the mouth again and again; a mouth opening that is an expression
+    (a jaw drop, a gasp) opens once, holds and closes. A peak counts when it stands out of the
+    event's curve by ``speech_prominence`` of that curve's range (the ripples of a held
+    opening are smaller). Both curves must show it: a laugh shakes the jaw, while the lips
+    stay open. Only events coded with :data:`MOUTH_OPENING` AUs alone are judged this way;
+    speech that comes with other AUs (a smile while talking) is still reported.
+
+    ::
+
+        AU25, AU26  _/^^\\_/^^\\_   speech (both peak twice)
+        AU25, AU26  _/^^^^^^\\_    an opening
+    """
+    side, number = ratio["side"].values, ratio["au_number"].values
+    for au in (25, 26):
+        column = np.flatnonzero((number == au) & (side == ""))
+        if column.size == 0:
+            return False
+        x = np.nan_to_num(ratio.values[on : off + 1, column[0]].astype(float), nan=0.0)
+        span = float(x.max() - x.min())
+        peaks, _ = find_peaks(np.concatenate([[-np.inf], x, [-np.inf]]), prominence=params.speech_prominence * span)
+        if span <= 0 or len(peaks) < 2:
+            return False
+    return True
+
+
 #: AUs that a blink drags along: MediaPipe's eyeSquint blendshapes (AU 7) rise as the lids close.
 BLINK_ECHOES = frozenset({7})
 
@@ -602,6 +641,8 @@ def spot(
             continue  # a blink is not an expression
         if numbers and set(numbers) <= NOT_ALONE:
             continue  # too weak alone: speech, a closed mouth, the head (see NOT_ALONE)
+        if not region and set(numbers) <= MOUTH_OPENING and speech(ratio, on, off, params):
+            continue  # the mouth opens and closes again and again: talking
         clues = emotion_clues(numbers, sides)
         rows.append(
             make_event(
