@@ -13,7 +13,7 @@ whose AUs the blendshapes confirmed.
   every third stretch is left as it is, for false alarms per minute.
 * **sample**: the built-in synthetic clips and their truth.
 
-Tuned on the natural set: ``SpotParams.rest_level`` (chosen from :data:`TUNED`'s grid). The
+Tuned on the natural set: ``SpotParams.rest_level`` and ``speech_prominence`` (from :data:`TUNED`). The
 natural set is followed by a leave-one-clip-out figure: for each clip, the value that scores best
 on the other three, scored on that clip alone; TP / FP / FN summed over the four held-out clips.
 
@@ -51,7 +51,7 @@ from tests.support import inserted, realfaces  # noqa: E402
 
 DETECTORS = ("mediapipe", "flow", "both")
 #: Spotting parameters chosen by looking at the natural set, with the values tried.
-TUNED = {"rest_level": (0.0, 0.25, 0.5, 0.75, 1.0)}
+TUNED = {"rest_level": (0.0, 0.25, 0.5, 0.75, 1.0), "speech_prominence": (0.1, 0.15, 0.25, 0.35, 0.5)}
 
 
 def analyse_clips(paths: list[Path], spot_params: SpotParams | None = None, names=None) -> dict[str, pd.DataFrame]:
@@ -139,7 +139,8 @@ def leave_one_clip_out(paths: list[Path], truth: pd.DataFrame, base: SpotParams,
 
     For each parameter of :data:`TUNED` (the others at ``base``), every value is run once over
     every clip; for each held-out clip the value with the best pooled F1 on the other clips
-    (ties: the value nearest ``base``'s) is scored on it. TP / FP / FN are summed over the
+    (ties: the value nearest ``base``'s; the line lists the tied values, between which the
+    other clips give no evidence) is scored on it. TP / FP / FN are summed over the
     held-out clips.
     """
     lines = []
@@ -151,9 +152,11 @@ def leave_one_clip_out(paths: list[Path], truth: pd.DataFrame, base: SpotParams,
         held, chosen = np.zeros(3, int), []
         for i, clip in enumerate(clips):
             rest = [j for j in range(len(clips)) if j != i]
-            best = max(grid, key=lambda v: (_f1(per_value[v][rest].sum(0)), -abs(v - getattr(base, name))))
+            train = {v: _f1(per_value[v][rest].sum(0)) for v in grid}
+            best = max(grid, key=lambda v: (train[v], -abs(v - getattr(base, name))))
             held += per_value[best][i]
-            chosen.append(f"{clip} {best:g}")
+            tied = [f"{v:g}" for v in grid if train[v] == train[best]]
+            chosen.append(f"{clip} {best:g}" + (f" (tied: {'/'.join(tied)})" if len(tied) > 1 else ""))
         tp, fp, fn = held
         lines.append(
             f"leave one clip out ({detector}, {name} from {list(grid)}): TP {tp} FP {fp} FN {fn} "
