@@ -357,3 +357,14 @@ def mouth_curves(lips: list[float], jaw: list[float], others: tuple[int, ...] = 
 def test_a_mouth_that_opens_and_closes_again_and_again_is_speech(lips, jaw, others, expected):
     events = spot.spot(mouth_curves(lips, jaw, others))
     assert events["aus"].tolist() == expected
+
+
+def test_a_motion_event_needs_an_au_that_reads_as_moving_to_confirm_it():
+    #  mouth_R  ____/\____   the same motion; AU12 under its threshold (a hand at the chin, the
+    #  AU12     ____/\____   head turning: blendshapes stir) does not confirm it, AU12 over it does
+    motion = region_curves()
+    stirring = make_curves(n=300, events=[((12,), 100, 108, 119, 0.2)])  # 0.67 thresholds
+    assert spot.spot(motion, aus=stirring).empty
+    assert len(spot.spot(motion, spot.SpotParams(region_au_floor=0.5), aus=stirring)) == 1
+    moving = make_curves(n=300, events=[((12,), 100, 108, 119, 0.45)])  # 1.5 thresholds
+    assert spot.spot(motion, aus=moving)["aus"].tolist() == ["12"]

@@ -120,6 +120,11 @@ class SpotParams:
     au_relative
         An active AU also reaches this fraction of the strongest AU's ratio near the
         apex (weak co-activations, often cross-talk, are left out of the code).
+    region_au_floor
+        A motion event's candidate AU (from the regions that moved) is confirmed when its AU
+        curve reaches this many thresholds near the apex. 1: the AU itself reads as moving, the
+        spotter's own bar (0.5, half of it, let a hand at the chin or a turning head through,
+        read as 9+10 or 4).
     method
         ``"threshold"`` (the steps above) or ``"megc"`` (feature difference, for long
         videos: :mod:`workbench.detect.megc`).
@@ -144,6 +149,7 @@ class SpotParams:
     side_ratio: float = 0.3
     apex_smooth_div: int = 10
     au_relative: float = 0.5
+    region_au_floor: float = 1.0
     method: str = "threshold"
     megc_p: float = 0.55
     megc_k_micro: int = 0
@@ -454,8 +460,6 @@ def blink_echo(numbers: list[int], au_ratio: xr.DataArray | None, apex: int, par
 
 #: A motion event in more than this fraction of the regions is the head moving, not reported.
 HEAD_REGIONS = 2 / 3
-#: Least AU ratio (threshold units) that confirms a region's candidate AU at a motion event's apex.
-REGION_AU_FLOOR = 0.5
 
 
 def region_aus(
@@ -466,12 +470,12 @@ def region_aus(
     A region moved when its ratio reaches 1 and ``au_relative`` of the strongest region's
     near the apex. Each moved region names candidate AUs (its ``aus`` coord, ``"1+2"``);
     with AU curves (``au_ratio``, aligned on the same frames), a candidate is kept when its
-    bilateral AU ratio reaches :data:`REGION_AU_FLOOR` near the apex, and the AUs that are
+    bilateral AU ratio reaches ``region_au_floor`` near the apex, and the AUs that are
     active there by the AU rule alone are kept too. Returns AUs, sides, moved regions.
 
     With AU curves, a motion event that no AU confirms (an empty code) is not reported by
     :func:`spot`: a facial action moves the face's shape, which the blendshapes and landmark
-    distances see at least weakly (:data:`REGION_AU_FLOOR`); residual flow that nothing
+    distances see (``region_au_floor``); residual flow that nothing
     confirms is, on real footage, mostly the head turning, a hand at the face or a change of
     light, and an event without an AU code is nothing a coder could check.
     """
@@ -494,7 +498,7 @@ def region_aus(
     bilateral = au_ratio["side"].values == ""
     confirmed = {
         int(n) for n, v in zip(au_ratio["au_number"].values[bilateral], strength[bilateral], strict=True)
-        if int(n) in candidates and v >= REGION_AU_FLOOR
+        if int(n) in candidates and v >= params.region_au_floor
     }  # fmt: skip
     return sorted(set(aus) | confirmed), sides, moved
 
