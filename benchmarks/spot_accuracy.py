@@ -13,9 +13,10 @@ whose AUs the blendshapes confirmed.
   every third stretch is left as it is, for false alarms per minute.
 * **sample**: the built-in synthetic clips and their truth.
 
-Tuned on the natural set: ``SpotParams.rest_level`` and ``speech_prominence`` (from :data:`TUNED`). The
-natural set is followed by a leave-one-clip-out figure: for each clip, the value that scores best
-on the other three, scored on that clip alone; TP / FP / FN summed over the four held-out clips.
+Tuned on the natural set: ``SpotParams.rest_level``, ``speech_prominence`` and ``region_au_floor``
+(:data:`TUNED`). The natural set is followed by a leave-one-clip-out figure for each: for each
+clip, the value that scores best on the other three, scored on that clip alone; TP / FP / FN
+summed over the four held-out clips.
 
 Scoring: TP / FP / FN and F1 at IoU >= 0.5 (the MEGC rule, :func:`workbench.agreement.match`),
 micro and macro apart (an event's kind from its duration) and all together; the median
@@ -51,7 +52,12 @@ from tests.support import inserted, realfaces  # noqa: E402
 
 DETECTORS = ("mediapipe", "flow", "both")
 #: Spotting parameters chosen by looking at the natural set, with the values tried.
-TUNED = {"rest_level": (0.0, 0.25, 0.5, 0.75, 1.0), "speech_prominence": (0.1, 0.15, 0.25, 0.35, 0.5)}
+#: name -> (values tried, the detector they change).
+TUNED = {
+    "rest_level": ((0.0, 0.25, 0.5, 0.75, 1.0), "mediapipe"),
+    "speech_prominence": ((0.1, 0.15, 0.25, 0.35, 0.5), "mediapipe"),
+    "region_au_floor": ((0.5, 0.75, 1.0, 1.5), "both"),
+}
 
 
 def analyse_clips(paths: list[Path], spot_params: SpotParams | None = None, names=None) -> dict[str, pd.DataFrame]:
@@ -134,7 +140,7 @@ def _f1(tp_fp_fn: np.ndarray) -> float:
     return 2 * tp / max(2 * tp + fp + fn, 1)
 
 
-def leave_one_clip_out(paths: list[Path], truth: pd.DataFrame, base: SpotParams, detector: str = "mediapipe") -> str:
+def leave_one_clip_out(paths: list[Path], truth: pd.DataFrame, base: SpotParams) -> str:
     """F1 when each tuned parameter is chosen on three clips and scored on the fourth.
 
     For each parameter of :data:`TUNED` (the others at ``base``), every value is run once over
@@ -144,7 +150,7 @@ def leave_one_clip_out(paths: list[Path], truth: pd.DataFrame, base: SpotParams,
     held-out clips.
     """
     lines = []
-    for name, grid in TUNED.items():
+    for name, (grid, detector) in TUNED.items():
         per_value = {
             v: counts(truth, analyse_clips(paths, replace(base, **{name: v}))[detector]) for v in grid
         }  # fmt: skip
