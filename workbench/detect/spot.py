@@ -77,6 +77,11 @@ if TYPE_CHECKING:
 
 #: Spotting methods: hysteresis on the activity, or the MEGC feature difference.
 METHODS = ("threshold", "megc")
+#: Version of the spotting rules, written in each detector event's note. Events are not cached
+#: (curves are; spotting runs on every call), so a change of rules cannot serve stale events,
+#: but events kept in a project can be told apart by it. 2: rest level, shoulders, NOT_ALONE,
+#: speech, unseen rises, unconfirmed motion.
+SPOT_VERSION = "2"
 
 
 @dataclass(frozen=True)
