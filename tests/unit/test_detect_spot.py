@@ -368,3 +368,13 @@ def test_a_motion_event_needs_an_au_that_reads_as_moving_to_confirm_it():
     assert len(spot.spot(motion, spot.SpotParams(region_au_floor=0.5), aus=stirring)) == 1
     moving = make_curves(n=300, events=[((12,), 100, 108, 119, 0.45)])  # 1.5 thresholds
     assert spot.spot(motion, aus=moving)["aus"].tolist() == ["12"]
+
+
+def test_a_motion_event_runs_until_the_region_is_back_at_rest():
+    #  mouth_R  __/\__   motion building up over 10 frames and dying down over 10 (frames 90..130):
+    #                    the event is the whole of it, not the middle above 30% of the peak
+    motion = region_curves()
+    names = list(motion["region"].values)
+    motion[:, names.index("mouth_R")] = np.interp(np.arange(300), [90, 110, 130], [0, 1, 0])
+    e = spot.spot(motion).iloc[0]
+    assert e.onset <= 94 and e.offset >= 126

@@ -22,8 +22,10 @@ neutral face reads near zero), or the region curves of a motion detector
    spotted across a gap. Apex: the peak of the profile smoothed over a tenth of the event.
 4. With ``method="megc"`` (long videos), movements come instead from the MEGC feature
    difference (:mod:`workbench.detect.megc`), at a micro and a macro scale.
-   Region curves (brief, already averaged) are not smoothed, and their onset and offset are
-   where the score falls below ``low_fraction`` of the peak.
+   Region curves (brief, already averaged) are not smoothed; their onset and offset follow
+   the same rule as the AU curves' (the valley walk stops at ``rest_level``: before it, the
+   walk ran on through flat noise, and region events stopped at ``low_fraction`` of the peak,
+   cutting a 15-frame micro-expression to its middle 5 frames).
 5. The AUs active at the apex are those whose ratio reaches 1, and ``au_relative`` of
    the strongest AU's, within ``apex_window`` frames of it; an AU whose left and right
    curves differ by more than ``side_ratio`` is written with its side (``R12``). For region
@@ -629,7 +631,7 @@ def spot(
     if params.method == "megc":
         found = megc.movements(curves, spotted.values, valid, fps, params)
     else:
-        found = movements(spotted.values, params, valid, valley=not region)
+        found = movements(spotted.values, params, valid)
     au_ratio = _au_ratio_on(aus, curves, params) if region else None
     frames = curves["frame"].values
     rows = []
