@@ -35,11 +35,12 @@ neutral face reads near zero), or the region curves of a motion detector
    emotion with its score (``emotion_score``) and the runner-up (``runner_up``,
    ``runner_up_score``); AUs that match no prototype well enough read ``others``, their
    code kept.
-   A movement that only falls from the first frame of a stretch with a face is not reported
-   (:func:`unseen_rise`). Blinks (AU 45) are not spotted nor coded, and a motion event coded 45 alone or in more
-   than :data:`HEAD_REGIONS` of the regions (the head moving) is not reported; nor is an
-   event coded only with AUs too weak alone (:data:`NOT_ALONE`: lips parted, chin raiser),
-   nor a mouth opening that opens and closes again and again (:func:`speech`).
+   Not reported: a movement that only falls from the first frame of a stretch with a face
+   (:func:`unseen_rise`); blinks (AU 45 is neither spotted nor coded); a motion event coded
+   45 alone, in more than :data:`HEAD_REGIONS` of the regions (the head moving), or with no
+   AU confirming it (:func:`region_aus`); an event coded only with AUs too weak alone
+   (:data:`NOT_ALONE`: lips parted, chin raiser); a mouth opening that opens and closes
+   again and again (:func:`speech`).
 6. Kind: :func:`workbench.schema.kind_from_duration` (micro up to 0.5 s).
    Confidence: ``1 - exp(-(peak - 1))`` for the peak activity in threshold units.
 
@@ -445,8 +446,10 @@ def speech(ratio: xr.DataArray, on: int, off: int, params: SpotParams) -> bool:
             return False
         x = np.nan_to_num(ratio.values[on : off + 1, column[0]].astype(float), nan=0.0)
         span = float(x.max() - x.min())
+        if span <= 0:
+            return False
         peaks, _ = find_peaks(np.concatenate([[-np.inf], x, [-np.inf]]), prominence=params.speech_prominence * span)
-        if span <= 0 or len(peaks) < 2:
+        if len(peaks) < 2:
             return False
     return True
 
@@ -482,9 +485,9 @@ def region_aus(
 
     With AU curves, a motion event that no AU confirms (an empty code) is not reported by
     :func:`spot`: a facial action moves the face's shape, which the blendshapes and landmark
-    distances see (``region_au_floor``); residual flow that nothing
-    confirms is, on real footage, mostly the head turning, a hand at the face or a change of
-    light, and an event without an AU code is nothing a coder could check.
+    distances see (``region_au_floor``); residual flow that nothing confirms is, on real
+    footage, mostly the head turning, a hand at the face or a change of light, and an event
+    without an AU code is nothing a coder could check.
     """
     lo, hi = max(0, apex - params.apex_window), apex + params.apex_window + 1
     near = ratio.isel(frame=slice(lo, hi)).max("frame")
