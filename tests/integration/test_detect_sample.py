@@ -13,6 +13,7 @@ import pytest
 from workbench import paths
 from workbench.agreement import match
 from workbench.detect import detect, model
+from workbench.detect.spot import SPOT_VERSION
 from workbench.store import Store
 
 
@@ -66,3 +67,6 @@ def test_curves_carry_provenance_and_a_second_run_reads_the_cache(detected):
     np.testing.assert_array_equal(again.done[0].curves["mediapipe"].values, curves.values)
     cols = ["clip", "onset", "apex", "offset", "emotion", "aus"]
     assert again.events[cols].equals(report.events[cols])
+    # the events say which detector version and which spotting rules made them
+    made_by = f"mediapipe {curves.attrs['detector_version']}, spot {SPOT_VERSION},"
+    assert report.events["note"].str.startswith(made_by).all()

@@ -237,3 +237,144 @@ def test_a_tie_reads_others_and_names_the_tied_emotions_as_the_clue():
     clues = spot.emotion_clues([6, 9, 10, 12], {})
     assert clues["emotion"] == "others" and clues["runner_up"] == "happiness/disgust"
     assert clues["emotion_score"] == clues["runner_up_score"] == 0.5
+
+
+def test_an_offset_does_not_walk_down_into_the_opposite_movement():
+    #  AU5  __/‾\__          the eyes widen, then close slowly: AU 5 goes far below neutral
+    #              \___/‾‾   the offset is where AU 5 is back at rest (~139), not the dip's bottom
+    curves = make_curves(n=400, events=[((1, 2, 5), 100, 116, 139, 0.8)])
+    dip = -0.6 * bump(400, 140, 200, 260)
+    widen = curves["au_number"].values == 5
+    curves[:, widen] = curves.values[:, widen] + dip[:, None]
+    e = spot.spot(curves).iloc[0]
+    assert abs(e.offset - 139) <= 5
+
+
+def test_a_curve_hovering_at_its_threshold_does_not_pull_the_onset_early():
+    #  AU5  _/‾‾‾‾‾‾‾\_/‾‾\__   the eyes a little wide (just over AU 5's threshold) at 40..90,
+    #  AU1  ___________/‾‾\__   just under it at 92..99, then a surprise at 100..139
+    curves = make_curves(n=400, events=[((1, 2, 5), 100, 116, 139, 0.8)])
+    hover = np.interp(np.arange(400), [30, 40, 90, 92, 116, 139], [0, 0.32, 0.32, 0.25, 0.25, 0])
+    widen = curves["au_number"].values == 5
+    curves[:, widen] = curves.values[:, widen] + hover[:, None]
+    events = spot.spot(curves)
+    assert len(events) == 1 and abs(events.iloc[0].onset - 100) <= 5
+
+
+def test_a_long_flat_tail_of_noise_is_rest_not_the_expression_fading():
+    #  AU12  __/‾\.___________   a smile falls to 0.12 by frame 135, then drifts to zero by 290
+    curves = make_curves(n=500, sd=0.0)
+    smile = np.interp(np.arange(500), [100, 116, 135, 290], [0, 0.8, 0.12, 0])
+    moving = np.isin(curves["au_number"].values, [6, 12])
+    curves[:, moving] = curves.values[:, moving] + smile[:, None]
+    e = spot.spot(curves).iloc[0]
+    assert e.offset <= 150
+    assert spot.spot(curves, spot.SpotParams(rest_level=0.0)).iloc[0].offset > 250  # the old walk
+
+
+@pytest.mark.parametrize(
+    "aus, expected",
+    [
+        ((25,), []),  # lips parted alone: speech, breathing, the mouth at rest
+        ((17,), []),  # the chin raiser from one blendshape alone
+        ((25, 26), ["25+26"]),  # the jaw drops too: a mouth opening
+        ((1, 2, 25), ["1+2+25"]),  # with other AUs, 25 stays in the code
+        ((4, 17), ["4+17"]),
+    ],
+)
+def test_lips_parted_or_the_chin_raised_alone_is_not_reported(aus, expected):
+    events = spot.spot(make_curves(events=[(aus, 100, 116, 139, 0.8)]))
+    assert events["aus"].tolist() == expected
+
+
+def region_curves(n: int = 300, region: str = "mouth_R") -> xr.DataArray:
+    """Motion curves shaped like the flow detector's: one region moves at 100..119."""
+    from workbench.detect.flow import REGIONS
+
+    names = list(REGIONS)
+    data = np.zeros((n, len(names)))
+    data[:, names.index(region)] = bump(n, 100, 108, 119)
+    return xr.DataArray(
+        data,
+        dims=("frame", "region"),
+        coords={
+            "frame": np.arange(n),
+            "region": names,
+            "noise": ("region", np.full(len(names), 0.01)),
+            "aus": ("region", [REGIONS[r][2] for r in names]),
+        },
+        attrs={"fps": FPS, "clip": "synthetic.mp4", "detector": "flow", "spot_unit": 1.0},
+    )
+
+
+def test_motion_that_no_au_confirms_is_not_reported_when_au_curves_are_given():
+    #  mouth_R  ____/\____   motion at the right mouth corner
+    #  AU12     ____/\____   confirmed: a smile      |   AU12 ________ nothing: not an expression
+    motion = region_curves()
+    smile = make_curves(n=300, events=[((12,), 100, 108, 119, 0.6)])
+    confirmed = spot.spot(motion, aus=smile)
+    assert len(confirmed) == 1 and "12" in confirmed.iloc[0].aus
+    assert spot.spot(motion, aus=make_curves(n=300)).empty
+    assert len(spot.spot(motion)) == 1  # without AU curves, the regions name the AUs
+
+
+def test_a_movement_that_only_falls_from_the_first_frame_is_not_reported():
+    #  AU7   \____________   high at frame 0, gone by frame 10: its onset and apex are not in view
+    #  AU12  _/‾‾‾\_______   already rising at frame 0, peaking at 20: kept
+    curves = make_curves(n=300)
+    fading = np.interp(np.arange(300), [0, 10], [0.8, 0])
+    squint = curves["au_number"].values == 7
+    curves[:, squint] = curves.values[:, squint] + fading[:, None]
+    assert spot.spot(curves).empty
+    rising = make_curves(n=300)
+    smile = np.interp(np.arange(300), [0, 20, 40], [0.3, 0.8, 0])
+    moving = np.isin(rising["au_number"].values, [6, 12])
+    rising[:, moving] = rising.values[:, moving] + smile[:, None]
+    assert spot.spot(rising)["aus"].tolist() == ["6+12"]
+
+
+def mouth_curves(lips: list[float], jaw: list[float], others: tuple[int, ...] = ()) -> xr.DataArray:
+    """AU 25 and AU 26 drawn through the points of frames 100, 108, 116, 124, 139 (0 outside);
+    ``others`` AUs follow the lips' shape."""
+    curves = make_curves(n=300)
+    at = [100, 108, 116, 124, 139]
+    for numbers, points in (((25, *others), lips), ((26,), jaw)):
+        shape = np.interp(np.arange(300), at, points, left=0, right=0)
+        columns = np.isin(curves["au_number"].values, numbers)
+        curves[:, columns] = curves.values[:, columns] + shape[:, None]
+    return curves
+
+
+@pytest.mark.parametrize(
+    "lips, jaw, others, expected",
+    [
+        ([0, 0.8, 0.5, 0.8, 0], [0, 0.8, 0.5, 0.8, 0], (), []),  # opens, half closes, opens: talking
+        ([0, 0.8, 0.8, 0.8, 0], [0, 0.8, 0.8, 0.8, 0], (), ["25+26"]),  # opens once and holds
+        ([0, 0.8, 0.8, 0.8, 0], [0, 0.8, 0.5, 0.8, 0], (), ["25+26"]),  # the jaw shakes, lips stay open: a laugh
+        ([0, 0.8, 0.5, 0.8, 0], [0, 0.8, 0.5, 0.8, 0], (1, 2), ["1+2+25+26"]),  # with the brows: reported
+    ],
+)
+def test_a_mouth_that_opens_and_closes_again_and_again_is_speech(lips, jaw, others, expected):
+    events = spot.spot(mouth_curves(lips, jaw, others))
+    assert events["aus"].tolist() == expected
+
+
+def test_a_motion_event_needs_an_au_that_reads_as_moving_to_confirm_it():
+    #  mouth_R  ____/\____   the same motion; AU12 under its threshold (a hand at the chin, the
+    #  AU12     ____/\____   head turning: blendshapes stir) does not confirm it, AU12 over it does
+    motion = region_curves()
+    stirring = make_curves(n=300, events=[((12,), 100, 108, 119, 0.2)])  # 0.67 thresholds
+    assert spot.spot(motion, aus=stirring).empty
+    assert len(spot.spot(motion, spot.SpotParams(region_au_floor=0.5), aus=stirring)) == 1
+    moving = make_curves(n=300, events=[((12,), 100, 108, 119, 0.45)])  # 1.5 thresholds
+    assert spot.spot(motion, aus=moving)["aus"].tolist() == ["12"]
+
+
+def test_a_motion_event_runs_until_the_region_is_back_at_rest():
+    #  mouth_R  __/\__   motion building up over 10 frames and dying down over 10 (frames 90..130):
+    #                    the event is the whole of it, not the middle above 30% of the peak
+    motion = region_curves()
+    names = list(motion["region"].values)
+    motion[:, names.index("mouth_R")] = np.interp(np.arange(300), [90, 110, 130], [0, 1, 0])
+    e = spot.spot(motion).iloc[0]
+    assert e.onset <= 94 and e.offset >= 126

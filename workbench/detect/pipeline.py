@@ -36,7 +36,7 @@ from workbench.detect.base import Detector
 from workbench.detect.facedata import face_dataset, warn_frames_without_face, warn_missing_faces
 from workbench.detect.model import MODEL_SHA256, acquire_model
 from workbench.detect.registry import DEFAULT, get_detector, get_detectors
-from workbench.detect.spot import SpotParams, spot
+from workbench.detect.spot import SPOT_VERSION, SpotParams, spot
 from workbench.detect.timings import Timings
 from workbench.detect.workers import Dask, Inline, default_jobs, infer_chunk, make_runner
 from workbench.project import Project
@@ -359,7 +359,7 @@ def clip_events(task: ClipTask, spot_params: SpotParams, names: Sequence[str] | 
         ev = spot(curves, spot_params, clip=task.clip_id, rater=detector_rater(name), aus=aus)
         if len(ev):
             version = curves.attrs.get("detector_version", "")
-            ev["note"] = f"{name} {version}, curves {task.keys.get(name, '')[:12]}"
+            ev["note"] = f"{name} {version}, spot {SPOT_VERSION}, curves {task.keys.get(name, '')[:12]}"
             tables.append(ev.assign(dataset=task.dataset))
     return pd.concat(tables, ignore_index=True) if tables else empty_events(extra=("dataset",))
 

@@ -9,9 +9,12 @@ neutral face reads near zero), or the region curves of a motion detector
    its own threshold, ``max(threshold, noise_k * noise)``: 1 means "clearly moving".
 2. The activity is the largest of these ratios at each frame. A run of frames where the
    activity reaches 1 is a movement; its profile is the mean ratio of the channels that
-   reach 1 in the run (other channels' slow drifts do not stretch it).
+   reach 1 in the run (other channels' slow drifts do not stretch it), read as 0 below 0
+   (under its neutral value a curve is at rest for this movement).
 3. Onset and offset: from the run, walk outwards while the profile stays above
-   ``low_fraction`` of its peak, then on to the nearest local minimum. Movements that
+   ``low_fraction`` of its peak, then on to the nearest local minimum, but not past the
+   first frame back under ``rest_level``. A run whose span rises above the run's own peak
+   is the shoulder of a larger movement and is left to that movement's run. Movements that
    overlap or touch (gap up to ``merge_gap`` frames) are one event. There is no longest
    event: a sustained expression is one event from its onset to its offset, and a long
    stretch with several peaks is split at each valley that falls below ``split_fraction``
@@ -19,8 +22,10 @@ neutral face reads near zero), or the region curves of a motion detector
    spotted across a gap. Apex: the peak of the profile smoothed over a tenth of the event.
 4. With ``method="megc"`` (long videos), movements come instead from the MEGC feature
    difference (:mod:`workbench.detect.megc`), at a micro and a macro scale.
-   Region curves (brief, already averaged) are not smoothed, and their onset and offset are
-   where the score falls below ``low_fraction`` of the peak.
+   Region curves (brief, already averaged) are not smoothed; their onset and offset follow
+   the same rule as the AU curves' (the valley walk stops at ``rest_level``: before it, the
+   walk ran on through flat noise, and region events stopped at ``low_fraction`` of the peak,
+   cutting a 15-frame micro-expression to its middle 5 frames).
 5. The AUs active at the apex are those whose ratio reaches 1, and ``au_relative`` of
    the strongest AU's, within ``apex_window`` frames of it; an AU whose left and right
    curves differ by more than ``side_ratio`` is written with its side (``R12``). For region
@@ -30,8 +35,12 @@ neutral face reads near zero), or the region curves of a motion detector
    emotion with its score (``emotion_score``) and the runner-up (``runner_up``,
    ``runner_up_score``); AUs that match no prototype well enough read ``others``, their
    code kept.
-   Blinks (AU 45) are not spotted nor coded, and a motion event coded 45 alone or in more
-   than :data:`HEAD_REGIONS` of the regions (the head moving) is not reported.
+   Not reported: a movement that only falls from the first frame of a stretch with a face
+   (:func:`unseen_rise`); blinks (AU 45 is neither spotted nor coded); a motion event coded
+   45 alone, in more than :data:`HEAD_REGIONS` of the regions (the head moving), or with no
+   AU confirming it (:func:`region_aus`); an event coded only with AUs too weak alone
+   (:data:`NOT_ALONE`: lips parted, chin raiser); a mouth opening that opens and closes
+   again and again (:func:`speech`).
 6. Kind: :func:`workbench.schema.kind_from_duration` (micro up to 0.5 s).
    Confidence: ``1 - exp(-(peak - 1))`` for the peak activity in threshold units.
 
@@ -71,6 +80,11 @@ if TYPE_CHECKING:
 
 #: Spotting methods: hysteresis on the activity, or the MEGC feature difference.
 METHODS = ("threshold", "megc")
+#: Version of the spotting rules, written in each detector event's note. Events are not cached
+#: (curves are; spotting runs on every call), so a change of rules cannot serve stale events,
+#: but events kept in a project can be told apart by it. 2: rest level, shoulders, NOT_ALONE,
+#: speech, unseen rises, unconfirmed motion.
+SPOT_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,10 @@ class SpotParams:
         Width of the centred moving average, frames (1: none).
     low_fraction
         Onset/offset: the activity has fallen below this fraction of the peak.
+    rest_level
+        ... and the walk on down to the valley stops where the activity is back under this
+        many thresholds (the face at rest): a long, flat tail of noise is not the expression
+        fading.
     min_frames
         Shortest event kept, frames (inclusive).
     merge_gap
@@ -97,6 +115,10 @@ class SpotParams:
     split_fraction
         A stretch is split at a valley below this fraction of the lower of its two
         neighbouring peaks (0: never split).
+    speech_prominence
+        An event of the mouth's opening alone whose lips and jaw both peak twice, each peak
+        standing out by this fraction of the curve's range in the event, is speech
+        (:func:`speech`).
     apex_window
         An AU is active when its ratio reaches 1 within this many frames of the apex.
     side_ratio
@@ -106,6 +128,11 @@ class SpotParams:
     au_relative
         An active AU also reaches this fraction of the strongest AU's ratio near the
         apex (weak co-activations, often cross-talk, are left out of the code).
+    region_au_floor
+        A motion event's candidate AU (from the regions that moved) is confirmed when its AU
+        curve reaches this many thresholds near the apex. 1: the AU itself reads as moving, the
+        spotter's own bar (0.5, half of it, let a hand at the chin or a turning head through,
+        read as 9+10 or 4).
     method
         ``"threshold"`` (the steps above) or ``"megc"`` (feature difference, for long
         videos: :mod:`workbench.detect.megc`).
@@ -121,13 +148,16 @@ class SpotParams:
     rest_k: float = 3.0
     smooth: int = 3
     low_fraction: float = 0.3
+    rest_level: float = 0.5
     min_frames: int = 4
     merge_gap: int = 2
     split_fraction: float = 0.5
+    speech_prominence: float = 0.25
     apex_window: int = 3
     side_ratio: float = 0.3
     apex_smooth_div: int = 10
     au_relative: float = 0.5
+    region_au_floor: float = 1.0
     method: str = "threshold"
     megc_p: float = 0.55
     megc_k_micro: int = 0
@@ -182,17 +212,26 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def _extend(activity: np.ndarray, start: int, stop: int, low: float, valley: bool = True) -> tuple[int, int]:
-    """Walk outwards while above ``low``, then (``valley``) on down to the nearest local minimum."""
+def _extend(
+    activity: np.ndarray, start: int, stop: int, low: float, valley: bool = True, rest: float = 0.0
+) -> tuple[int, int]:
+    """Walk outwards while above ``low``, then (``valley``) on down to the nearest local minimum,
+    but not past the first frame at or under ``rest`` (the face is back at rest there).
+
+    ::
+
+        activity  _.-'`'-._..___.._     valley walk (rest=0): onset ^ ... offset          ^
+                                         with rest: onset ^ ... offset ^   (the flat tail is rest)
+    """
     n = len(activity)
     on, off = start, stop
     while on > 0 and activity[on - 1] > low:
         on -= 1
-    while valley and on > 0 and activity[on - 1] < activity[on]:
+    while valley and on > 0 and activity[on] > rest and activity[on - 1] < activity[on]:
         on -= 1
     while off < n - 1 and activity[off + 1] > low:
         off += 1
-    while valley and off < n - 1 and activity[off + 1] < activity[off]:
+    while valley and off < n - 1 and activity[off] > rest and activity[off + 1] < activity[off]:
         off += 1
     return on, off
 
@@ -263,13 +302,40 @@ def movements(
     return out
 
 
+def _profile(ratio: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Mean ratio of ``columns``, below zero read as zero.
+
+    Under its neutral reference a curve is at rest for the movement it measures (brows
+    below their rest are another AU, not a deeper valley of the raise), so onset and
+    offset never walk down into the opposite movement: the eyes closing after a surprise
+    pulls AU 5 far below zero and used to drag the surprise's offset with it.
+    """
+    return np.clip(ratio[:, columns].mean(axis=1), 0.0, None)
+
+
+def shoulder(profile: np.ndarray, on: int, off: int, peak: float) -> bool:
+    """True when a run's span ``[on, off]`` rises higher than the run's own ``peak``: the run is
+    the shoulder of a larger movement (a curve hovering at its threshold just before the
+    expression proper), which that movement's own run spots with its own onset.
+
+    Examples
+    --------
+    >>> p = np.array([0.0, 1.0, 1.05, 1.0, 2.0, 3.0, 2.0, 0.0])
+    >>> shoulder(p, 0, 7, 1.05), shoulder(p, 0, 7, 3.0)
+    (True, False)
+    """
+    return bool(profile[on : off + 1].max() > peak)
+
+
 def _movements(ratio: np.ndarray, params: SpotParams, valley: bool = True) -> list[tuple[int, int, int]]:
     activity = ratio.max(axis=1) if ratio.size else np.zeros(0)
     spans = []
     for start, stop in _runs(activity >= 1.0):
-        profile = ratio[:, _members(ratio, start, stop)].mean(axis=1)
+        profile = _profile(ratio, _members(ratio, start, stop))
         peak = float(profile[start : stop + 1].max())
-        spans.append(_extend(profile, start, stop, params.low_fraction * peak, valley))
+        on, off = _extend(profile, start, stop, params.low_fraction * peak, valley, params.rest_level)
+        if not shoulder(profile, on, off, peak):
+            spans.append((on, off))
     merged: list[list[int]] = []
     for on, off in sorted(spans):
         if merged and on <= merged[-1][1] + params.merge_gap:
@@ -278,11 +344,26 @@ def _movements(ratio: np.ndarray, params: SpotParams, valley: bool = True) -> li
             merged.append([on, off])
     out = []
     for on, off in merged:
-        profile = ratio[:, _members(ratio, on, off)].mean(axis=1)
+        profile = _profile(ratio, _members(ratio, on, off))
         for a, b in split_at_valleys(_smooth(profile[:, None], params.smooth)[:, 0], on, off, params.split_fraction):
-            part = ratio[:, _members(ratio, a, b)].mean(axis=1) if len(_members(ratio, a, b)) else profile
-            out.append((a, _apex(part, a, b, params), b))
+            part = _profile(ratio, _members(ratio, a, b)) if len(_members(ratio, a, b)) else profile
+            apex = _apex(part, a, b, params)
+            if not unseen_rise(a, apex, params):
+                out.append((a, apex, b))
     return out
+
+
+def unseen_rise(onset: int, apex: int, params: SpotParams) -> bool:
+    """True when a movement (positions within a stretch with a face) starts at the stretch's
+    first frame and peaks within ``apex_window`` frames of it: it only falls from there.
+
+    Its onset and apex are not in view (the clip or the face track begins in the middle of it),
+    so nothing says it is an expression rather than the landmarker settling on a new face; on
+    the real clips both such events were the first, blurred frames of a compressed stream (and
+    one a fade-in). A coder codes an event from its onset. An expression already on at the
+    first frame that goes on rising (crying at the start of a clip) is kept.
+    """
+    return onset == 0 and apex <= params.apex_window
 
 
 def active_aus(ratio: xr.DataArray, apex: int, params: SpotParams) -> tuple[list[int], dict]:
@@ -326,6 +407,53 @@ NOT_EMOTION = frozenset({25, 26})
 #: Blinks (AU 45) are not expressions: the AU 45 curve is neither spotted nor coded (a motion
 #: event coded 45 alone, a blink, is not reported).
 BLINK = 45
+#: AUs too weak to report alone: an event coded with nothing else is not reported (they stay
+#: in the code of an event with other AUs).
+#:
+#: - 25, lips parted: the mouth at rest, breathing and ordinary speech part the lips all the
+#:   time; an open-mouthed expression also drops the jaw (26, 27) or moves other AUs. (Real
+#:   footage: both events coded 25 alone were a man talking.)
+#: - 17, chin raiser: read from one blendshape (``mouthShrugLower``) with no landmark distance
+#:   behind it (:data:`workbench.detect.au.AU_TABLE`), and that score also rises when the lips
+#:   close after speech, with a hand at the chin and as the head tilts. FACS reads AU 17 from
+#:   the chin boss's wrinkling, which the landmarks do not see. (Real footage: all four events
+#:   coded 17 alone fell in head movements or crying with a hand over the mouth.)
+NOT_ALONE = frozenset({17, 25})
+#: The mouth's opening: lips parted, jaw dropped, mouth stretched open.
+MOUTH_OPENING = frozenset({25, 26, 27})
+
+
+def speech(ratio: xr.DataArray, on: int, off: int, params: SpotParams) -> bool:
+    """True when both the lips (AU 25) and the jaw (AU 26) open and close more than once
+    between positions ``on`` and ``off``: articulation, not an expression.
+
+    Talking opens and closes the mouth again and again; a mouth opening that is an expression
+    (a jaw drop, a gasp) opens once, holds and closes. A peak counts when it stands out of the
+    event's curve by ``speech_prominence`` of that curve's range (the ripples of a held
+    opening are smaller). Both curves must show it: a laugh shakes the jaw, while the lips
+    stay open. Only events coded with :data:`MOUTH_OPENING` AUs alone are judged this way;
+    speech that comes with other AUs (a smile while talking) is still reported.
+
+    ::
+
+        AU25, AU26  _/^^\\_/^^\\_   speech (both peak twice)
+        AU25, AU26  _/^^^^^^\\_    an opening
+    """
+    side, number = ratio["side"].values, ratio["au_number"].values
+    for au in (25, 26):
+        column = np.flatnonzero((number == au) & (side == ""))
+        if column.size == 0:
+            return False
+        x = np.nan_to_num(ratio.values[on : off + 1, column[0]].astype(float), nan=0.0)
+        span = float(x.max() - x.min())
+        if span <= 0:
+            return False
+        peaks, _ = find_peaks(np.concatenate([[-np.inf], x, [-np.inf]]), prominence=params.speech_prominence * span)
+        if len(peaks) < 2:
+            return False
+    return True
+
+
 #: AUs that a blink drags along: MediaPipe's eyeSquint blendshapes (AU 7) rise as the lids close.
 BLINK_ECHOES = frozenset({7})
 
@@ -342,8 +470,6 @@ def blink_echo(numbers: list[int], au_ratio: xr.DataArray | None, apex: int, par
 
 #: A motion event in more than this fraction of the regions is the head moving, not reported.
 HEAD_REGIONS = 2 / 3
-#: Least AU ratio (threshold units) that confirms a region's candidate AU at a motion event's apex.
-REGION_AU_FLOOR = 0.5
 
 
 def region_aus(
@@ -354,8 +480,14 @@ def region_aus(
     A region moved when its ratio reaches 1 and ``au_relative`` of the strongest region's
     near the apex. Each moved region names candidate AUs (its ``aus`` coord, ``"1+2"``);
     with AU curves (``au_ratio``, aligned on the same frames), a candidate is kept when its
-    bilateral AU ratio reaches :data:`REGION_AU_FLOOR` near the apex, and the AUs that are
+    bilateral AU ratio reaches ``region_au_floor`` near the apex, and the AUs that are
     active there by the AU rule alone are kept too. Returns AUs, sides, moved regions.
+
+    With AU curves, a motion event that no AU confirms (an empty code) is not reported by
+    :func:`spot`: a facial action moves the face's shape, which the blendshapes and landmark
+    distances see (``region_au_floor``); residual flow that nothing confirms is, on real
+    footage, mostly the head turning, a hand at the face or a change of light, and an event
+    without an AU code is nothing a coder could check.
     """
     lo, hi = max(0, apex - params.apex_window), apex + params.apex_window + 1
     near = ratio.isel(frame=slice(lo, hi)).max("frame")
@@ -376,7 +508,7 @@ def region_aus(
     bilateral = au_ratio["side"].values == ""
     confirmed = {
         int(n) for n, v in zip(au_ratio["au_number"].values[bilateral], strength[bilateral], strict=True)
-        if int(n) in candidates and v >= REGION_AU_FLOOR
+        if int(n) in candidates and v >= params.region_au_floor
     }  # fmt: skip
     return sorted(set(aus) | confirmed), sides, moved
 
@@ -502,7 +634,7 @@ def spot(
     if params.method == "megc":
         found = megc.movements(curves, spotted.values, valid, fps, params)
     else:
-        found = movements(spotted.values, params, valid, valley=not region)
+        found = movements(spotted.values, params, valid)
     au_ratio = _au_ratio_on(aus, curves, params) if region else None
     frames = curves["frame"].values
     rows = []
@@ -514,11 +646,17 @@ def spot(
             numbers, sides, moved = region_aus(ratio, apex, params, au_ratio)
             if len(moved) > HEAD_REGIONS * ratio.sizes["region"]:
                 continue  # the whole face moved: the head, not an expression
+            if au_ratio is not None and not numbers:
+                continue  # motion no AU confirms: the head, a hand, the light (see region_aus)
             extra["regions"] = "+".join(moved)
         else:
             numbers, sides = active_aus(ratio, apex, params)
         if numbers == [BLINK] or blink_echo(numbers, au_ratio if region else ratio, apex, params):
             continue  # a blink is not an expression
+        if numbers and set(numbers) <= NOT_ALONE:
+            continue  # too weak alone: speech, a closed mouth, the head (see NOT_ALONE)
+        if not region and set(numbers) <= MOUTH_OPENING and speech(ratio, on, off, params):
+            continue  # the mouth opens and closes again and again: talking
         clues = emotion_clues(numbers, sides)
         rows.append(
             make_event(
