@@ -15,7 +15,7 @@ drop those a FACS coder would not code as an expression, each with its reason:
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from scipy.signal import find_peaks
@@ -23,7 +23,13 @@ from scipy.signal import find_peaks
 if TYPE_CHECKING:
     import xarray as xr
 
-    from workbench.detect.spot import SpotParams
+
+class SpotParams(Protocol):
+    """What these rules read of :class:`workbench.detect.spot.SpotParams` (not imported: the
+    spotter imports this module)."""
+
+    apex_window: int
+    speech_prominence: float
 
 
 def window_max(curves: xr.DataArray, lo: int, hi: int) -> np.ndarray:
