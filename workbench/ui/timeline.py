@@ -6,7 +6,7 @@ detectors have distinct colours and the current rater's own spans are drawn last
 front). A rater's spans, ticks and hover points are three traces, whatever the number of
 events (:mod:`workbench.ui.timeline_events`): plotly lays out a layout shape per event
 again on every zoom. The neutral reference, the draft and the cursor are shapes (a few).
-The cursor is one line shape moved inside ``batch_update``. A transparent strip
+The cursor is one line shape moved inside ``batch_update``. A strip (not drawn)
 of one point per frame catches clicks anywhere along the axis.
 
 ::
@@ -418,10 +418,9 @@ class Timeline(W.VBox):
         strip = go.Scatter(
             x=sx,
             y=np.zeros(len(sx)),
-            mode="lines",  # one SVG path, not a node per frame
+            mode="none",  # nothing drawn (in the plot or the range slider); hover and clicks find its points
             name="seek",
             showlegend=False,
-            line=dict(width=1, color="rgba(0,0,0,0)"),
             customdata=ms,
             hovertemplate="frame %{x:.0f} · %{customdata:.1f} ms<extra></extra>",
         )

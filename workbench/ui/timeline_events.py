@@ -8,7 +8,7 @@ whatever the number of events:
 * the spans: rectangles joined with gaps, filled (``fill="toself"``, no line);
 * the apex ticks: one line that leaves the plot upwards between two ticks (the plot clips
   it), so it needs no gaps, which plotly would draw as a path per tick;
-* the hover points: one invisible point per event, at its middle, naming it.
+* the hover points: a point per event at its middle, naming it, not drawn (``mode="none"``).
 
 They sit on :data:`AXIS`, a y axis over the plot's whole height from 0 to 1, so that a span
 spans the plot (or its band, see ``band``) whatever the curves' scale.
@@ -114,8 +114,8 @@ def event_traces(
             common,
             x=(onset + offset + 1) / 2,
             y=np.full(len(onset), (band[0] + band[1]) / 2),
-            mode="lines",
-            line=dict(width=0, color=colour),
+            mode="none",  # nothing drawn; hover finds the points
+            line=dict(color=colour),  # the hover label's colour
             text=describe(rows, name),
             hovertemplate="%{text}<extra></extra>",
             showlegend=False,
