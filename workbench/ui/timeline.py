@@ -209,7 +209,9 @@ class Timeline(W.VBox):
             yaxis=dict(
                 title=dict(text="AU intensity", standoff=4), gridcolor="#eef2f7", zeroline=False, fixedrange=True
             ),
-            yaxis2=dict(overlaying="y", range=[0, 1], fixedrange=True, visible=False),  # the events' 0..1
+            # the events' axes: x2 follows x (and keeps them out of the range slider), y2 is 0..1
+            xaxis2=dict(matches="x", overlaying="x", visible=False),
+            yaxis2=dict(overlaying="y", anchor="x2", range=[0, 1], fixedrange=True, visible=False),
         )
         self.au_picker = W.SelectMultiple(description="AU curves", rows=4, layout=W.Layout(width="230px"))
         self.detector_pick = W.Dropdown(
