@@ -118,7 +118,7 @@ def event_traces(
             x=(onset + offset + 1) / 2,
             y=np.full(len(onset), (band[0] + band[1]) / 2),
             mode="none",  # nothing drawn; hover finds the points
-            line=dict(color=colour),  # the hover label's colour
+            hoverlabel=dict(bgcolor=colour),
             text=describe(rows, name),
             hovertemplate="%{text}<extra></extra>",
             showlegend=False,
