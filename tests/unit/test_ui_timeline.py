@@ -165,6 +165,10 @@ def test_a_long_clip_is_sent_decimated_with_a_range_slider_and_refined_on_zoom()
     assert tl.window == (20_000, 20_500)
     shown = np.asarray(tl.figure.data[0].x)
     assert np.isin(np.arange(20_000, 20_500) + 0.5, shown).all()  # every frame of the window
+    tl.figure.plotly_relayout({"xaxis.range[0]": 20_300, "xaxis.range[1]": 20_800})  # a pan by most of a window
+    assert tl.window == (20_300, 20_800) and np.array_equal(tl.figure.data[0].x, shown)  # fine already: not sent
+    tl.figure.plotly_relayout({"xaxis.range[0]": 22_000, "xaxis.range[1]": 22_500})  # further than was sent finely
+    assert np.isin(np.arange(22_000, 22_500) + 0.5, np.asarray(tl.figure.data[0].x)).all()
     (spans,) = span_traces(tl.figure)
     assert rectangles(spans) == [(a, a + 21) for a in starts]  # every event, zoomed or not
     assert len(tl.figure.layout.shapes) <= 1  # not a DOM node per event (the cursor, only)

@@ -96,6 +96,27 @@ def decimate(y: np.ndarray, window: tuple[int, int], columns: int = COLUMNS) -> 
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
+def covers(sent: tuple[int, int], shown: tuple[int, int], columns: int = COLUMNS) -> bool:
+    """Whether curves decimated for the window ``sent`` (:func:`decimate`) draw the frames
+    ``shown`` as finely as curves decimated for ``shown`` would: ``shown`` lies in the frames
+    sent finely (``sent`` and one window-width either side) and is as wide as ``sent`` or at
+    most twice as wide, or narrower where every frame was sent.
+
+    Examples
+    --------
+    >>> covers((20_000, 21_000), (20_600, 21_600)), covers((20_000, 21_000), (21_500, 22_500))
+    (True, False)
+    >>> covers((20_000, 21_000), (20_400, 20_600)), covers((0, 50_000), (20_000, 21_000))
+    (True, False)
+    """
+    lo, hi = sent
+    span = max(1, hi - lo)
+    a, b = shown
+    if a < lo - span or b > hi + span:
+        return False
+    return span <= b - a <= 2 * span or (span <= 2 * columns and b - a <= span)
+
+
 def rater_colours(raters: list[str], me: str) -> dict[str, str]:
     """A colour per rater: the current rater blue, detectors orange/red, other people greens/purples."""
     out, people, dets = {}, 0, 0
@@ -253,6 +274,8 @@ class Timeline(W.VBox):
         self.lanes: dict[str, tuple[float, float]] = {}
         #: Frames ``[lo, hi)`` the plot shows (the browser's zoom and pan set it).
         self.window = (0, 1)
+        #: The window the curves were last decimated for (see :func:`covers`).
+        self._sent = (0, 1)
         self.pending = False
         self._seek: list[Callable[[int], None]] = []
         self._events_drawn: list[Callable[[], None]] = []
@@ -431,6 +454,7 @@ class Timeline(W.VBox):
             with self.figure.batch_update():
                 self.figure.data = ()
                 self.figure.add_traces([*traces, *self._event_traces(), strip])
+                self._sent = self.window
                 self.figure.layout.xaxis.range = list(self.window)
                 self.figure.layout.xaxis.rangeslider = dict(visible=n > LONG, thickness=0.1, range=[0, n])
                 top = curves_max * 1.08 if traces else 1.0
@@ -446,11 +470,17 @@ class Timeline(W.VBox):
 
     # -- zoom, pan, the window around the cursor ----------------------------
     def _on_range(self, _layout, rng) -> None:
-        """The browser zoomed or panned: send the curves again, fine over the new window."""
+        """The browser zoomed or panned: send the curves again, fine over the new window, unless
+        those sent already are (a pan of a window-width or less; the range slider relayouts on
+        every move of a drag, and each set of curves sent costs the page a full redraw)."""
         if self._building or rng is None or len(rng) != 2 or rng[0] is None:
             return
         lo, hi = int(np.floor(float(rng[0]))), int(np.ceil(float(rng[1])))
-        if (lo, hi) != self.window:
+        if (lo, hi) == self.window:
+            return
+        if covers(self._sent, (lo, hi)):  # a pan into the frames sent finely: nothing to send
+            self.window = (lo, hi)
+        else:
             self.set_window(lo, hi, relayout=False)
 
     def set_window(self, lo: int, hi: int, *, relayout: bool = True) -> None:
@@ -459,7 +489,7 @@ class Timeline(W.VBox):
         lo, hi = max(0, int(lo)), min(n, int(hi))
         if hi <= lo:
             lo, hi = 0, n
-        self.window = (lo, hi)
+        self.window = self._sent = (lo, hi)
         curves = self.curves is not None
         self._building = True
         try:
