@@ -60,6 +60,27 @@ def set_rater(page, rater: str) -> None:
     wait_for(page, TIMELINE_DRAWN, state=plot_state(".wb-timeline"))
 
 
+#: The rater's own span on the timeline: a rectangle from frame 3 to 19 (offset 18, inclusive).
+SPAN_DRAWN = """r => {
+  const gd = document.querySelector('.wb-timeline .js-plotly-plot');
+  const own = gd.data.find(t => t.meta === 'events' && t.fill === 'toself' && t.name === r + ' (you)');
+  return own && own.x[0] === 3 && own.x[1] === 19;
+}"""
+
+
+def plot_point(page, frame: int) -> tuple[float, float]:
+    """Page coordinates of the middle of ``frame`` on the timeline, half way up the plot."""
+    return page.evaluate(
+        """f => {
+          const gd = document.querySelector('.wb-timeline .js-plotly-plot');
+          const { xaxis: xa, yaxis: ya } = gd._fullLayout;
+          const box = gd.getBoundingClientRect();
+          return [box.left + xa._offset + xa.l2p(f + 0.5), box.top + ya._offset + ya._length / 2];
+        }""",
+        frame,
+    )
+
+
 def events_list(page) -> list[str]:
     return page.locator(".wb-events select option").all_inner_texts()
 
@@ -116,6 +137,12 @@ def test_mark_save_restart_undo(annotate, lab):
     got = tuple(row[c] for c in ("onset", "apex", "offset", "emotion", "rater"))
     assert got == (3, 13, 18, "happiness", RATER)
     assert row["clip"] == "astronaut_1.mp4"
+
+    # The new span is drawn on the timeline, and a click landing on it seeks to the frame under it.
+    wait_for(page, SPAN_DRAWN, RATER)
+    page.locator(".wb-timeline .js-plotly-plot").scroll_into_view_if_needed()
+    page.mouse.click(*plot_point(page, 10))
+    wait_for(page, "() => Math.abs(Number(document.querySelector('.wb-player').dataset.frame) - 10) <= 1")
 
     # A new kernel reads the store back.
     restart_kernel(page)

@@ -55,8 +55,8 @@ def spans(page) -> dict[str, str]:
         """names => {
           const gd = document.querySelector('.wb-review .js-plotly-plot');
           const out = {};
-          for (const s of (gd && gd.layout && gd.layout.shapes) || []) {
-            if (s.type === 'rect' && s.name) out[s.name] = s.fillcolor;
+          for (const t of (gd && gd.data) || []) {
+            if (t.meta === 'events' && t.fill === 'toself') out[t.name] = t.fillcolor;
           }
           return names.every(n => n in out) && out;
         }""",

@@ -77,10 +77,10 @@ def test_selecting_an_item_shows_both_marks_in_distinct_colours(project):
     panel.queue_list.value = 3  # a click on the boundary item
     assert panel.errors.value == "" and panel.position == 3
     assert panel.player.frame == 5 and panel.clip_id == "c1.mp4"
-    spans = [s for s in panel.timeline.figure.layout.shapes if s.type == "rect" and s.name in ("ann", "det")]
-    colour = {s.name: s.fillcolor for s in spans}
+    spans = [t for t in panel.timeline.figure.data if t.fill == "toself" and t.name in ("ann", "det")]
+    colour = {t.name: t.fillcolor for t in spans}
     assert {"ann", "det"} == set(colour) and colour["ann"] != colour["det"]
-    lane = {s.name: (s.y0, s.y1) for s in spans}
+    lane = {t.name: (np.nanmin(t.y), np.nanmax(t.y)) for t in spans}
     assert lane["ann"][0] > lane["det"][1]  # each rater in its own band: overlapping marks stay apart
     assert f"background:{colour['ann']}" in panel.card.value and f"background:{colour['det']}" in panel.card.value
     assert "onset +3, apex +3, offset +3" in panel.card.value

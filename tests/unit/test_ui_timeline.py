@@ -28,6 +28,17 @@ def events():
     )
 
 
+def span_traces(figure) -> list:
+    """The event span traces (a rater's spans are one filled trace), in drawing order."""
+    return [t for t in figure.data if t.meta == "events" and t.fill == "toself"]
+
+
+def rectangles(trace) -> list[tuple[float, float]]:
+    """(x0, x1) of each span of a span trace (rectangles of five points between gaps)."""
+    x = np.asarray(trace.x, dtype=float).reshape(-1, 6)
+    return [(float(a), float(b)) for a, b in x[:, :2]]
+
+
 def test_events_only_says_so():
     tl = Timeline()
     tl.set_clip(50, 30.0, None)
@@ -40,10 +51,14 @@ def test_curves_events_and_blind():
     tl.set_events(events(), me="alice")
     tl.set_clip(50, 30.0, curves())
     assert "AU12" in tl.au_picker.value
-    spans = [s for s in tl.figure.layout.shapes if s.type == "rect"]
-    assert len(spans) == 3 and spans[-1].fillcolor == OWN  # own drawn last, in front
+    spans = span_traces(tl.figure)
+    assert [s.name for s in spans] == ["bob", "detector:mediapipe", "alice (you)"]
+    assert spans[-1].fillcolor == OWN and rectangles(spans[-1]) == [(20, 30)]  # own drawn last, in front
+    assert tl.figure.data[0].name == "AU12" and tl.figure.data[-1].name == "seek"  # events between
+    hover = [t for t in tl.figure.data if t.meta == "events" and t.text]
+    assert "alice (you): 20–29 · apex 25 · happiness · AU 12" in hover[-1].text  # hovering names the event
     tl.blind.value = True
-    spans = [s for s in tl.figure.layout.shapes if s.type == "rect"]
+    spans = span_traces(tl.figure)
     assert [s.fillcolor for s in spans] == [OWN]
     assert tl.figure.layout.shapes[-1].name == "cursor"
 
@@ -130,7 +145,7 @@ def test_envelope_keeps_every_peak_of_a_long_curve():
 def test_a_long_clip_is_sent_decimated_with_a_range_slider_and_refined_on_zoom():
     import pandas as pd
 
-    from workbench.ui.timeline import LONG, MANY_EVENTS, Timeline
+    from workbench.ui.timeline import LONG, Timeline
 
     n = 50_000
     rng = np.random.default_rng(0)
@@ -139,7 +154,7 @@ def test_a_long_clip_is_sent_decimated_with_a_range_slider_and_refined_on_zoom()
         dims=("frame", "au"),
         coords={"frame": np.arange(n), "au": ["AU1", "AU2", "AU4", "AU12"]},
     )
-    starts = np.arange(0, n - 100, n // (MANY_EVENTS * 2))
+    starts = np.arange(0, n - 100, n // 300)  # 300 events
     events = pd.DataFrame({"rater": "alice", "onset": starts, "apex": starts + 5, "offset": starts + 20, "aus": ""})
     tl = Timeline()
     tl.set_events(events, "alice")
@@ -150,8 +165,13 @@ def test_a_long_clip_is_sent_decimated_with_a_range_slider_and_refined_on_zoom()
     assert tl.window == (20_000, 20_500)
     shown = np.asarray(tl.figure.data[0].x)
     assert np.isin(np.arange(20_000, 20_500) + 0.5, shown).all()  # every frame of the window
-    spans = [s for s in tl.figure.layout.shapes if s.type == "rect"]
-    assert 0 < len(spans) < len(events)  # only the events near the window are drawn
+    tl.figure.plotly_relayout({"xaxis.range[0]": 20_300, "xaxis.range[1]": 20_800})  # a pan by most of a window
+    assert tl.window == (20_300, 20_800) and np.array_equal(tl.figure.data[0].x, shown)  # fine already: not sent
+    tl.figure.plotly_relayout({"xaxis.range[0]": 22_000, "xaxis.range[1]": 22_500})  # further than was sent finely
+    assert np.isin(np.arange(22_000, 22_500) + 0.5, np.asarray(tl.figure.data[0].x)).all()
+    (spans,) = span_traces(tl.figure)
+    assert rectangles(spans) == [(a, a + 21) for a in starts]  # every event, zoomed or not
+    assert len(tl.figure.layout.shapes) <= 1  # not a DOM node per event (the cursor, only)
     tl.window_pick.value = 2.0  # ±2 s around the cursor, following it
     tl.set_cursor(40_000)
     assert tl.window == (39_600, 40_400) and tuple(tl.figure.layout.xaxis.range) == (39_600, 40_400)

@@ -58,7 +58,7 @@ from workbench.ui.player import Player
 from workbench.ui.review_card import card_html, empty_card, header_html
 from workbench.ui.review_curves import detector_curves, review_curves
 from workbench.ui.review_form import DecisionForm
-from workbench.ui.review_lanes import lane_labels, lane_shapes
+from workbench.ui.review_lanes import lane_bands, lane_labels
 from workbench.ui.review_pair import CONSENSUS, PairBar, default_pair
 from workbench.ui.review_queue import STATUS, QueueList, first_open, item_mark, union
 from workbench.ui.review_style import CSS
@@ -207,10 +207,6 @@ class ReviewPanel(W.VBox):
             w.observe(self.errors.guard(lambda _: self._show_draft()), "value")
         self.player.observe(self.errors.guard(lambda c: self.timeline.set_cursor(c["new"])), "frame")
         self.player.on_action(run(self._act))
-        # The timeline redraws its spans full height when its AU or blind controls change: re-lane them.
-        for control in (self.timeline.au_picker, self.timeline.blind):
-            control.observe(self.errors.guard(lambda _: self._lanes()), "value")
-        self.timeline.on_events_drawn(self.errors.guard(self._lanes))  # and when a zoom draws them again
 
     # -- reviewer, dataset, raters ------------------------------------------------------
     def _fill_datasets(self, dataset: str, ref: str | None, hyp: str | None) -> None:
@@ -394,7 +390,6 @@ class ReviewPanel(W.VBox):
             self._show_curves(clip, *found, keep_range=True)
             if self.position is not None:
                 self._pick_aus(self.item())
-                self._lanes()
 
     def _show_curves(self, clip, curves, problem: str, keep_range: bool = False) -> None:
         self.timeline.set_clip(clip.n_frames, clip.fps, curves, keep_range=keep_range)
@@ -421,11 +416,11 @@ class ReviewPanel(W.VBox):
         tables = (self.review.reference, self.review.hypothesis, self.review.consensus())
         parts = [t[t["clip"].astype(str) == self.clip_id][list(COLUMNS)] for t in tables]
         parts = [p for p in parts if not p.empty]
-        self.timeline.set_events(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(), CONSENSUS)
         self._lanes()
+        self.timeline.set_events(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(), CONSENSUS)
 
     def _lanes(self) -> None:
-        """Move each rater's spans and apex ticks into its own band, and name the bands.
+        """Give each rater's spans and apex ticks a band of its own, and name the bands.
 
         The timeline draws every span full height; a reference and a hypothesis on the same
         frames (a label or AU item) would blend into one colour.
@@ -433,13 +428,9 @@ class ReviewPanel(W.VBox):
         if self.review is None:
             return
         colours = self._colours()
-        role = {self.ref: "ref", self.hyp: "hyp", CONSENSUS: "consensus", f"{CONSENSUS} (you)": "consensus"}
-        by_colour = {colours[self.ref]: "ref", colours[self.hyp]: "hyp", colours[CONSENSUS]: "consensus"}
-        shapes = lane_shapes(self.timeline.figure.layout.shapes, role, by_colour)
+        self.timeline.set_lanes(lane_bands({self.ref: "ref", self.hyp: "hyp", CONSENSUS: "consensus"}))
         labels = lane_labels((("ref", self.ref), ("hyp", self.hyp), ("consensus", CONSENSUS)), colours)
-        with self.timeline.figure.batch_update():
-            self.timeline.figure.layout.shapes = shapes
-            self.timeline.figure.layout.annotations = labels
+        self.timeline.figure.layout.annotations = labels
 
     def _on_pick(self, change) -> None:
         if not self._quiet and change["new"] is not None and change["new"] != self.position:
@@ -489,7 +480,6 @@ class ReviewPanel(W.VBox):
         d = self.draft
         self.player.marks = {k: d.get(k) for k in ("onset", "apex", "offset", "emotion", "aus")}
         self.timeline.set_draft({p: d[p] for p in PHASES})
-        self._lanes()
 
     def _new_mark(self) -> dict:
         d = self.draft

@@ -3,7 +3,10 @@
 A plotly ``FigureWidget``. Events are shaded spans (``x0 = onset``, ``x1 = offset + 1``,
 so a span covers its frames inclusively) with an apex tick at the top; people and
 detectors have distinct colours and the current rater's own spans are drawn last (in
-front). The cursor is one line shape moved inside ``batch_update``. A transparent strip
+front). A rater's spans, ticks and hover points are three traces, whatever the number of
+events (:mod:`workbench.ui.timeline_events`): plotly lays out a layout shape per event
+again on every zoom. The neutral reference, the draft and the cursor are shapes (a few).
+The cursor is one line shape moved inside ``batch_update``. A strip (not drawn)
 of one point per frame catches clicks anywhere along the axis.
 
 ::
@@ -17,8 +20,7 @@ Long clips (tens of thousands of frames) stay responsive: each curve is sent as 
 max per pixel column (:func:`envelope`), finely over the window shown and its neighbours,
 coarsely elsewhere (:func:`decimate`), and sent again for the new window after a zoom or a
 pan. A clip longer than :data:`LONG` frames gets a range slider (a minimap of the whole
-clip); *window* zooms to a span around the cursor and follows it. With more than
-:data:`MANY_EVENTS` events only those in the window and its neighbours are drawn.
+clip); *window* zooms to a span around the cursor and follows it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from workbench.detect.reference import ranges_of
 from workbench.detect.spot import clue_text
 from workbench.facs import au_numbers
 from workbench.schema import frame_to_ms, is_detector
+from workbench.ui import timeline_events
 
 OWN = "#2563eb"
 REFERENCE = "#9aa5b1"
@@ -45,8 +48,6 @@ CURVES = ("#1f2933", "#0891b2", "#9333ea", "#16a34a", "#e11d48", "#ca8a04", "#47
 MAX_DEFAULT_AUS = 4
 #: Clips longer than this (frames) get a range slider under the plot.
 LONG = 3000
-#: Above this many events, only those near the window shown are drawn (plotly shapes are DOM nodes).
-MANY_EVENTS = 150
 #: Pixel columns of the plot area: a curve is sent as the min and max of each.
 COLUMNS = 940
 #: Spans offered by *window* (seconds either side of the cursor; 0: the whole clip).
@@ -93,6 +94,27 @@ def decimate(y: np.ndarray, window: tuple[int, int], columns: int = COLUMNS) -> 
         envelope(y, fhi, n, max(1, columns * (n - fhi) // max(n, 1))),
     ]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def covers(sent: tuple[int, int], shown: tuple[int, int], columns: int = COLUMNS) -> bool:
+    """Whether curves decimated for the window ``sent`` (:func:`decimate`) draw the frames
+    ``shown`` as finely as curves decimated for ``shown`` would: ``shown`` lies in the frames
+    sent finely (``sent`` and one window-width either side) and is as wide as ``sent`` or at
+    most twice as wide, or narrower where every frame was sent.
+
+    Examples
+    --------
+    >>> covers((20_000, 21_000), (20_600, 21_600)), covers((20_000, 21_000), (21_500, 22_500))
+    (True, False)
+    >>> covers((20_000, 21_000), (20_400, 20_600)), covers((0, 50_000), (20_000, 21_000))
+    (True, False)
+    """
+    lo, hi = sent
+    span = max(1, hi - lo)
+    a, b = shown
+    if a < lo - span or b > hi + span:
+        return False
+    return span <= b - a <= 2 * span or (span <= 2 * columns and b - a <= span)
 
 
 def rater_colours(raters: list[str], me: str) -> dict[str, str]:
@@ -208,6 +230,9 @@ class Timeline(W.VBox):
             yaxis=dict(
                 title=dict(text="AU intensity", standoff=4), gridcolor="#eef2f7", zeroline=False, fixedrange=True
             ),
+            # the events' axes: x2 follows x (and keeps them out of the range slider), y2 is 0..1
+            xaxis2=dict(matches="x", overlaying="x", visible=False),
+            yaxis2=dict(overlaying="y", anchor="x2", range=[0, 1], fixedrange=True, visible=False),
         )
         self.au_picker = W.SelectMultiple(description="AU curves", rows=4, layout=W.Layout(width="230px"))
         self.detector_pick = W.Dropdown(
@@ -244,8 +269,13 @@ class Timeline(W.VBox):
         self.events = pd.DataFrame()
         self.me = ""
         self.draft: dict = {}
+        #: Rater -> (bottom, top) of the band its events are drawn in, 0..1 of the plot's height
+        #: (a review keeps each rater apart); the whole height for a rater not listed.
+        self.lanes: dict[str, tuple[float, float]] = {}
         #: Frames ``[lo, hi)`` the plot shows (the browser's zoom and pan set it).
         self.window = (0, 1)
+        #: The window the curves were last decimated for (see :func:`covers`).
+        self._sent = (0, 1)
         self.pending = False
         self._seek: list[Callable[[int], None]] = []
         self._events_drawn: list[Callable[[], None]] = []
@@ -263,8 +293,15 @@ class Timeline(W.VBox):
         self._seek.append(callback)
 
     def on_events_drawn(self, callback: Callable[[], None]) -> None:
-        """Call ``callback()`` after the event shapes were drawn again (zoom, blind, new events)."""
+        """Call ``callback()`` after the events were drawn again (blind, new events, a new draft)."""
         self._events_drawn.append(callback)
+
+    def set_lanes(self, lanes: Mapping[str, tuple[float, float]]) -> None:
+        """Draw each listed rater's events in its band (bottom, top; 0..1 of the plot's height)."""
+        lanes = {str(r): (float(a), float(b)) for r, (a, b) in lanes.items()}
+        if lanes != self.lanes:
+            self.lanes = lanes
+            self._draw_events()
 
     def set_clip(
         self,
@@ -339,7 +376,7 @@ class Timeline(W.VBox):
     def set_draft(self, draft: dict) -> None:
         """Outline the event being built (onset / apex / offset, any may be None)."""
         self.draft = dict(draft)
-        self._draw_events()
+        self._draw_shapes()
 
     def set_cursor(self, frame: int) -> None:
         """Move the cursor line (one relayout message; none with ``browser_cursor``)."""
@@ -380,6 +417,7 @@ class Timeline(W.VBox):
         return x, frame_to_ms(np.floor(x).astype(int), self.fps)
 
     def _redraw(self) -> None:
+        """Send every trace again: the curves first, then the events, the seek strip last."""
         import plotly.graph_objects as go
 
         n = max(self.n_frames, 1)
@@ -405,10 +443,9 @@ class Timeline(W.VBox):
         strip = go.Scatter(
             x=sx,
             y=np.zeros(len(sx)),
-            mode="lines",  # one SVG path, not a node per frame
+            mode="none",  # nothing drawn (in the plot or the range slider); hover and clicks find its points
             name="seek",
             showlegend=False,
-            line=dict(width=1, color="rgba(0,0,0,0)"),
             customdata=ms,
             hovertemplate="frame %{x:.0f} · %{customdata:.1f} ms<extra></extra>",
         )
@@ -416,7 +453,8 @@ class Timeline(W.VBox):
         try:
             with self.figure.batch_update():
                 self.figure.data = ()
-                self.figure.add_traces([*traces, strip])
+                self.figure.add_traces([*traces, *self._event_traces(), strip])
+                self._sent = self.window
                 self.figure.layout.xaxis.range = list(self.window)
                 self.figure.layout.xaxis.rangeslider = dict(visible=n > LONG, thickness=0.1, range=[0, n])
                 top = curves_max * 1.08 if traces else 1.0
@@ -428,15 +466,21 @@ class Timeline(W.VBox):
             self._building = False
         if not self.browser_cursor:  # a linked player seeks on the click itself
             self.figure.data[-1].on_click(self._guard(self._on_click))
-        self._draw_events()
+        self._draw_shapes()
 
     # -- zoom, pan, the window around the cursor ----------------------------
     def _on_range(self, _layout, rng) -> None:
-        """The browser zoomed or panned: send the curves again, fine over the new window."""
+        """The browser zoomed or panned: send the curves again, fine over the new window, unless
+        those sent already are (a pan of a window-width or less; the range slider relayouts on
+        every move of a drag, and each set of curves sent costs the page a full redraw)."""
         if self._building or rng is None or len(rng) != 2 or rng[0] is None:
             return
         lo, hi = int(np.floor(float(rng[0]))), int(np.ceil(float(rng[1])))
-        if (lo, hi) != self.window:
+        if (lo, hi) == self.window:
+            return
+        if covers(self._sent, (lo, hi)):  # a pan into the frames sent finely: nothing to send
+            self.window = (lo, hi)
+        else:
             self.set_window(lo, hi, relayout=False)
 
     def set_window(self, lo: int, hi: int, *, relayout: bool = True) -> None:
@@ -445,7 +489,7 @@ class Timeline(W.VBox):
         lo, hi = max(0, int(lo)), min(n, int(hi))
         if hi <= lo:
             lo, hi = 0, n
-        self.window = (lo, hi)
+        self.window = self._sent = (lo, hi)
         curves = self.curves is not None
         self._building = True
         try:
@@ -461,8 +505,6 @@ class Timeline(W.VBox):
                     data[-1].x, data[-1].y, data[-1].customdata = sx, np.zeros(len(sx)), ms
         finally:
             self._building = False
-        if len(self.events) > MANY_EVENTS:
-            self._draw_events()
 
     def _follow(self, force: bool = False) -> None:
         """With a *window* chosen, keep the cursor inside it (centred when it leaves)."""
@@ -509,36 +551,39 @@ class Timeline(W.VBox):
             spans.append({**span, "y1": 0.05})
         return spans
 
-    def _draw_events(self) -> None:
-        shapes = self._reference_spans()
+    def _event_traces(self) -> list[dict]:
+        """Every rater's events (all of them, zoomed or not), three traces a rater, own last (in front)."""
         ev = self.events
-        if len(ev) > MANY_EVENTS:  # only near the window: plotly draws every shape as a DOM node
-            lo, hi = self.window
-            span = hi - lo
-            ev = ev[(ev["offset"].astype(int) >= lo - span) & (ev["onset"].astype(int) < hi + span)]
-        if not ev.empty:
-            raters = [str(r) for r in ev["rater"]]
-            colours = rater_colours(raters, self.me)
-            order = sorted(set(raters), key=lambda r: (r == self.me, r))
-            for r in order:
-                if self.blind.value and r != self.me:
-                    continue
-                rows = ev[ev["rater"].astype(str) == r]
-                own = r == self.me
-                for k, row in enumerate(rows.itertuples()):
-                    label = f"{r} (you)" if own else r
-                    shapes.append(
-                        self._span(
-                            int(row.onset),
-                            int(row.offset) + 1,
-                            colours[r],
-                            opacity=0.28 if own else 0.18,
-                            name=label,
-                            legend=k == 0,
-                        )
-                    )
-                    if not pd.isna(row.apex):
-                        shapes.append(self._tick(int(row.apex) + 0.5, colours[r]))
+        if ev.empty:
+            return []
+        raters = ev["rater"].astype(str)
+        colours = rater_colours(list(raters), self.me)
+        traces = []
+        for r in sorted(set(raters), key=lambda r: (r == self.me, r)):
+            if self.blind.value and r != self.me:
+                continue
+            own = r == self.me
+            rows = ev[raters == r]
+            label = f"{r} (you)" if own else r
+            band = self.lanes.get(r, (0.0, 1.0))
+            traces += timeline_events.event_traces(rows, label, colours[r], 0.28 if own else 0.18, band)
+        return traces
+
+    def _draw_events(self) -> None:
+        """Draw the events again: in place when the same raters are shown, else with every trace."""
+        new = self._event_traces()
+        old = [t for t in self.figure.data if t.meta == timeline_events.META]
+        if [t.name for t in old] != [t["name"] for t in new]:
+            self._redraw()
+            return
+        with self.figure.batch_update():
+            for trace, fresh in zip(old, new, strict=True):
+                trace.update({k: v for k, v in fresh.items() if k != "type"})
+        self._draw_shapes()
+
+    def _draw_shapes(self) -> None:
+        """The few layout shapes: the neutral reference, the draft, the cursor (without a linked player)."""
+        shapes = self._reference_spans()
         d = self.draft
         if d.get("onset") is not None or d.get("offset") is not None:
             a = d.get("onset") if d.get("onset") is not None else d.get("offset")
