@@ -160,6 +160,46 @@ def test_frame_server_fills_only_when_idle_and_never_drops_fill_frames():
     assert server.dropped == 0
 
 
+def test_frame_server_files_a_fill_frame_once_and_drops_fills_of_another_clip():
+    """The browser asks again for fill frames that have not come after a while; on a slow clip
+    they are still waiting in the kernel, and must be served once, not once per asking."""
+    import threading
+
+    from workbench.ui.frame_server import FrameServer
+
+    served, done = [], threading.Event()
+    gate, taken = threading.Event(), threading.Event()
+
+    def serve(request):
+        taken.set()
+        gate.wait(HANG)
+        served.extend((request["token"], i) for i in request["indices"])
+        if (2, 9) in served:
+            done.set()
+
+    server = FrameServer(serve, reach=lambda: 10, on_error=lambda exc: None)
+    server.submit({"indices": [1], "token": 1, "cursor": 0})
+    assert taken.wait(HANG)
+    server.submit({"indices": [10, 11, 12], "fill": True, "token": 1, "view": 0})
+    server.submit({"indices": [10, 11, 12, 13], "fill": True, "token": 1, "view": 0})  # asked again
+    server.submit({"indices": [20, 21], "fill": True, "token": 1, "view": 0})
+    gate.set()
+    for _ in range(400):  # the first clip's fill is served ...
+        if (1, 21) in served:
+            break
+        threading.Event().wait(0.01)
+    assert [i for t, i in served if t == 1] == [1, 10, 11, 12, 13, 20, 21]
+    assert server.duplicates == 3
+    gate.clear()
+    served.clear()
+    server.submit({"indices": [5], "token": 2, "cursor": 0})  # ... a new clip: its frame first
+    server.submit({"indices": [30, 31], "fill": True, "token": 1, "view": 0})  # the old clip's, late
+    server.submit({"indices": [8, 9], "fill": True, "token": 2, "view": 0})
+    gate.set()
+    assert done.wait(HANG)
+    assert [i for t, i in served] == [5, 8, 9] and all(t == 2 for t, _ in served)
+
+
 def test_fill_replies_say_so(player):
     player._on_msg(player, {"type": "get", "indices": [30, 31], "token": player.token, "fill": True}, [])
     content, buffers = player.sent.messages[-1]

@@ -10,7 +10,8 @@ most :attr:`FrameServer.batch` frames per message. Decoding and encoding release
 Requests marked ``fill`` (the browser filling its store with the rest of the clip, in
 runs of a dozen frames) wait in a lane of their own, served only when no other request
 waits, :attr:`FrameServer.batch` frames per message, and are never dropped for being far
-from the cursor.
+from the cursor; a frame asked for again while it waits is filed once, and a fill for a clip
+or view no longer shown is dropped.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class FrameServer:
         self._cursor = 0
         self._thread: threading.Thread | None = None
         self.dropped = 0
+        #: Fill frames asked for again while still waiting (filed once).
+        self.duplicates = 0
         #: Frames sent per message, so that a front request waits for at most this many.
         self.batch = 4
 
@@ -61,13 +64,26 @@ class FrameServer:
             if request.get("front"):
                 self._queue.appendleft(request)
             elif request.get("fill"):
-                self._fill.append(request)
+                self._file_fill(request)
             else:
                 self._queue.append(request)
             self._cv.notify()
         if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._run, name="workbench-frames", daemon=True)
             self._thread.start()
+
+    def _file_fill(self, request: dict) -> None:
+        """File a fill request (lock held): fill requests for another clip or view are dropped, and
+        frames already waiting are not filed twice. The browser asks again for frames that have
+        not come after a while; on a slow clip (a seek per run) they may only be waiting here,
+        and serving them twice would grow the queue faster than it drains."""
+        key = (request.get("token"), request.get("view"))
+        self._fill = deque(r for r in self._fill if (r.get("token"), r.get("view")) == key)
+        waiting = {int(i) for r in self._fill for i in r.get("indices", [])}
+        fresh = [i for i in request.get("indices", []) if int(i) not in waiting]
+        self.duplicates += len(request.get("indices", [])) - len(fresh)
+        if fresh:
+            self._fill.append({**request, "indices": fresh})
 
     def _next(self) -> dict:
         with self._cv:

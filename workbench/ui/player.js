@@ -38,6 +38,10 @@ const CHUNK = 12;
 const RETRY_MS = 3000;
 const SYNC_MS = 80;
 const FILL_BATCH = 12;  // frames per fill request (the kernel's worker sends them 4 per message)
+// Fill frames on their way at most: enough to keep the kernel busy through a round trip (a
+// dozen in flight filled a 2K clip at ~70 frames/s, a tenth of what the kernel encodes), few
+// enough that a jump's frame is not queued behind much (the worker serves it between messages).
+const FILL_AHEAD = 60;
 const FILL_WAIT_MS = 120;  // retry a fill this long after other requests were last in flight
 const MAX_W = 520;
 const MAX_H = 480;
@@ -277,29 +281,31 @@ function render({ model, el: host }) {
     if (s.destroyed || n() <= 0 || model.get("store_mb") <= 0) return;
     const now = performance.now();
     if (s.inFill.size && now - s.filling > RETRY_MS) s.inFill.clear();  // lost on the way: ask again
-    if (s.inFill.size > FILL_BATCH / 2) return;  // enough queued: arrivals call fill() again
     for (const t of s.pending.values()) {  // the screen and the window come first
       if (now - t < RETRY_MS) { scheduleFill(FILL_WAIT_MS); return; }
     }
-    const want = nextRun();
-    if (!want.length) {  // the whole clip is here (or on its way)
-      if (!s.inFill.size) root.dataset.held = "all";
-      return;
-    }
-    if (s.jpegBytes >= model.get("store_mb") * 1e6 * 0.9) {
-      // Full: go on only while the missing frames are nearer the cursor than the farthest
-      // held ones, which trimStore then drops; the store becomes the window around the cursor.
-      const near = Math.min(...want.map((i) => Math.abs(i - s.cur)));
-      if (near + FILL_BATCH >= farthestHeld()) { root.dataset.held = "near"; showHeld(); return; }
-    }
-    try {
-      model.send({ type: "get", indices: want, token: s.token, view: s.view, fill: true, cursor: s.cur });
-      s.filling = now;
-      for (const i of want) s.inFill.add(i);
-      clearTimeout(s.fillWatch);  // if the answer never comes, ask again
-      s.fillWatch = setTimeout(fill, RETRY_MS + 50);
-    } catch (e) {  // the kernel is gone (restarted, shut down): no fill until it answers again
-      s.inFill.clear();
+    while (s.inFill.size + FILL_BATCH <= FILL_AHEAD) {  // else arrivals call fill() again
+      const want = nextRun();
+      if (!want.length) {  // the whole clip is here (or on its way)
+        if (!s.inFill.size) root.dataset.held = "all";
+        return;
+      }
+      if (s.jpegBytes >= model.get("store_mb") * 1e6 * 0.9) {
+        // Full: go on only while the missing frames are nearer the cursor than the farthest
+        // held ones, which trimStore then drops; the store becomes the window around the cursor.
+        const near = Math.min(...want.map((i) => Math.abs(i - s.cur)));
+        if (near + FILL_BATCH >= farthestHeld()) { root.dataset.held = "near"; showHeld(); return; }
+      }
+      try {
+        model.send({ type: "get", indices: want, token: s.token, view: s.view, fill: true, cursor: s.cur });
+        s.filling = now;
+        for (const i of want) s.inFill.add(i);
+        clearTimeout(s.fillWatch);  // if the answer never comes, ask again
+        s.fillWatch = setTimeout(fill, RETRY_MS + 50);
+      } catch (e) {  // the kernel is gone (restarted, shut down): no fill until it answers again
+        s.inFill.clear();
+        return;
+      }
     }
   }
 
