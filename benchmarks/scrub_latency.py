@@ -590,7 +590,7 @@ def relayout_cpu(page, n: int) -> tuple[float, float]:
 
 
 def run_timeline(page, lab, project: Path, n: int, n_events: int, rounds: int, seed: int) -> dict:
-    from workbench.ui.timeline import COLUMNS
+    from workbench.ui.decimation import COLUMNS
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

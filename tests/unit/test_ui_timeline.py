@@ -129,7 +129,7 @@ def test_the_curves_of_picker_chooses_a_detector_and_shows_imported_curves_on_0_
 
 def test_envelope_keeps_every_peak_of_a_long_curve():
     """Min and max per column: a one-frame spike survives decimation (a mean would lose it)."""
-    from workbench.ui.timeline import decimate, envelope
+    from workbench.ui.decimation import decimate, envelope
 
     y = np.zeros(50_000)
     y[31_337] = 1.0
