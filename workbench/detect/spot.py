@@ -222,10 +222,8 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def _extend(
-    activity: np.ndarray, start: int, stop: int, low: float, valley: bool = True, rest: float = 0.0
-) -> tuple[int, int]:
-    """Walk outwards while above ``low``, then (``valley``) on down to the nearest local minimum,
+def _extend(activity: np.ndarray, start: int, stop: int, low: float, rest: float = 0.0) -> tuple[int, int]:
+    """Walk outwards while above ``low``, then on down to the nearest local minimum,
     but not past the first frame at or under ``rest`` (the face is back at rest there).
 
     ::
@@ -237,11 +235,11 @@ def _extend(
     on, off = start, stop
     while on > 0 and activity[on - 1] > low:
         on -= 1
-    while valley and on > 0 and activity[on] > rest and activity[on - 1] < activity[on]:
+    while on > 0 and activity[on] > rest and activity[on - 1] < activity[on]:
         on -= 1
     while off < n - 1 and activity[off + 1] > low:
         off += 1
-    while valley and off < n - 1 and activity[off] > rest and activity[off + 1] < activity[off]:
+    while off < n - 1 and activity[off] > rest and activity[off + 1] < activity[off]:
         off += 1
     return on, off
 
@@ -293,22 +291,20 @@ def _segments(valid: np.ndarray) -> list[tuple[int, int]]:
     return _runs(valid)
 
 
-def movements(
-    ratio: np.ndarray, params: SpotParams, valid: np.ndarray | None = None, valley: bool = True
-) -> list[tuple[int, int, int]]:
+def movements(ratio: np.ndarray, params: SpotParams, valid: np.ndarray | None = None) -> list[tuple[int, int, int]]:
     """``(onset, apex, offset)`` positions of the movements in ``(frame, channel)`` ratios.
 
     A movement starts as a run where some channel reaches its threshold; its profile is the
     mean ratio of the channels that do, and onset / offset follow that profile only (the
     other channels' slow drifts do not stretch the event). ``valid`` marks frames with data;
-    a movement never crosses a frame without. ``valley``: onset and offset go on from
-    ``low_fraction`` of the peak down to the nearest valley (intensities that fade slowly).
+    a movement never crosses a frame without. Onset and offset go on from ``low_fraction`` of
+    the peak down to the nearest valley (intensities that fade slowly), until back at rest.
     """
     n = len(ratio)
     valid = np.ones(n, bool) if valid is None else valid
     out = []
     for a, b in _segments(valid):
-        out += [(on + a, apex + a, off + a) for on, apex, off in _movements(ratio[a : b + 1], params, valley)]
+        out += [(on + a, apex + a, off + a) for on, apex, off in _movements(ratio[a : b + 1], params)]
     return out
 
 
@@ -337,13 +333,13 @@ def shoulder(profile: np.ndarray, on: int, off: int, peak: float) -> bool:
     return bool(profile[on : off + 1].max() > peak)
 
 
-def _movements(ratio: np.ndarray, params: SpotParams, valley: bool = True) -> list[tuple[int, int, int]]:
+def _movements(ratio: np.ndarray, params: SpotParams) -> list[tuple[int, int, int]]:
     activity = ratio.max(axis=1) if ratio.size else np.zeros(0)
     spans = []
     for start, stop in _runs(activity >= 1.0):
         profile = _profile(ratio, _members(ratio, start, stop))
         peak = float(profile[start : stop + 1].max())
-        on, off = _extend(profile, start, stop, params.low_fraction * peak, valley, params.rest_level)
+        on, off = _extend(profile, start, stop, params.low_fraction * peak, params.rest_level)
         if not shoulder(profile, on, off, peak):
             spans.append((on, off))
     merged: list[list[int]] = []

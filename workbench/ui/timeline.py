@@ -214,7 +214,6 @@ class Timeline(W.VBox):
         self._sent = (0, 1)
         self.pending = False
         self._seek: list[Callable[[int], None]] = []
-        self._events_drawn: list[Callable[[], None]] = []
         self._building = False
         self._guard = guard or (lambda f: f)
         self.au_picker.observe(self._guard(self._on_pick), "value")
@@ -227,10 +226,6 @@ class Timeline(W.VBox):
     def on_seek(self, callback: Callable[[int], None]) -> None:
         """Call ``callback(frame)`` when the user clicks the plot."""
         self._seek.append(callback)
-
-    def on_events_drawn(self, callback: Callable[[], None]) -> None:
-        """Call ``callback()`` after the events were drawn again (blind, new events, a new draft)."""
-        self._events_drawn.append(callback)
 
     def set_lanes(self, lanes: Mapping[str, tuple[float, float]]) -> None:
         """Draw each listed rater's events in its band (bottom, top; 0..1 of the plot's height)."""
@@ -543,8 +538,6 @@ class Timeline(W.VBox):
             )
         with self.figure.batch_update():
             self.figure.layout.shapes = shapes
-        for callback in list(self._events_drawn):
-            callback()
 
     def _on_click(self, _trace, points, _state) -> None:
         if not points.xs:
